@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/gatehouse/gatehouse/internal/audit"
+	"github.com/gatehouse/gatehouse/internal/config"
+	"github.com/gatehouse/gatehouse/internal/credential"
+	"github.com/gatehouse/gatehouse/internal/directory"
+	"github.com/gatehouse/gatehouse/internal/ids"
+	"github.com/gatehouse/gatehouse/internal/keys"
+	"github.com/gatehouse/gatehouse/internal/oktaapi"
+	"github.com/gatehouse/gatehouse/internal/server"
+	"github.com/gatehouse/gatehouse/internal/sqlstore"
+)
+
+// app is everything a command needs, built once from the configuration.
+type app struct {
+	cfg       config.Config
+	log       *slog.Logger
+	db        *sqlstore.DB
+	ids       *ids.Source
+	now       func() time.Time
+	events    audit.Builder
+	hasher    *credential.Hasher
+	directory *directory.Service
+	sealer    *keys.Sealer
+}
+
+func loadConfig(name string, args []string, stderr io.Writer, getenv func(string) string, extra func(*flag.FlagSet)) (config.Config, error) {
+	fs := flag.NewFlagSet("gatehouse "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	if extra != nil {
+		extra(fs)
+	}
+	return config.Load(fs, args, getenv)
+}
+
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: lvl}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// build opens the database, applies migrations and builds the services.
+func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error) {
+	db, err := sqlstore.Open(ctx, cfg.DatabaseDSN())
+	if err != nil {
+		return nil, err
+	}
+	applied, err := db.Migrate(ctx)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	if len(applied) > 0 {
+		log.Info("applied database migrations", "migrations", strings.Join(applied, ","), "dialect", db.Dialect().String())
+	}
+	sealer, err := loadSealer(cfg, log)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	hasher, err := credential.NewHasher(credential.Config{})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	src := ids.NewSource(nil)
+	now := time.Now
+	events := audit.Builder{Now: now, UUID: newUUID}
+	a := &app{cfg: cfg, log: log, db: db, ids: src, now: now, events: events, hasher: hasher, sealer: sealer}
+	a.directory = &directory.Service{
+		Store:  db.Directory(),
+		Hasher: hasher,
+		Policy: credential.DefaultPolicy(),
+		IDs:    src,
+		Now:    now,
+		Events: events,
+	}
+	return a, nil
+}
+
+func loadSealer(cfg config.Config, log *slog.Logger) (*keys.Sealer, error) {
+	var key keys.MasterKey
+	var err error
+	if v := cfg.MasterKey; v != "" {
+		key, err = keys.MasterKeyFromEnv(v)
+		if err != nil {
+			return nil, fmt.Errorf("master_key: %w", err)
+		}
+	} else {
+		var created bool
+		key, created, err = keys.LoadOrCreateMasterKey(cfg.MasterKeyPath())
+		if err != nil {
+			return nil, fmt.Errorf("master key: %w", err)
+		}
+		if created {
+			log.Warn("generated a new master key; back it up, secrets stored in the database cannot be read without it", "path", cfg.MasterKeyPath())
+		}
+	}
+	return keys.NewSealer(nil, key)
+}
+
+// newUUID returns a random (version 4) UUID, the form of System Log uuids.
+func newUUID() string {
+	var u [16]byte
+	if _, err := rand.Read(u[:]); err != nil {
+		panic(err)
+	}
+	u[6] = (u[6] & 0x0f) | 0x40
+	u[8] = (u[8] & 0x3f) | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:])
+}
+
+func (a *app) close() { a.db.Close() }
+
+// handler builds the HTTP handler of every surface.
+func (a *app) handler(reg *prometheus.Registry) http.Handler {
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), server.NewDBCollector(a.db))
+	api := &oktaapi.API{
+		Directory:    a.directory,
+		Tokens:       a.db.Tokens(),
+		Events:       a.db.Events(),
+		BaseURL:      a.cfg.EffectiveBaseURL(),
+		Now:          a.now,
+		IDs:          a.ids,
+		Log:          a.log,
+		Limiter:      oktaapi.NewLimiter(a.cfg.APIRateLimit),
+		MaxBodyBytes: 1 << 20,
+	}
+	return server.New(a.log, reg, a.db, api)
+}

@@ -1,0 +1,264 @@
+// Package config holds Gatehouse's settings: their defaults, how flags,
+// GATEHOUSE_* environment variables and an optional YAML file (same keys)
+// set them, and a validation that reports every problem at once. Only
+// cmd/gatehouse imports it.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the whole configuration. The yaml tag is the key in the file;
+// the environment variable is GATEHOUSE_ + the key upper-cased; the flag is
+// the key with underscores as dashes.
+type Config struct {
+	Listen                 string        `yaml:"listen" help:"address to listen on"`
+	BaseURL                string        `yaml:"base_url" help:"public base URL of this server (never derived from the Host header)"`
+	DataDir                string        `yaml:"data_dir" help:"directory for the embedded database and the master key"`
+	DatabaseURL            string        `yaml:"database_url" help:"postgres:// URL to use PostgreSQL instead of embedded SQLite"`
+	LogLevel               string        `yaml:"log_level" help:"debug, info, warn or error"`
+	LogFormat              string        `yaml:"log_format" help:"text or json"`
+	MasterKeyFile          string        `yaml:"master_key_file" help:"file holding the master key that encrypts secrets at rest (default DATA_DIR/master.key)"`
+	MasterKey              string        `yaml:"master_key" help:"the master key itself, base64 (prefer the file or the environment)"`
+	LegacyCrypto           bool          `yaml:"legacy_crypto" help:"allow SHA-1 signatures and RSA keys under 2048 bits"`
+	APIRateLimit           int           `yaml:"api_rate_limit" help:"API requests per minute per token"`
+	LockoutAfter           int           `yaml:"lockout_after" help:"consecutive failed sign-ins before LOCKED_OUT"`
+	SessionIdle            time.Duration `yaml:"session_idle" help:"sign-in session idle timeout"`
+	SessionMax             time.Duration `yaml:"session_max" help:"sign-in session absolute lifetime"`
+	BootstrapAdminEmail    string        `yaml:"bootstrap_admin_email" help:"create this super admin at first start"`
+	BootstrapAdminPassword string        `yaml:"bootstrap_admin_password" help:"password of the bootstrap admin"`
+}
+
+// Default returns the defaults: SQLite in ./gatehouse-data on 127.0.0.1:8080.
+func Default() Config {
+	return Config{
+		Listen:       "127.0.0.1:8080",
+		DataDir:      "gatehouse-data",
+		LogLevel:     "info",
+		LogFormat:    "text",
+		APIRateLimit: 600,
+		LockoutAfter: 10,
+		SessionIdle:  2 * time.Hour,
+		SessionMax:   12 * time.Hour,
+	}
+}
+
+// EffectiveBaseURL is BaseURL, or http://<listen> when unset.
+func (c Config) EffectiveBaseURL() string {
+	if c.BaseURL != "" {
+		return strings.TrimRight(c.BaseURL, "/")
+	}
+	return "http://" + c.Listen
+}
+
+// DatabaseDSN is the PostgreSQL URL, or the SQLite file in the data dir.
+func (c Config) DatabaseDSN() string {
+	if c.DatabaseURL != "" {
+		return c.DatabaseURL
+	}
+	return filepath.Join(c.DataDir, "gatehouse.db")
+}
+
+// MasterKeyPath is where the master key file is.
+func (c Config) MasterKeyPath() string {
+	if c.MasterKeyFile != "" {
+		return c.MasterKeyFile
+	}
+	return filepath.Join(c.DataDir, "master.key")
+}
+
+// Load builds the configuration from defaults, then the YAML file (from
+// --config or GATEHOUSE_CONFIG), then the environment, then flags, and
+// validates it.
+func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, error) {
+	c := Default()
+	var file string
+	fs.StringVar(&file, "config", "", "YAML configuration file")
+	set := bind(fs, &c)
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if file == "" {
+		file = getenv("GATEHOUSE_CONFIG")
+	}
+	flagged := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { flagged[f.Name] = true })
+	// Apply in order of precedence: file < env < flags.
+	fromFlags := c
+	c = Default()
+	var problems []string
+	if file != "" {
+		if err := loadFile(file, &c); err != nil {
+			problems = append(problems, err.Error())
+		}
+	}
+	problems = append(problems, applyEnv(&c, getenv)...)
+	for name := range flagged {
+		if f, ok := set[name]; ok {
+			f(&c, &fromFlags)
+		}
+	}
+	problems = append(problems, c.Validate()...)
+	if len(problems) > 0 {
+		return c, &Error{Problems: problems}
+	}
+	return c, nil
+}
+
+// Error lists every configuration problem.
+type Error struct{ Problems []string }
+
+func (e *Error) Error() string {
+	return "invalid configuration:\n  - " + strings.Join(e.Problems, "\n  - ")
+}
+
+func fields() []reflect.StructField {
+	t := reflect.TypeOf(Config{})
+	out := make([]reflect.StructField, t.NumField())
+	for i := range out {
+		out[i] = t.Field(i)
+	}
+	return out
+}
+
+// bind registers one flag per field and returns, per flag name, a function
+// copying the flag's value from the parsed config into the target.
+func bind(fs *flag.FlagSet, c *Config) map[string]func(dst, src *Config) {
+	out := map[string]func(dst, src *Config){}
+	v := reflect.ValueOf(c).Elem()
+	for i, f := range fields() {
+		key := f.Tag.Get("yaml")
+		name := strings.ReplaceAll(key, "_", "-")
+		help := f.Tag.Get("help")
+		p := v.Field(i).Addr().Interface()
+		switch ptr := p.(type) {
+		case *string:
+			fs.StringVar(ptr, name, *ptr, help)
+		case *int:
+			fs.IntVar(ptr, name, *ptr, help)
+		case *bool:
+			fs.BoolVar(ptr, name, *ptr, help)
+		case *time.Duration:
+			fs.DurationVar(ptr, name, *ptr, help)
+		}
+		idx := i
+		out[name] = func(dst, src *Config) {
+			reflect.ValueOf(dst).Elem().Field(idx).Set(reflect.ValueOf(src).Elem().Field(idx))
+		}
+	}
+	return out
+}
+
+func loadFile(path string, c *Config) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config file: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("config file %s: %v", path, err)
+	}
+	return nil
+}
+
+func applyEnv(c *Config, getenv func(string) string) []string {
+	var problems []string
+	v := reflect.ValueOf(c).Elem()
+	for i, f := range fields() {
+		env := "GATEHOUSE_" + strings.ToUpper(f.Tag.Get("yaml"))
+		s := getenv(env)
+		if s == "" {
+			continue
+		}
+		fv := v.Field(i)
+		switch fv.Kind() {
+		case reflect.String:
+			fv.SetString(s)
+		case reflect.Bool:
+			b, err := strconv.ParseBool(s)
+			if err != nil {
+				problems = append(problems, fmt.Sprintf("%s: %q is not true or false", env, s))
+				continue
+			}
+			fv.SetBool(b)
+		case reflect.Int64:
+			d, err := time.ParseDuration(s)
+			if err != nil {
+				problems = append(problems, fmt.Sprintf("%s: %q is not a duration such as 30m or 12h", env, s))
+				continue
+			}
+			fv.SetInt(int64(d))
+		case reflect.Int:
+			n, err := strconv.Atoi(s)
+			if err != nil {
+				problems = append(problems, fmt.Sprintf("%s: %q is not a whole number", env, s))
+				continue
+			}
+			fv.SetInt(int64(n))
+		}
+	}
+	return problems
+}
+
+// Validate returns every problem with c.
+func (c Config) Validate() []string {
+	var p []string
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		p = append(p, fmt.Sprintf("listen: %q is not host:port", c.Listen))
+	}
+	if c.BaseURL != "" {
+		u, err := url.Parse(c.BaseURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			p = append(p, fmt.Sprintf("base_url: %q must be an absolute http(s) URL without query or fragment", c.BaseURL))
+		}
+	}
+	if c.DatabaseURL == "" && strings.TrimSpace(c.DataDir) == "" {
+		p = append(p, "data_dir: must not be empty when database_url is not set")
+	}
+	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		p = append(p, "database_url: only postgres:// URLs are supported (leave it empty for embedded SQLite)")
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		p = append(p, fmt.Sprintf("log_level: %q must be debug, info, warn or error", c.LogLevel))
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		p = append(p, fmt.Sprintf("log_format: %q must be text or json", c.LogFormat))
+	}
+	if c.APIRateLimit < 1 {
+		p = append(p, "api_rate_limit: must be at least 1")
+	}
+	if c.LockoutAfter < 1 || c.LockoutAfter > 100 {
+		p = append(p, "lockout_after: must be between 1 and 100")
+	}
+	if c.SessionIdle < time.Minute {
+		p = append(p, "session_idle: must be at least 1m")
+	}
+	if c.SessionMax < c.SessionIdle {
+		p = append(p, "session_max: must be at least session_idle")
+	}
+	if (c.BootstrapAdminEmail == "") != (c.BootstrapAdminPassword == "") {
+		p = append(p, "bootstrap_admin_email and bootstrap_admin_password must be set together")
+	}
+	sort.Strings(p)
+	return p
+}

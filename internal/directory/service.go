@@ -1,0 +1,577 @@
+package directory
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/audit"
+	"github.com/gatehouse/gatehouse/internal/credential"
+	"github.com/gatehouse/gatehouse/internal/errs"
+	"github.com/gatehouse/gatehouse/internal/ids"
+)
+
+// Hasher hashes and verifies passwords.
+type Hasher interface {
+	Hash(ctx context.Context, password string) (string, error)
+	Verify(ctx context.Context, encoded, password string) (ok, needsRehash bool, err error)
+}
+
+// ChangeHook is told, inside the transaction, about every change to a
+// user: creation (before nil), update, and deletion (after nil). Other
+// domains use it to record their own consequences (provisioning jobs)
+// atomically with the change.
+type ChangeHook func(ctx context.Context, tx Tx, before, after *User) error
+
+// Service implements the directory's operations.
+type Service struct {
+	Store  Store
+	Hasher Hasher
+	Policy credential.Policy
+	IDs    *ids.Source
+	Now    func() time.Time
+	Events audit.Builder
+	// HistoryCount is how many previous password hashes to keep.
+	OnChange []ChangeHook
+}
+
+// CreateUserInput is a new user.
+type CreateUserInput struct {
+	Profile          Profile
+	Password         string
+	ImportedHash     *credential.ImportedHash
+	RecoveryQuestion string
+	RecoveryAnswer   string
+	GroupIDs         []string
+	Activate         bool
+	// Provider marks a user whose credentials live elsewhere (Okta's
+	// provider=true): activation makes them ACTIVE without a password.
+	Provider bool
+	// ChangePasswordAtNextLogin (nextLogin=changePassword) leaves the user
+	// in PASSWORD_EXPIRED after activation.
+	ChangePasswordAtNextLogin bool
+}
+
+func (s *Service) now() time.Time { return s.Now().UTC().Truncate(time.Millisecond) }
+
+// CreateUser validates and creates a user, with its group memberships and
+// log events, atomically.
+func (s *Service) CreateUser(ctx context.Context, in CreateUserInput) (*User, error) {
+	if in.Password != "" && in.ImportedHash != nil {
+		return nil, errs.InvalidFields("Api validation failed: password", errs.Field("password", "Specify either a password value or a hash, not both."))
+	}
+	var created *User
+	err := s.Store.Update(ctx, func(tx Tx) error {
+		schema, err := tx.Schema()
+		if err != nil {
+			return err
+		}
+		profile, err := schema.Normalize(in.Profile)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		u := &User{ID: s.IDs.New(ids.User), Status: Staged, Created: now, LastUpdated: now, Profile: profile}
+		u.Credentials.Provider = "OKTA"
+		if in.Provider {
+			u.Credentials.Provider = "FEDERATION"
+		}
+		if in.Password != "" {
+			if err := s.checkPolicy(ctx, in.Password, profile, nil); err != nil {
+				return err
+			}
+			h, err := s.Hasher.Hash(ctx, in.Password)
+			if err != nil {
+				return err
+			}
+			u.Credentials.PasswordHash = h
+			u.PasswordChanged = &now
+		} else if in.ImportedHash != nil {
+			enc, err := in.ImportedHash.Encode()
+			if err != nil {
+				return err
+			}
+			u.Credentials.PasswordHash = enc
+			u.PasswordChanged = &now
+		}
+		if in.RecoveryQuestion != "" || in.RecoveryAnswer != "" {
+			if len(strings.TrimSpace(in.RecoveryAnswer)) < 4 {
+				return errs.InvalidFields("Api validation failed: recovery_question", errs.Field("recovery_question", "The security question answer must be at least 4 characters in length"))
+			}
+			h, err := s.Hasher.Hash(ctx, strings.ToLower(strings.TrimSpace(in.RecoveryAnswer)))
+			if err != nil {
+				return err
+			}
+			u.Credentials.RecoveryQuestion, u.Credentials.RecoveryAnswer = in.RecoveryQuestion, h
+		}
+		if in.Activate {
+			next, err := Next(Staged, OpActivate, u.Credentials.HasPassword() || in.Provider)
+			if err != nil {
+				return err
+			}
+			if next == Active && in.ChangePasswordAtNextLogin {
+				next = PasswordExpired
+			}
+			u.Status = next
+			u.Activated = &now
+			u.StatusChanged = &now
+		}
+		if err := tx.InsertUser(u); err != nil {
+			return err
+		}
+		if err := s.setUnique(tx, schema, u); err != nil {
+			return err
+		}
+		target := audit.UserTarget(u.ID, u.Login(), u.DisplayName())
+		if err := tx.Append(s.Events.New(ctx, "user.lifecycle.create", "Create okta user", audit.Success, target)); err != nil {
+			return err
+		}
+		if in.Activate {
+			if err := tx.Append(s.Events.New(ctx, "user.lifecycle.activate", "Activate Okta user", audit.Success, target)); err != nil {
+				return err
+			}
+		}
+		for _, gid := range in.GroupIDs {
+			if err := s.addMember(ctx, tx, gid, u, now); err != nil {
+				return err
+			}
+		}
+		if err := s.hooks(ctx, tx, nil, u); err != nil {
+			return err
+		}
+		created = u
+		return nil
+	})
+	return created, err
+}
+
+func (s *Service) hooks(ctx context.Context, tx Tx, before, after *User) error {
+	for _, h := range s.OnChange {
+		if err := h(ctx, tx, before, after); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Service) setUnique(tx Tx, schema *Schema, u *User) error {
+	vals := map[string]string{}
+	for _, a := range schema.UniqueAttributes() {
+		if k, ok := UniqueKey(u.Profile[a]); ok {
+			vals[a] = k
+		}
+	}
+	return tx.SetUnique(u.ID, vals)
+}
+
+func (s *Service) checkPolicy(ctx context.Context, pw string, p Profile, history []string) error {
+	subj := credential.PolicySubject{Login: p.String("login"), FirstName: p.String("firstName"), LastName: p.String("lastName")}
+	return s.Policy.Check(ctx, s.Hasher, pw, subj, history)
+}
+
+// UpdateProfile changes a user's profile. With replace, the profile becomes
+// exactly p (Okta's PUT); otherwise p is merged into it (POST).
+func (s *Service) UpdateProfile(ctx context.Context, idOrLogin string, p Profile, replace bool) (*User, error) {
+	var out *User
+	err := s.Store.Update(ctx, func(tx Tx) error {
+		u, err := tx.UserForUpdate(idOrLogin)
+		if err != nil {
+			return err
+		}
+		before := *u
+		schema, err := tx.Schema()
+		if err != nil {
+			return err
+		}
+		merged := Profile{}
+		if !replace {
+			for k, v := range u.Profile {
+				merged[k] = v
+			}
+		}
+		for k, v := range p {
+			if v == nil {
+				delete(merged, k)
+				continue
+			}
+			merged[k] = v
+		}
+		profile, err := schema.Normalize(merged)
+		if err != nil {
+			if e, ok := errs.As(err); ok {
+				e.Msg = "Api validation failed: " + "profile"
+			}
+			return err
+		}
+		u.Profile = profile
+		u.LastUpdated = s.now()
+		if err := tx.UpdateUser(u); err != nil {
+			return err
+		}
+		if err := s.setUnique(tx, schema, u); err != nil {
+			return err
+		}
+		if err := tx.Append(s.Events.New(ctx, "user.account.update_profile", "Update user profile for Okta", audit.Success, audit.UserTarget(u.ID, u.Login(), u.DisplayName()))); err != nil {
+			return err
+		}
+		if err := s.hooks(ctx, tx, &before, u); err != nil {
+			return err
+		}
+		out = u
+		return nil
+	})
+	return out, err
+}
+
+// SetPassword sets a new password as an administrator would (no old
+// password), checking the policy.
+func (s *Service) SetPassword(ctx context.Context, idOrLogin, password string) (*User, error) {
+	return s.changePassword(ctx, idOrLogin, "", password, false)
+}
+
+// ChangePassword changes a password after checking the old one.
+func (s *Service) ChangePassword(ctx context.Context, idOrLogin, oldPassword, newPassword string) (*User, error) {
+	return s.changePassword(ctx, idOrLogin, oldPassword, newPassword, true)
+}
+
+func (s *Service) changePassword(ctx context.Context, idOrLogin, oldPw, newPw string, checkOld bool) (*User, error) {
+	if newPw == "" {
+		return nil, errs.InvalidFields("Api validation failed: password", errs.Field("newPassword", "A new password is required."))
+	}
+	var out *User
+	err := s.Store.Update(ctx, func(tx Tx) error {
+		u, err := tx.UserForUpdate(idOrLogin)
+		if err != nil {
+			return err
+		}
+		before := *u
+		target := audit.UserTarget(u.ID, u.Login(), u.DisplayName())
+		if checkOld {
+			ok := false
+			if u.Credentials.HasPassword() {
+				ok, _, err = s.Hasher.Verify(ctx, u.Credentials.PasswordHash, oldPw)
+				if err != nil {
+					return err
+				}
+			}
+			if !ok {
+				return &errs.Error{Kind: errs.Forbidden, Code: "E0000014", Msg: "Update of credentials failed", Fields: []errs.FieldError{errs.Field("oldPassword", "Old Password is not correct")}}
+			}
+		}
+		history := append([]string{u.Credentials.PasswordHash}, u.Credentials.PasswordHistory...)
+		if err := s.checkPolicy(ctx, newPw, u.Profile, history); err != nil {
+			return err
+		}
+		h, err := s.Hasher.Hash(ctx, newPw)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		if u.Credentials.PasswordHash != "" {
+			u.Credentials.PasswordHistory = trimHistory(append([]string{u.Credentials.PasswordHash}, u.Credentials.PasswordHistory...), s.Policy.HistoryCount)
+		}
+		u.Credentials.PasswordHash = h
+		u.PasswordChanged = &now
+		u.LastUpdated = now
+		if u.Status == PasswordExpired || u.Status == Recovery {
+			u.Status = Active
+			u.StatusChanged = &now
+		}
+		if err := tx.UpdateUser(u); err != nil {
+			return err
+		}
+		if err := tx.Append(s.Events.New(ctx, "user.account.update_password", "User update password for Okta", audit.Success, target)); err != nil {
+			return err
+		}
+		if err := s.hooks(ctx, tx, &before, u); err != nil {
+			return err
+		}
+		out = u
+		return nil
+	})
+	return out, err
+}
+
+func trimHistory(h []string, n int) []string {
+	if n <= 0 {
+		return nil
+	}
+	if len(h) > n {
+		h = h[:n]
+	}
+	return h
+}
+
+var lifecycleEvents = map[Operation][2]string{
+	OpActivate:       {"user.lifecycle.activate", "Activate Okta user"},
+	OpReactivate:     {"user.lifecycle.reactivate", "Reactivate Okta user"},
+	OpDeactivate:     {"user.lifecycle.deactivate", "Deactivate Okta user"},
+	OpSuspend:        {"user.lifecycle.suspend", "Suspend Okta user"},
+	OpUnsuspend:      {"user.lifecycle.unsuspend", "Unsuspend Okta user"},
+	OpUnlock:         {"user.account.unlock", "Unlock user account"},
+	OpExpirePassword: {"user.account.expire_password", "Expire user password"},
+	OpResetPassword:  {"user.account.reset_password", "Reset user password"},
+}
+
+// Transition applies a lifecycle operation.
+func (s *Service) Transition(ctx context.Context, idOrLogin string, op Operation) (*User, error) {
+	var out *User
+	err := s.Store.Update(ctx, func(tx Tx) error {
+		u, err := tx.UserForUpdate(idOrLogin)
+		if err != nil {
+			return err
+		}
+		before := *u
+		next, err := Next(u.Status, op, u.Credentials.HasPassword() || u.Credentials.Provider == "FEDERATION")
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		if next != u.Status {
+			u.StatusChanged = &now
+		}
+		u.Status = next
+		u.LastUpdated = now
+		switch op {
+		case OpActivate:
+			u.Activated = &now
+		case OpUnlock, OpUnsuspend:
+			u.FailedLogins = 0
+		case OpDeactivate:
+			u.FailedLogins = 0
+		}
+		if err := tx.UpdateUser(u); err != nil {
+			return err
+		}
+		ev := lifecycleEvents[op]
+		if err := tx.Append(s.Events.New(ctx, ev[0], ev[1], audit.Success, audit.UserTarget(u.ID, u.Login(), u.DisplayName()))); err != nil {
+			return err
+		}
+		if err := s.hooks(ctx, tx, &before, u); err != nil {
+			return err
+		}
+		out = u
+		return nil
+	})
+	return out, err
+}
+
+// Delete deletes a user the way Okta does: a user not yet DEPROVISIONED is
+// deactivated; a DEPROVISIONED user is removed. It reports whether the
+// user was removed.
+func (s *Service) Delete(ctx context.Context, idOrLogin string) (removed bool, err error) {
+	err = s.Store.Update(ctx, func(tx Tx) error {
+		u, err := tx.UserForUpdate(idOrLogin)
+		if err != nil {
+			return err
+		}
+		target := audit.UserTarget(u.ID, u.Login(), u.DisplayName())
+		if u.Status != Deprovisioned {
+			before := *u
+			now := s.now()
+			u.Status, u.StatusChanged, u.LastUpdated = Deprovisioned, &now, now
+			if err := tx.UpdateUser(u); err != nil {
+				return err
+			}
+			if err := tx.Append(s.Events.New(ctx, "user.lifecycle.deactivate", "Deactivate Okta user", audit.Success, target)); err != nil {
+				return err
+			}
+			return s.hooks(ctx, tx, &before, u)
+		}
+		if err := s.hooks(ctx, tx, u, nil); err != nil {
+			return err
+		}
+		if err := tx.DeleteUser(u.ID); err != nil {
+			return err
+		}
+		removed = true
+		return tx.Append(s.Events.New(ctx, "user.lifecycle.delete.completed", "Delete Okta user completed", audit.Success, target))
+	})
+	return removed, err
+}
+
+// CreateGroup creates an OKTA_GROUP.
+func (s *Service) CreateGroup(ctx context.Context, name, description string) (*Group, error) {
+	if err := validateGroup(name, description); err != nil {
+		return nil, err
+	}
+	var out *Group
+	err := s.Store.Update(ctx, func(tx Tx) error {
+		now := s.now()
+		g := &Group{ID: s.IDs.New(ids.Group), Type: "OKTA_GROUP", Name: name, Description: description, Created: now, LastUpdated: now, LastMembershipUpdated: now}
+		if err := tx.InsertGroup(g); err != nil {
+			return err
+		}
+		out = g
+		return tx.Append(s.Events.New(ctx, "group.lifecycle.create", "Create Okta group", audit.Success, audit.GroupTarget(g.ID, g.Name)))
+	})
+	return out, err
+}
+
+func validateGroup(name, description string) error {
+	var fe []errs.FieldError
+	if strings.TrimSpace(name) == "" {
+		fe = append(fe, errs.Field("name", "name: The field cannot be left blank"))
+	} else if len(name) > 255 {
+		fe = append(fe, errs.Field("name", "name: must be at most 255 characters"))
+	}
+	if len(description) > 1024 {
+		fe = append(fe, errs.Field("description", "description: must be at most 1024 characters"))
+	}
+	if fe != nil {
+		return errs.InvalidFields("Api validation failed: group", fe...)
+	}
+	return nil
+}
+
+// UpdateGroup replaces a group's profile.
+func (s *Service) UpdateGroup(ctx context.Context, id, name, description string) (*Group, error) {
+	if err := validateGroup(name, description); err != nil {
+		return nil, err
+	}
+	var out *Group
+	err := s.Store.Update(ctx, func(tx Tx) error {
+		g, err := tx.GroupForUpdate(id)
+		if err != nil {
+			return err
+		}
+		g.Name, g.Description, g.LastUpdated = name, description, s.now()
+		if err := tx.UpdateGroup(g); err != nil {
+			return err
+		}
+		out = g
+		return tx.Append(s.Events.New(ctx, "group.profile.update", "Update group profile", audit.Success, audit.GroupTarget(g.ID, g.Name)))
+	})
+	return out, err
+}
+
+// DeleteGroup removes a group and its memberships.
+func (s *Service) DeleteGroup(ctx context.Context, id string) error {
+	return s.Store.Update(ctx, func(tx Tx) error {
+		g, err := tx.GroupForUpdate(id)
+		if err != nil {
+			return err
+		}
+		if err := tx.DeleteGroup(g.ID); err != nil {
+			return err
+		}
+		return tx.Append(s.Events.New(ctx, "group.lifecycle.delete", "Delete Okta group", audit.Success, audit.GroupTarget(g.ID, g.Name)))
+	})
+}
+
+// AddMember adds a user to a group; adding an existing member is a no-op.
+func (s *Service) AddMember(ctx context.Context, groupID, userID string) error {
+	return s.Store.Update(ctx, func(tx Tx) error {
+		u, err := tx.UserForUpdate(userID)
+		if err != nil {
+			return err
+		}
+		return s.addMember(ctx, tx, groupID, u, s.now())
+	})
+}
+
+func (s *Service) addMember(ctx context.Context, tx Tx, groupID string, u *User, now time.Time) error {
+	g, err := tx.GroupForUpdate(groupID)
+	if err != nil {
+		if errs.Is(err, errs.NotFound) {
+			return errs.InvalidFields("Api validation failed: groupIds", errs.Field("groupIds", "Group %s does not exist.", groupID))
+		}
+		return err
+	}
+	added, err := tx.AddMember(g.ID, u.ID, now)
+	if err != nil || !added {
+		return err
+	}
+	g.LastMembershipUpdated = now
+	if err := tx.UpdateGroup(g); err != nil {
+		return err
+	}
+	if err := tx.Append(s.Events.New(ctx, "group.user_membership.add", "Add user to group membership", audit.Success,
+		audit.UserTarget(u.ID, u.Login(), u.DisplayName()), audit.GroupTarget(g.ID, g.Name))); err != nil {
+		return err
+	}
+	return s.hooks(ctx, tx, u, u)
+}
+
+// RemoveMember removes a user from a group.
+func (s *Service) RemoveMember(ctx context.Context, groupID, userID string) error {
+	return s.Store.Update(ctx, func(tx Tx) error {
+		u, err := tx.UserForUpdate(userID)
+		if err != nil {
+			return err
+		}
+		g, err := tx.GroupForUpdate(groupID)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		removed, err := tx.RemoveMember(g.ID, u.ID, now)
+		if err != nil || !removed {
+			return err
+		}
+		g.LastMembershipUpdated = now
+		if err := tx.UpdateGroup(g); err != nil {
+			return err
+		}
+		if err := tx.Append(s.Events.New(ctx, "group.user_membership.remove", "Remove user from group membership", audit.Success,
+			audit.UserTarget(u.ID, u.Login(), u.DisplayName()), audit.GroupTarget(g.ID, g.Name))); err != nil {
+			return err
+		}
+		return s.hooks(ctx, tx, u, u)
+	})
+}
+
+// SaveSchema applies changes to the custom attributes: definitions to add
+// or replace, and names to remove.
+func (s *Service) SaveSchema(ctx context.Context, set []Attribute, remove []string) (*Schema, error) {
+	var fe []errs.FieldError
+	for _, a := range set {
+		fe = append(fe, ValidateAttribute(a)...)
+	}
+	if fe != nil {
+		return nil, errs.InvalidFields("Api validation failed: schema", fe...)
+	}
+	var out *Schema
+	err := s.Store.Update(ctx, func(tx Tx) error {
+		sc, err := tx.Schema()
+		if err != nil {
+			return err
+		}
+		next := &Schema{}
+		drop := map[string]bool{}
+		for _, r := range remove {
+			drop[r] = true
+		}
+		replaced := map[string]Attribute{}
+		for _, a := range set {
+			replaced[a.Name] = a
+		}
+		for _, a := range sc.Custom {
+			if drop[a.Name] {
+				continue
+			}
+			if r, ok := replaced[a.Name]; ok {
+				next.Custom = append(next.Custom, r)
+				delete(replaced, a.Name)
+				continue
+			}
+			next.Custom = append(next.Custom, a)
+		}
+		for _, a := range set {
+			if _, ok := replaced[a.Name]; ok {
+				next.Custom = append(next.Custom, a)
+			}
+		}
+		if err := tx.SaveSchema(next); err != nil {
+			return err
+		}
+		out = next
+		return tx.Append(s.Events.New(ctx, "system.schema.user.update", "Update user profile schema", audit.Success))
+	})
+	return out, err
+}
+
+// ErrBadCredentials is returned for a failed sign-in; it never says
+// whether the user exists.
+var ErrBadCredentials = errors.New("directory: bad credentials")

@@ -1,0 +1,66 @@
+package directory
+
+import (
+	"context"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/audit"
+	"github.com/gatehouse/gatehouse/internal/filter"
+)
+
+// UserQuery selects users for a list.
+type UserQuery struct {
+	Filter filter.Expr // Okta `filter`
+	Search filter.Expr // Okta `search`
+	Q      string      // prefix match on login, email, firstName, lastName
+	After  string      // cursor: the last id of the previous page
+	Limit  int
+	// IncludeDeprovisioned lists DEPROVISIONED users too; Okta omits them
+	// unless a filter or search asks for them.
+	IncludeDeprovisioned bool
+}
+
+// GroupQuery selects groups for a list.
+type GroupQuery struct {
+	Q      string // prefix of the name
+	Filter filter.Expr
+	After  string
+	Limit  int
+}
+
+// Store reads and writes the directory.
+type Store interface {
+	User(ctx context.Context, idOrLogin string) (*User, error)
+	Users(ctx context.Context, q UserQuery) ([]*User, error)
+	Group(ctx context.Context, id string) (*Group, error)
+	Groups(ctx context.Context, q GroupQuery) ([]*Group, error)
+	GroupMembers(ctx context.Context, groupID, after string, limit int) ([]*User, error)
+	UserGroups(ctx context.Context, userID string) ([]*Group, error)
+	Schema(ctx context.Context) (*Schema, error)
+	// Update runs fn in one transaction; every write and its audit
+	// events commit together or not at all.
+	Update(ctx context.Context, fn func(Tx) error) error
+}
+
+// Tx is the write side of Store, inside one transaction.
+type Tx interface {
+	// UserForUpdate reads a user by id or login and locks it until commit.
+	UserForUpdate(idOrLogin string) (*User, error)
+	InsertUser(u *User) error
+	// UpdateUser writes u; it fails with a Conflict when u.Version is not
+	// the stored version, and increments u.Version.
+	UpdateUser(u *User) error
+	DeleteUser(id string) error
+	// SetUnique records the values of unique attributes for a user,
+	// failing with a Conflict naming the attribute when another user has one.
+	SetUnique(userID string, values map[string]string) error
+	InsertGroup(g *Group) error
+	UpdateGroup(g *Group) error
+	DeleteGroup(id string) error
+	GroupForUpdate(id string) (*Group, error)
+	AddMember(groupID, userID string, at time.Time) (bool, error)
+	RemoveMember(groupID, userID string, at time.Time) (bool, error)
+	Schema() (*Schema, error)
+	SaveSchema(s *Schema) error
+	Append(ev audit.Event) error
+}

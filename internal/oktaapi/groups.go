@@ -1,0 +1,194 @@
+package oktaapi
+
+import (
+	"net/http"
+
+	"github.com/gatehouse/gatehouse/internal/directory"
+	"github.com/gatehouse/gatehouse/internal/errs"
+	"github.com/gatehouse/gatehouse/internal/filter"
+)
+
+func (a *API) mountGroups(m *Mux) {
+	m.Handle("POST /api/v1/groups", WriteAccess, a.createGroup)
+	m.Handle("GET /api/v1/groups", ReadAccess, a.listGroups)
+	m.Handle("GET /api/v1/groups/{id}", ReadAccess, a.getGroup)
+	m.Handle("PUT /api/v1/groups/{id}", WriteAccess, a.updateGroup)
+	m.Handle("DELETE /api/v1/groups/{id}", WriteAccess, a.deleteGroup)
+	m.Handle("GET /api/v1/groups/{id}/users", ReadAccess, a.groupUsers)
+	m.Handle("PUT /api/v1/groups/{id}/users/{userId}", WriteAccess, a.addGroupUser)
+	m.Handle("DELETE /api/v1/groups/{id}/users/{userId}", WriteAccess, a.removeGroupUser)
+}
+
+// GroupJSON renders a group as Okta does.
+func (a *API) GroupJSON(g *directory.Group) map[string]any {
+	return map[string]any{
+		"id":                    g.ID,
+		"created":               Time(g.Created),
+		"lastUpdated":           Time(g.LastUpdated),
+		"lastMembershipUpdated": Time(g.LastMembershipUpdated),
+		"objectClass":           []string{"okta:user_group"},
+		"type":                  g.Type,
+		"profile":               map[string]any{"name": g.Name, "description": g.Description},
+		"_links": map[string]any{
+			"logo":  []any{},
+			"users": a.Href("/api/v1/groups/%s/users", g.ID),
+			"apps":  a.Href("/api/v1/groups/%s/apps", g.ID),
+		},
+	}
+}
+
+type groupIn struct {
+	Profile *struct {
+		Name        *string `json:"name"`
+		Description *string `json:"description"`
+	} `json:"profile"`
+}
+
+var groupReadOnly = []string{"id", "created", "lastUpdated", "lastMembershipUpdated", "objectClass", "type", "_links", "_embedded"}
+
+func (in groupIn) fields() (name, desc string, err error) {
+	if in.Profile == nil || in.Profile.Name == nil {
+		return "", "", errs.InvalidFields("Api validation failed: group", errs.Field("name", "name: The field cannot be left blank"))
+	}
+	if in.Profile.Description != nil {
+		desc = *in.Profile.Description
+	}
+	return *in.Profile.Name, desc, nil
+}
+
+func (a *API) createGroup(w http.ResponseWriter, r *http.Request) error {
+	var in groupIn
+	if err := DecodeStrict(r, &in, []string{"profile"}, groupReadOnly...); err != nil {
+		return err
+	}
+	name, desc, err := in.fields()
+	if err != nil {
+		return err
+	}
+	g, err := a.Directory.CreateGroup(r.Context(), name, desc)
+	if err != nil {
+		return err
+	}
+	return WriteJSON(w, a.GroupJSON(g))
+}
+
+// GroupFilterOptions are the attributes Okta's group `filter` and `search` accept.
+var GroupFilterOptions = filter.Options{Attributes: map[string][]filter.Op{
+	"id":                    {filter.Eq},
+	"type":                  {filter.Eq},
+	"profile.name":          {filter.Eq, filter.Sw},
+	"profile.description":   {filter.Eq, filter.Sw},
+	"lastUpdated":           {filter.Eq, filter.Gt, filter.Ge, filter.Lt, filter.Le},
+	"created":               {filter.Eq, filter.Gt, filter.Ge, filter.Lt, filter.Le},
+	"lastMembershipUpdated": {filter.Eq, filter.Gt, filter.Ge, filter.Lt, filter.Le},
+}}
+
+func (a *API) listGroups(w http.ResponseWriter, r *http.Request) error {
+	qs := r.URL.Query()
+	limit, err := Limit(r, 10000, 10000)
+	if err != nil {
+		return err
+	}
+	q := directory.GroupQuery{Q: qs.Get("q"), After: qs.Get("after"), Limit: limit + 1}
+	for _, p := range []string{"filter", "search"} {
+		if s := qs.Get(p); s != "" {
+			f, err := filter.Parse(s, GroupFilterOptions)
+			if err != nil {
+				return searchError(p, err)
+			}
+			if q.Filter != nil {
+				f = &filter.Logical{Op: filter.And, Left: q.Filter, Right: f}
+			}
+			q.Filter = f
+		}
+	}
+	gs, err := a.Directory.Store.Groups(r.Context(), q)
+	if err != nil {
+		return err
+	}
+	next := ""
+	if len(gs) > limit {
+		gs = gs[:limit]
+		next = gs[limit-1].ID
+	}
+	a.LinkHeaders(w, r, next)
+	out := make([]map[string]any, len(gs))
+	for i, g := range gs {
+		out[i] = a.GroupJSON(g)
+	}
+	return WriteJSON(w, out)
+}
+
+func (a *API) getGroup(w http.ResponseWriter, r *http.Request) error {
+	g, err := a.Directory.Store.Group(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return WriteJSON(w, a.GroupJSON(g))
+}
+
+func (a *API) updateGroup(w http.ResponseWriter, r *http.Request) error {
+	var in groupIn
+	if err := DecodeStrict(r, &in, []string{"profile"}, groupReadOnly...); err != nil {
+		return err
+	}
+	name, desc, err := in.fields()
+	if err != nil {
+		return err
+	}
+	g, err := a.Directory.UpdateGroup(r.Context(), r.PathValue("id"), name, desc)
+	if err != nil {
+		return err
+	}
+	return WriteJSON(w, a.GroupJSON(g))
+}
+
+func (a *API) deleteGroup(w http.ResponseWriter, r *http.Request) error {
+	if err := a.Directory.DeleteGroup(r.Context(), r.PathValue("id")); err != nil {
+		return err
+	}
+	return NoContent(w)
+}
+
+func (a *API) groupUsers(w http.ResponseWriter, r *http.Request) error {
+	g, err := a.Directory.Store.Group(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	limit, err := Limit(r, 1000, 10000)
+	if err != nil {
+		return err
+	}
+	users, err := a.Directory.Store.GroupMembers(r.Context(), g.ID, r.URL.Query().Get("after"), limit+1)
+	if err != nil {
+		return err
+	}
+	next := ""
+	if len(users) > limit {
+		users = users[:limit]
+		next = users[limit-1].ID
+	}
+	a.LinkHeaders(w, r, next)
+	out := make([]map[string]any, len(users))
+	for i, u := range users {
+		out[i] = a.UserJSON(u)
+	}
+	return WriteJSON(w, out)
+}
+
+func (a *API) addGroupUser(w http.ResponseWriter, r *http.Request) error {
+	if err := a.Directory.AddMember(r.Context(), r.PathValue("id"), r.PathValue("userId")); err != nil {
+		if e, ok := errs.As(err); ok && e.Kind == errs.Invalid {
+			return errs.NotFoundf("Not found: Resource not found: %s (UserGroup)", r.PathValue("id"))
+		}
+		return err
+	}
+	return NoContent(w)
+}
+
+func (a *API) removeGroupUser(w http.ResponseWriter, r *http.Request) error {
+	if err := a.Directory.RemoveMember(r.Context(), r.PathValue("id"), r.PathValue("userId")); err != nil {
+		return err
+	}
+	return NoContent(w)
+}

@@ -1,0 +1,364 @@
+package oktaapi
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/gatehouse/gatehouse/internal/credential"
+	"github.com/gatehouse/gatehouse/internal/directory"
+	"github.com/gatehouse/gatehouse/internal/errs"
+	"github.com/gatehouse/gatehouse/internal/filter"
+)
+
+func (a *API) mountUsers(m *Mux) {
+	m.Handle("POST /api/v1/users", WriteAccess, a.createUser)
+	m.Handle("GET /api/v1/users", ReadAccess, a.listUsers)
+	m.Handle("GET /api/v1/users/{id}", ReadAccess, a.getUser)
+	m.Handle("POST /api/v1/users/{id}", WriteAccess, a.updateUser(false))
+	m.Handle("PUT /api/v1/users/{id}", WriteAccess, a.updateUser(true))
+	m.Handle("DELETE /api/v1/users/{id}", WriteAccess, a.deleteUser)
+	m.Handle("POST /api/v1/users/{id}/lifecycle/{op}", WriteAccess, a.lifecycle)
+	m.Handle("POST /api/v1/users/{id}/credentials/change_password", WriteAccess, a.changePassword)
+	m.Handle("GET /api/v1/users/{id}/groups", ReadAccess, a.userGroups)
+}
+
+// UserJSON renders a user as Okta does.
+func (a *API) UserJSON(u *directory.User) map[string]any {
+	creds := map[string]any{
+		"provider": map[string]any{"type": "OKTA", "name": "OKTA"},
+	}
+	if u.Credentials.Provider == "FEDERATION" {
+		creds["provider"] = map[string]any{"type": "FEDERATION", "name": "FEDERATION"}
+	}
+	if u.Credentials.HasPassword() {
+		creds["password"] = map[string]any{}
+	}
+	if u.Credentials.RecoveryQuestion != "" {
+		creds["recovery_question"] = map[string]any{"question": u.Credentials.RecoveryQuestion}
+	}
+	profile := map[string]any{}
+	for k, v := range u.Profile {
+		profile[k] = v
+	}
+	for _, k := range []string{"login", "email", "firstName", "lastName", "mobilePhone", "secondEmail"} {
+		if _, ok := profile[k]; !ok {
+			profile[k] = nil
+		}
+	}
+	links := map[string]any{"self": a.Href("/api/v1/users/%s", u.ID)}
+	switch u.Status {
+	case directory.Staged, directory.Deprovisioned:
+		links["activate"] = a.Href("/api/v1/users/%s/lifecycle/activate", u.ID)
+	case directory.Provisioned:
+		links["reactivate"] = a.Href("/api/v1/users/%s/lifecycle/reactivate", u.ID)
+	case directory.Active:
+		links["suspend"] = a.Href("/api/v1/users/%s/lifecycle/suspend", u.ID)
+		links["resetPassword"] = a.Href("/api/v1/users/%s/lifecycle/reset_password", u.ID)
+		links["expirePassword"] = a.Href("/api/v1/users/%s/lifecycle/expire_password", u.ID)
+		links["changePassword"] = a.Href("/api/v1/users/%s/credentials/change_password", u.ID)
+	case directory.Suspended:
+		links["unsuspend"] = a.Href("/api/v1/users/%s/lifecycle/unsuspend", u.ID)
+	case directory.LockedOut:
+		links["unlock"] = a.Href("/api/v1/users/%s/lifecycle/unlock", u.ID)
+	}
+	if u.Status != directory.Deprovisioned {
+		links["deactivate"] = a.Href("/api/v1/users/%s/lifecycle/deactivate", u.ID)
+	}
+	return map[string]any{
+		"id":                    u.ID,
+		"status":                string(u.Status),
+		"created":               Time(u.Created),
+		"activated":             TimePtr(u.Activated),
+		"statusChanged":         TimePtr(u.StatusChanged),
+		"lastLogin":             TimePtr(u.LastLogin),
+		"lastUpdated":           Time(u.LastUpdated),
+		"passwordChanged":       TimePtr(u.PasswordChanged),
+		"transitioningToStatus": nil,
+		"type":                  map[string]any{"id": "otydefault0000000000"},
+		"profile":               profile,
+		"credentials":           creds,
+		"_links":                links,
+	}
+}
+
+type passwordIn struct {
+	Value *string                  `json:"value"`
+	Hash  *credential.ImportedHash `json:"hash"`
+	Hook  json.RawMessage          `json:"hook"`
+}
+
+type credentialsIn struct {
+	Password         *passwordIn `json:"password"`
+	RecoveryQuestion *struct {
+		Question string `json:"question"`
+		Answer   string `json:"answer"`
+	} `json:"recovery_question"`
+	Provider json.RawMessage `json:"provider"`
+}
+
+type userIn struct {
+	Profile     map[string]any  `json:"profile"`
+	Credentials *credentialsIn  `json:"credentials"`
+	GroupIDs    []string        `json:"groupIds"`
+	Type        json.RawMessage `json:"type"`
+	RealmID     json.RawMessage `json:"realmId"`
+}
+
+// read-only members clients send back when replacing a user.
+var userReadOnly = []string{"id", "status", "created", "activated", "statusChanged", "lastLogin", "lastUpdated", "passwordChanged", "transitioningToStatus", "_links", "_embedded"}
+
+func (a *API) createUser(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	activate, err := BoolParam(q, "activate", true)
+	if err != nil {
+		return err
+	}
+	provider, err := BoolParam(q, "provider", false)
+	if err != nil {
+		return err
+	}
+	var in userIn
+	if err := DecodeStrict(r, &in, []string{"profile", "credentials", "groupIds", "type", "realmId"}); err != nil {
+		return err
+	}
+	if in.Profile == nil {
+		return errs.InvalidFields("Api validation failed: newUser", errs.Field("profile", "profile: The field cannot be left blank"))
+	}
+	ci := directory.CreateUserInput{Profile: in.Profile, GroupIDs: in.GroupIDs, Activate: activate, Provider: provider,
+		ChangePasswordAtNextLogin: q.Get("nextLogin") == "changePassword"}
+	if c := in.Credentials; c != nil {
+		if c.Password != nil {
+			if c.Password.Hook != nil {
+				return errs.InvalidFields("Api validation failed: password", errs.Field("password", "Password import inline hooks are not supported."))
+			}
+			if c.Password.Value != nil {
+				ci.Password = *c.Password.Value
+			}
+			if c.Password.Hash != nil {
+				if err := c.Password.Hash.Validate(); err != nil {
+					return importError(err)
+				}
+				ci.ImportedHash = c.Password.Hash
+			}
+		}
+		if c.RecoveryQuestion != nil {
+			ci.RecoveryQuestion, ci.RecoveryAnswer = c.RecoveryQuestion.Question, c.RecoveryQuestion.Answer
+		}
+	}
+	u, err := a.Directory.CreateUser(r.Context(), ci)
+	if err != nil {
+		return policyError(err)
+	}
+	return WriteJSON(w, a.UserJSON(u))
+}
+
+func importError(err error) error {
+	var ve *credential.ValidationError
+	e := errs.InvalidFields("Api validation failed: password")
+	if ok := asValidation(err, &ve); ok {
+		for _, f := range ve.Fields {
+			e.Fields = append(e.Fields, errs.Field("password.hash."+f.Field, "%s", f.Message))
+		}
+	} else {
+		e.Fields = append(e.Fields, errs.Field("password.hash", "%s", err.Error()))
+	}
+	return e
+}
+
+// policyError turns a password policy failure into Okta's validation error.
+func policyError(err error) error {
+	var pe *credential.PolicyError
+	if asPolicy(err, &pe) {
+		return &errs.Error{Kind: errs.Invalid, Code: "E0000001", Msg: "Api validation failed: password",
+			Fields: []errs.FieldError{{Field: "password", Message: "password: " + pe.Error()}}}
+	}
+	return err
+}
+
+func (a *API) getUser(w http.ResponseWriter, r *http.Request) error {
+	u, err := a.Directory.Store.User(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return WriteJSON(w, a.UserJSON(u))
+}
+
+// UserFilterOptions are the attributes and operators Okta's `filter`
+// parameter accepts on /api/v1/users.
+var UserFilterOptions = filter.Options{
+	Attributes: map[string][]filter.Op{
+		"status":            {filter.Eq},
+		"lastUpdated":       {filter.Eq, filter.Gt, filter.Ge, filter.Lt, filter.Le},
+		"id":                {filter.Eq},
+		"profile.login":     {filter.Eq},
+		"profile.email":     {filter.Eq},
+		"profile.firstName": {filter.Eq},
+		"profile.lastName":  {filter.Eq},
+	},
+}
+
+// UserSearchOptions are those of the `search` parameter: any profile
+// attribute and the top-level properties, with every operator.
+var UserSearchOptions = filter.Options{AllowAttribute: func(attr string) bool {
+	switch attr {
+	case "id", "status", "created", "activated", "statusChanged", "lastUpdated", "lastLogin", "passwordChanged", "type.id":
+		return true
+	}
+	return strings.HasPrefix(attr, "profile.") && len(attr) > len("profile.")
+}}
+
+func searchError(param string, err error) error {
+	return &errs.Error{Kind: errs.Invalid, Code: "E0000031", Msg: "Invalid search criteria.",
+		Fields: []errs.FieldError{{Field: param, Message: param + ": " + err.Error()}}}
+}
+
+func (a *API) listUsers(w http.ResponseWriter, r *http.Request) error {
+	qs := r.URL.Query()
+	limit, err := Limit(r, 200, 200)
+	if err != nil {
+		return err
+	}
+	q := directory.UserQuery{Q: qs.Get("q"), After: qs.Get("after"), Limit: limit + 1}
+	if f := qs.Get("filter"); f != "" {
+		if q.Filter, err = filter.Parse(f, UserFilterOptions); err != nil {
+			return searchError("filter", err)
+		}
+	}
+	if s := qs.Get("search"); s != "" {
+		if q.Search, err = filter.Parse(s, UserSearchOptions); err != nil {
+			return searchError("search", err)
+		}
+	}
+	users, err := a.Directory.Store.Users(r.Context(), q)
+	if err != nil {
+		return err
+	}
+	next := ""
+	if len(users) > limit {
+		users = users[:limit]
+		next = users[limit-1].ID
+	}
+	a.LinkHeaders(w, r, next)
+	out := make([]map[string]any, len(users))
+	for i, u := range users {
+		out[i] = a.UserJSON(u)
+	}
+	return WriteJSON(w, out)
+}
+
+func (a *API) updateUser(replace bool) HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		var in userIn
+		if err := DecodeStrict(r, &in, []string{"profile", "credentials", "type", "realmId"}, userReadOnly...); err != nil {
+			return err
+		}
+		ctx := r.Context()
+		id := r.PathValue("id")
+		if replace && in.Profile == nil {
+			return errs.InvalidFields("Api validation failed: profile", errs.Field("profile", "profile: The field cannot be left blank"))
+		}
+		if in.Credentials != nil && in.Credentials.Password != nil && in.Credentials.Password.Value != nil {
+			// Validate the profile first so a bad profile changes nothing.
+			if in.Profile != nil {
+				if _, err := a.Directory.UpdateProfile(ctx, id, in.Profile, replace); err != nil {
+					return err
+				}
+			}
+			u, err := a.Directory.SetPassword(ctx, id, *in.Credentials.Password.Value)
+			if err != nil {
+				return policyError(err)
+			}
+			return WriteJSON(w, a.UserJSON(u))
+		}
+		var u *directory.User
+		var err error
+		if in.Profile != nil {
+			u, err = a.Directory.UpdateProfile(ctx, id, in.Profile, replace)
+		} else {
+			u, err = a.Directory.Store.User(ctx, id)
+		}
+		if err != nil {
+			return err
+		}
+		return WriteJSON(w, a.UserJSON(u))
+	}
+}
+
+func (a *API) deleteUser(w http.ResponseWriter, r *http.Request) error {
+	if _, err := a.Directory.Delete(r.Context(), r.PathValue("id")); err != nil {
+		return err
+	}
+	return NoContent(w)
+}
+
+func (a *API) lifecycle(w http.ResponseWriter, r *http.Request) error {
+	op := directory.Operation(r.PathValue("op"))
+	switch op {
+	case directory.OpActivate, directory.OpReactivate, directory.OpDeactivate, directory.OpSuspend,
+		directory.OpUnsuspend, directory.OpUnlock, directory.OpExpirePassword, directory.OpResetPassword:
+	default:
+		return &errs.Error{Kind: errs.NotFound, Code: "E0000008", Msg: "The requested path was not found"}
+	}
+	u, err := a.Directory.Transition(r.Context(), r.PathValue("id"), op)
+	if err != nil {
+		return err
+	}
+	switch op {
+	case directory.OpActivate, directory.OpReactivate:
+		sendEmail, err := BoolParam(r.URL.Query(), "sendEmail", true)
+		if err != nil {
+			return err
+		}
+		if !sendEmail && u.Status == directory.Provisioned {
+			tok := a.IDs.Secret(20)
+			return WriteJSON(w, map[string]any{"activationToken": tok, "activationUrl": a.BaseURL + "/welcome/" + tok})
+		}
+		return WriteJSON(w, map[string]any{})
+	case directory.OpExpirePassword:
+		return WriteJSON(w, a.UserJSON(u))
+	case directory.OpResetPassword:
+		return WriteJSON(w, map[string]any{})
+	}
+	return WriteJSON(w, map[string]any{})
+}
+
+func (a *API) changePassword(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		OldPassword struct {
+			Value string `json:"value"`
+		} `json:"oldPassword"`
+		NewPassword struct {
+			Value string `json:"value"`
+		} `json:"newPassword"`
+		RevokeSessions bool `json:"revokeSessions"`
+	}
+	if err := DecodeStrict(r, &in, []string{"oldPassword", "newPassword", "revokeSessions"}); err != nil {
+		return err
+	}
+	u, err := a.Directory.ChangePassword(r.Context(), r.PathValue("id"), in.OldPassword.Value, in.NewPassword.Value)
+	if err != nil {
+		return policyError(err)
+	}
+	return WriteJSON(w, map[string]any{
+		"password": map[string]any{},
+		"provider": map[string]any{"type": "OKTA", "name": "OKTA"},
+		"_links":   map[string]any{"self": a.Href("/api/v1/users/%s", u.ID)},
+	})
+}
+
+func (a *API) userGroups(w http.ResponseWriter, r *http.Request) error {
+	u, err := a.Directory.Store.User(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	gs, err := a.Directory.Store.UserGroups(r.Context(), u.ID)
+	if err != nil {
+		return err
+	}
+	out := make([]map[string]any, len(gs))
+	for i, g := range gs {
+		out[i] = a.GroupJSON(g)
+	}
+	return WriteJSON(w, out)
+}

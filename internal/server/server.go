@@ -1,0 +1,52 @@
+// Package server mounts Gatehouse's surfaces on one handler and adds the
+// operational endpoints: /healthz (process up), /readyz (database
+// reachable) and /metrics (Prometheus).
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/gatehouse/gatehouse/internal/web"
+)
+
+// Surface is a part of Gatehouse that registers routes.
+type Surface interface {
+	Mount(mux *http.ServeMux)
+}
+
+// Pinger checks a dependency.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// New builds the root handler.
+func New(log *slog.Logger, reg *prometheus.Registry, db Pinger, surfaces ...Surface) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if err := db.Ping(ctx); err != nil {
+			web.Logger(r.Context(), log).Warn("readiness check failed", "err", err)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			w.Write([]byte("database unreachable\n"))
+			return
+		}
+		w.Write([]byte("ok\n"))
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	for _, s := range surfaces {
+		s.Mount(mux)
+	}
+	return web.Middleware(mux, log, web.NewMetrics(reg))
+}

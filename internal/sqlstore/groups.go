@@ -1,0 +1,124 @@
+package sqlstore
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/directory"
+)
+
+const groupCols = `id, type, name, description, created, last_updated, last_membership_updated`
+
+func scanGroup(sc scanner) (*directory.Group, error) {
+	var g directory.Group
+	var c, lu, lmu int64
+	if err := sc.Scan(&g.ID, &g.Type, &g.Name, &g.Description, &c, &lu, &lmu); err != nil {
+		return nil, err
+	}
+	g.Created, g.LastUpdated, g.LastMembershipUpdated = fromMs(c), fromMs(lu), fromMs(lmu)
+	return &g, nil
+}
+
+func (db *DB) groups(ctx context.Context, stmt string, args ...any) ([]*directory.Group, error) {
+	rows, err := db.query(ctx, stmt, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []*directory.Group{}
+	for rows.Next() {
+		g, err := scanGroup(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, g)
+	}
+	return out, rows.Err()
+}
+
+func (s dirStore) Group(ctx context.Context, id string) (*directory.Group, error) {
+	g, err := scanGroup(s.db.queryRow(ctx, "SELECT "+groupCols+" FROM groups WHERE id = ?", id))
+	return g, notFound(err, id+" (UserGroup)")
+}
+
+func (s dirStore) Groups(ctx context.Context, q directory.GroupQuery) ([]*directory.Group, error) {
+	var where []string
+	var args []any
+	if q.After != "" {
+		where, args = append(where, "id > ?"), append(args, q.After)
+	}
+	if q.Q != "" {
+		c, a := s.db.prefixCond("name_key", q.Q)
+		where, args = append(where, c), append(args, a...)
+	}
+	if q.Filter != nil {
+		w, a, err := s.db.groupFilterSQL(q.Filter)
+		if err != nil {
+			return nil, err
+		}
+		where, args = append(where, w), append(args, a...)
+	}
+	stmt := "SELECT " + groupCols + " FROM groups"
+	if len(where) > 0 {
+		stmt += " WHERE " + strings.Join(where, " AND ")
+	}
+	stmt += " ORDER BY id LIMIT ?"
+	return s.db.groups(ctx, stmt, append(args, q.Limit)...)
+}
+
+func (s dirStore) GroupMembers(ctx context.Context, groupID, after string, limit int) ([]*directory.User, error) {
+	return s.db.users(ctx, "SELECT "+prefixed("u.", userCols)+" FROM group_members m JOIN users u ON u.id = m.user_id WHERE m.group_id = ? AND m.user_id > ? ORDER BY m.user_id LIMIT ?", groupID, after, limit)
+}
+
+func (s dirStore) UserGroups(ctx context.Context, userID string) ([]*directory.Group, error) {
+	return s.db.groups(ctx, "SELECT "+prefixed("g.", groupCols)+" FROM group_members m JOIN groups g ON g.id = m.group_id WHERE m.user_id = ? ORDER BY g.id", userID)
+}
+
+func prefixed(p, cols string) string {
+	parts := strings.Split(cols, ",")
+	for i, c := range parts {
+		parts[i] = p + strings.TrimSpace(c)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (t *Tx) InsertGroup(g *directory.Group) error {
+	_, err := t.exec("INSERT INTO groups (id, type, name, name_key, description, created, last_updated, last_membership_updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+		g.ID, g.Type, g.Name, strings.ToLower(g.Name), g.Description, ms(g.Created), ms(g.LastUpdated), ms(g.LastMembershipUpdated))
+	return err
+}
+
+func (t *Tx) UpdateGroup(g *directory.Group) error {
+	_, err := t.exec("UPDATE groups SET name = ?, name_key = ?, description = ?, last_updated = ?, last_membership_updated = ? WHERE id = ?",
+		g.Name, strings.ToLower(g.Name), g.Description, ms(g.LastUpdated), ms(g.LastMembershipUpdated), g.ID)
+	return err
+}
+
+func (t *Tx) DeleteGroup(id string) error {
+	_, err := t.exec("DELETE FROM groups WHERE id = ?", id)
+	return err
+}
+
+func (t *Tx) GroupForUpdate(id string) (*directory.Group, error) {
+	g, err := scanGroup(t.queryRow("SELECT "+groupCols+" FROM groups WHERE id = ?"+t.forUpdate(), id))
+	return g, notFound(err, id+" (UserGroup)")
+}
+
+func (t *Tx) AddMember(groupID, userID string, at time.Time) (bool, error) {
+	res, err := t.exec("INSERT INTO group_members (group_id, user_id, created) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", groupID, userID, ms(at))
+	if err != nil {
+		return false, err
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+func (t *Tx) RemoveMember(groupID, userID string, at time.Time) (bool, error) {
+	res, err := t.exec("DELETE FROM group_members WHERE group_id = ? AND user_id = ?", groupID, userID)
+	if err != nil {
+		return false, err
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}

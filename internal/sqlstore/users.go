@@ -1,0 +1,259 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/audit"
+	"github.com/gatehouse/gatehouse/internal/directory"
+	"github.com/gatehouse/gatehouse/internal/errs"
+	"github.com/gatehouse/gatehouse/internal/ids"
+)
+
+// Directory returns the directory store.
+func (db *DB) Directory() directory.Store { return dirStore{db} }
+
+type dirStore struct{ db *DB }
+
+func (s dirStore) Update(ctx context.Context, fn func(directory.Tx) error) error {
+	return s.db.InTx(ctx, func(t *Tx) error { return fn(t) })
+}
+
+const userCols = `id, status, profile, credentials, created, activated, status_changed, last_login, last_updated, password_changed, failed_logins, version`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanUser(sc scanner) (*directory.User, error) {
+	var (
+		u                                             directory.User
+		status, profile, creds                        string
+		created, lastUpdated                          int64
+		activated, statusChanged, lastLogin, pwChange sql.NullInt64
+	)
+	if err := sc.Scan(&u.ID, &status, &profile, &creds, &created, &activated, &statusChanged, &lastLogin, &lastUpdated, &pwChange, &u.FailedLogins, &u.Version); err != nil {
+		return nil, err
+	}
+	u.Status = directory.Status(status)
+	if err := json.Unmarshal([]byte(profile), &u.Profile); err != nil {
+		return nil, fmt.Errorf("decode profile of %s: %w", u.ID, err)
+	}
+	if err := json.Unmarshal([]byte(creds), &u.Credentials); err != nil {
+		return nil, fmt.Errorf("decode credentials of %s: %w", u.ID, err)
+	}
+	u.Created, u.LastUpdated = fromMs(created), fromMs(lastUpdated)
+	u.Activated, u.StatusChanged, u.LastLogin, u.PasswordChanged = fromNullMs(activated), fromNullMs(statusChanged), fromNullMs(lastLogin), fromNullMs(pwChange)
+	return &u, nil
+}
+
+// userKeyCond selects a user by id, or by login when the argument is not an id.
+func userKeyCond(idOrLogin string) (string, any) {
+	if ids.Valid(idOrLogin, ids.User) {
+		return "id = ?", idOrLogin
+	}
+	return "login_key = ?", strings.ToLower(idOrLogin)
+}
+
+func (s dirStore) User(ctx context.Context, idOrLogin string) (*directory.User, error) {
+	cond, arg := userKeyCond(idOrLogin)
+	u, err := scanUser(s.db.queryRow(ctx, "SELECT "+userCols+" FROM users WHERE "+cond, arg))
+	return u, notFound(err, idOrLogin+" (User)")
+}
+
+func (s dirStore) Users(ctx context.Context, q directory.UserQuery) ([]*directory.User, error) {
+	var where []string
+	var args []any
+	if q.After != "" {
+		where = append(where, "id > ?")
+		args = append(args, q.After)
+	}
+	if q.Filter != nil {
+		w, a, err := s.db.userFilterSQL(q.Filter)
+		if err != nil {
+			return nil, err
+		}
+		where, args = append(where, w), append(args, a...)
+	}
+	if q.Search != nil {
+		w, a, err := s.db.userFilterSQL(q.Search)
+		if err != nil {
+			return nil, err
+		}
+		where, args = append(where, w), append(args, a...)
+	}
+	if q.Q != "" {
+		var ors []string
+		for _, col := range []string{"login_key", "lower(email)", "lower(first_name)", "lower(last_name)"} {
+			c, a := s.db.prefixCond(col, q.Q)
+			ors, args = append(ors, c), append(args, a...)
+		}
+		where = append(where, "("+strings.Join(ors, " OR ")+")")
+	}
+	if !q.IncludeDeprovisioned && q.Filter == nil && q.Search == nil {
+		where = append(where, "status <> 'DEPROVISIONED'")
+	}
+	stmt := "SELECT " + userCols + " FROM users"
+	if len(where) > 0 {
+		stmt += " WHERE " + strings.Join(where, " AND ")
+	}
+	stmt += " ORDER BY id LIMIT ?"
+	args = append(args, q.Limit)
+	return s.db.users(ctx, stmt, args...)
+}
+
+func (db *DB) users(ctx context.Context, stmt string, args ...any) ([]*directory.User, error) {
+	rows, err := db.query(ctx, stmt, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []*directory.User{}
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+func (s dirStore) Schema(ctx context.Context) (*directory.Schema, error) {
+	var body string
+	err := s.db.queryRow(ctx, "SELECT body FROM profile_schema WHERE id = 1").Scan(&body)
+	return decodeSchema(body, err)
+}
+
+func decodeSchema(body string, err error) (*directory.Schema, error) {
+	if err == sql.ErrNoRows {
+		return &directory.Schema{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var sc directory.Schema
+	if err := json.Unmarshal([]byte(body), &sc); err != nil {
+		return nil, fmt.Errorf("decode profile schema: %w", err)
+	}
+	return &sc, nil
+}
+
+// Transaction side.
+
+func (t *Tx) UserForUpdate(idOrLogin string) (*directory.User, error) {
+	cond, arg := userKeyCond(idOrLogin)
+	u, err := scanUser(t.queryRow("SELECT "+userCols+" FROM users WHERE "+cond+t.forUpdate(), arg))
+	return u, notFound(err, idOrLogin+" (User)")
+}
+
+func userRow(u *directory.User) (profile, creds []byte, err error) {
+	if profile, err = json.Marshal(u.Profile); err != nil {
+		return nil, nil, err
+	}
+	creds, err = json.Marshal(u.Credentials)
+	return profile, creds, err
+}
+
+func loginConflict() error {
+	return &errs.Error{Kind: errs.Invalid, Msg: "Api validation failed: login", Fields: []errs.FieldError{
+		{Field: "login", Message: "login: An object with this field already exists in the current organization"}}}
+}
+
+func (t *Tx) InsertUser(u *directory.User) error {
+	profile, creds, err := userRow(u)
+	if err != nil {
+		return err
+	}
+	u.Version = 1
+	_, err = t.exec(`INSERT INTO users (id, login_key, status, email, first_name, last_name, profile, credentials, created, activated, status_changed, last_login, last_updated, password_changed, failed_logins, version)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		u.ID, strings.ToLower(u.Login()), string(u.Status), u.Profile.String("email"), u.Profile.String("firstName"), u.Profile.String("lastName"),
+		string(profile), string(creds), ms(u.Created), msPtr(u.Activated), msPtr(u.StatusChanged), msPtr(u.LastLogin), ms(u.LastUpdated), msPtr(u.PasswordChanged), u.FailedLogins, u.Version)
+	if isUnique(err) {
+		return loginConflict()
+	}
+	return err
+}
+
+func (t *Tx) UpdateUser(u *directory.User) error {
+	profile, creds, err := userRow(u)
+	if err != nil {
+		return err
+	}
+	res, err := t.exec(`UPDATE users SET login_key = ?, status = ?, email = ?, first_name = ?, last_name = ?, profile = ?, credentials = ?,
+		activated = ?, status_changed = ?, last_login = ?, last_updated = ?, password_changed = ?, failed_logins = ?, version = version + 1
+		WHERE id = ? AND version = ?`,
+		strings.ToLower(u.Login()), string(u.Status), u.Profile.String("email"), u.Profile.String("firstName"), u.Profile.String("lastName"),
+		string(profile), string(creds), msPtr(u.Activated), msPtr(u.StatusChanged), msPtr(u.LastLogin), ms(u.LastUpdated), msPtr(u.PasswordChanged), u.FailedLogins,
+		u.ID, u.Version)
+	if isUnique(err) {
+		return loginConflict()
+	}
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return &errs.Error{Kind: errs.Conflict, Msg: "The user was changed by another request; retry."}
+	}
+	u.Version++
+	return nil
+}
+
+func (t *Tx) DeleteUser(id string) error {
+	_, err := t.exec("DELETE FROM users WHERE id = ?", id)
+	return err
+}
+
+func (t *Tx) SetUnique(userID string, values map[string]string) error {
+	if _, err := t.exec("DELETE FROM user_unique_values WHERE user_id = ?", userID); err != nil {
+		return err
+	}
+	for attr, v := range values {
+		_, err := t.exec("INSERT INTO user_unique_values (attr, value_key, user_id) VALUES (?, ?, ?)", attr, v, userID)
+		if isUnique(err) {
+			return &errs.Error{Kind: errs.Invalid, Msg: "Api validation failed: " + attr, Fields: []errs.FieldError{
+				{Field: attr, Message: attr + ": An object with this field already exists in the current organization"}}}
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *Tx) Schema() (*directory.Schema, error) {
+	var body string
+	err := t.queryRow("SELECT body FROM profile_schema WHERE id = 1").Scan(&body)
+	return decodeSchema(body, err)
+}
+
+func (t *Tx) SaveSchema(sc *directory.Schema) error {
+	b, err := json.Marshal(sc)
+	if err != nil {
+		return err
+	}
+	_, err = t.exec("INSERT INTO profile_schema (id, body) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET body = excluded.body", string(b))
+	return err
+}
+
+// Append writes a system-log event in the transaction.
+func (t *Tx) Append(ev audit.Event) error {
+	body, err := json.Marshal(ev)
+	if err != nil {
+		return err
+	}
+	var targets strings.Builder
+	targets.WriteByte(' ')
+	for _, tg := range ev.Target {
+		targets.WriteString(tg.ID)
+		targets.WriteByte(' ')
+	}
+	_, err = t.exec(`INSERT INTO events (uuid, published, event_type, severity, actor_id, outcome, target_ids, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		ev.UUID, ms(ev.Published), ev.EventType, ev.Severity, ev.Actor.ID, ev.Outcome.Result, targets.String(), string(body))
+	return err
+}
+
+var _ = time.Now
