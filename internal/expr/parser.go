@@ -514,6 +514,24 @@ func (p *parser) function(segs []segment) ast.Node {
 	name := joinSegs(segs)
 	first := segs[0].tok
 	last := segs[len(segs)-1].tok
+	spec, ok := p.eng.funcs[name]
+	if name == "user.getInternalProperty" {
+		ok = true
+	}
+	if !ok || strings.HasPrefix(name, "$") {
+		if msg, known := notInGatehouse[name]; known {
+			p.fail(KindCompile, first.pos, "", "%s", msg)
+		}
+		off := first.pos
+		if len(segs) == 2 && namespaces[segs[0].name] {
+			off = last.pos
+		}
+		hint := ""
+		if s := suggest(name, p.eng.publicNames); s != "" {
+			hint = "did you mean " + s + "?"
+		}
+		p.fail(KindCompile, off, hint, "unknown function %s", name)
+	}
 	open := p.expect("(")
 	var args []ast.Node
 	if !p.isOp(")") {
@@ -542,21 +560,6 @@ func (p *parser) function(segs []segment) ast.Node {
 			}
 		}
 		return p.call("$internal", []ast.Node{p.ctxNode(from, to), args[0]}, from, to)
-	}
-	spec, ok := p.eng.funcs[name]
-	if !ok || strings.HasPrefix(name, "$") {
-		if msg, known := notInGatehouse[name]; known {
-			p.fail(KindCompile, first.pos, "", "%s", msg)
-		}
-		off := first.pos
-		if len(segs) == 2 && namespaces[segs[0].name] {
-			off = last.pos
-		}
-		hint := ""
-		if s := suggest(name, p.eng.publicNames); s != "" {
-			hint = "did you mean " + s + "?"
-		}
-		p.fail(KindCompile, off, hint, "unknown function %s", name)
 	}
 	if len(args) < spec.min || (spec.max >= 0 && len(args) > spec.max) {
 		p.fail(KindCompile, first.pos, "", "%s expects %s, got %d", name, arity(spec), len(args))
