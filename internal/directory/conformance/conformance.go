@@ -1,0 +1,348 @@
+// Package conformance is the test suite every implementation of
+// directory.Store must pass. sqlstore runs it on SQLite and PostgreSQL.
+package conformance
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/audit"
+	"github.com/gatehouse/gatehouse/internal/directory"
+	"github.com/gatehouse/gatehouse/internal/errs"
+	"github.com/gatehouse/gatehouse/internal/filter"
+	"github.com/gatehouse/gatehouse/internal/ids"
+)
+
+// Run runs the suite; newStore returns an empty store for each subtest.
+func Run(t *testing.T, newStore func(t *testing.T) directory.Store) {
+	t.Run("UserRoundTrip", func(t *testing.T) { testUserRoundTrip(t, newStore(t)) })
+	t.Run("DuplicateLogin", func(t *testing.T) { testDuplicateLogin(t, newStore(t)) })
+	t.Run("VersionConflict", func(t *testing.T) { testVersionConflict(t, newStore(t)) })
+	t.Run("ConcurrentUpdates", func(t *testing.T) { testConcurrentUpdates(t, newStore(t)) })
+	t.Run("RollbackLeavesNothing", func(t *testing.T) { testRollback(t, newStore(t)) })
+	t.Run("ListPagingAndFilters", func(t *testing.T) { testList(t, newStore(t)) })
+	t.Run("Groups", func(t *testing.T) { testGroups(t, newStore(t)) })
+	t.Run("UniqueAttributes", func(t *testing.T) { testUnique(t, newStore(t)) })
+	t.Run("Schema", func(t *testing.T) { testSchema(t, newStore(t)) })
+}
+
+var src = ids.NewSource(nil)
+
+func newUser(login string, at time.Time) *directory.User {
+	return &directory.User{
+		ID: src.New(ids.User), Status: directory.Active, Created: at, LastUpdated: at,
+		Profile: directory.Profile{"login": login, "email": login, "firstName": "First" + login[:1], "lastName": "Last", "department": "dept-" + login[:1]},
+	}
+}
+
+func event(kind string) audit.Event {
+	return audit.Event{UUID: src.New(ids.Event), Published: time.Now().UTC(), EventType: kind, Severity: audit.Info, Outcome: audit.Outcome{Result: audit.Success}}
+}
+
+func insert(t *testing.T, s directory.Store, users ...*directory.User) {
+	t.Helper()
+	err := s.Update(context.Background(), func(tx directory.Tx) error {
+		for _, u := range users {
+			if err := tx.InsertUser(u); err != nil {
+				return err
+			}
+			if err := tx.Append(event("user.lifecycle.create")); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("insert: %v", err)
+	}
+}
+
+func testUserRoundTrip(t *testing.T, s directory.Store) {
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	u := newUser("ana@example.com", now)
+	u.Credentials.PasswordHash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA"
+	u.Profile["costCenter"] = "42"
+	u.Profile["score"] = float64(7)
+	insert(t, s, u)
+	for _, key := range []string{u.ID, "ana@example.com", "ANA@Example.com"} {
+		got, err := s.User(ctx, key)
+		if err != nil {
+			t.Fatalf("User(%q): %v", key, err)
+		}
+		if got.ID != u.ID || got.Login() != "ana@example.com" || got.Profile["score"] != float64(7) ||
+			got.Credentials.PasswordHash != u.Credentials.PasswordHash || !got.Created.Equal(now) || got.Version != 1 {
+			t.Fatalf("round trip mismatch: %+v", got)
+		}
+	}
+	if _, err := s.User(ctx, "nobody@example.com"); !errs.Is(err, errs.NotFound) {
+		t.Fatalf("missing user: want NotFound, got %v", err)
+	}
+}
+
+func testDuplicateLogin(t *testing.T, s directory.Store) {
+	now := time.Now().UTC()
+	insert(t, s, newUser("dup@example.com", now))
+	err := s.Update(context.Background(), func(tx directory.Tx) error {
+		return tx.InsertUser(newUser("DUP@example.com", now))
+	})
+	e, ok := errs.As(err)
+	if !ok || e.Kind != errs.Invalid || len(e.Fields) != 1 || e.Fields[0].Field != "login" {
+		t.Fatalf("duplicate login: want Invalid on login, got %v", err)
+	}
+}
+
+func testVersionConflict(t *testing.T, s directory.Store) {
+	u := newUser("ver@example.com", time.Now().UTC())
+	insert(t, s, u)
+	stale := *u
+	err := s.Update(context.Background(), func(tx directory.Tx) error {
+		u.Profile["title"] = "first"
+		return tx.UpdateUser(u)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Update(context.Background(), func(tx directory.Tx) error {
+		stale.Profile = directory.Profile{"login": "ver@example.com", "title": "stale"}
+		return tx.UpdateUser(&stale)
+	})
+	if !errs.Is(err, errs.Conflict) {
+		t.Fatalf("stale write: want Conflict, got %v", err)
+	}
+	got, _ := s.User(context.Background(), u.ID)
+	if got.Profile.String("title") != "first" || got.Version != 2 {
+		t.Fatalf("stale write changed the user: %+v", got)
+	}
+}
+
+// testConcurrentUpdates increments a counter from many goroutines with
+// read-lock-write transactions; no increment may be lost.
+func testConcurrentUpdates(t *testing.T, s directory.Store) {
+	u := newUser("count@example.com", time.Now().UTC())
+	u.Profile["counter"] = float64(0)
+	insert(t, s, u)
+	const workers, each = 8, 5
+	var wg sync.WaitGroup
+	errc := make(chan error, workers*each)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				errc <- s.Update(context.Background(), func(tx directory.Tx) error {
+					x, err := tx.UserForUpdate(u.ID)
+					if err != nil {
+						return err
+					}
+					x.Profile["counter"] = x.Profile["counter"].(float64) + 1
+					if err := tx.UpdateUser(x); err != nil {
+						return err
+					}
+					return tx.Append(event("user.account.update_profile"))
+				})
+			}
+		}()
+	}
+	wg.Wait()
+	close(errc)
+	for err := range errc {
+		if err != nil {
+			t.Fatalf("concurrent update: %v", err)
+		}
+	}
+	got, _ := s.User(context.Background(), u.ID)
+	if got.Profile["counter"] != float64(workers*each) || got.Version != workers*each+1 {
+		t.Fatalf("lost updates: counter=%v version=%d", got.Profile["counter"], got.Version)
+	}
+}
+
+func testRollback(t *testing.T, s directory.Store) {
+	u := newUser("rb@example.com", time.Now().UTC())
+	boom := fmt.Errorf("boom")
+	err := s.Update(context.Background(), func(tx directory.Tx) error {
+		if err := tx.InsertUser(u); err != nil {
+			return err
+		}
+		return boom
+	})
+	if err != boom {
+		t.Fatalf("want the callback's error, got %v", err)
+	}
+	if _, err := s.User(context.Background(), u.ID); !errs.Is(err, errs.NotFound) {
+		t.Fatalf("rolled-back user exists: %v", err)
+	}
+}
+
+func testList(t *testing.T, s directory.Store) {
+	ctx := context.Background()
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var all []*directory.User
+	for i := 0; i < 25; i++ {
+		u := newUser(fmt.Sprintf("%c%02d@example.com", 'a'+i%3, i), base.Add(time.Duration(i)*time.Hour))
+		if i%5 == 0 {
+			u.Status = directory.Suspended
+		}
+		if i == 24 {
+			u.Status = directory.Deprovisioned
+		}
+		all = append(all, u)
+	}
+	insert(t, s, all...)
+	// Paging covers every non-deprovisioned user exactly once, in id order.
+	seen := map[string]bool{}
+	after := ""
+	for pages := 0; ; pages++ {
+		page, err := s.Users(ctx, directory.UserQuery{After: after, Limit: 7})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, u := range page {
+			if seen[u.ID] {
+				t.Fatalf("user %s twice", u.ID)
+			}
+			if i > 0 && page[i-1].ID >= u.ID {
+				t.Fatal("page not in id order")
+			}
+			seen[u.ID] = true
+		}
+		if len(page) < 7 {
+			break
+		}
+		after = page[len(page)-1].ID
+	}
+	if len(seen) != 24 {
+		t.Fatalf("paging saw %d users, want 24", len(seen))
+	}
+	count := func(q directory.UserQuery) int {
+		t.Helper()
+		q.Limit = 100
+		us, err := s.Users(ctx, q)
+		if err != nil {
+			t.Fatalf("query %+v: %v", q, err)
+		}
+		return len(us)
+	}
+	str := filter.StringValue
+	cases := []struct {
+		name string
+		q    directory.UserQuery
+		want int
+	}{
+		{"status eq", directory.UserQuery{Filter: &filter.Compare{Attr: "status", Op: filter.OpEq, Value: str("SUSPENDED")}}, 5},
+		{"deprovisioned by filter", directory.UserQuery{Filter: &filter.Compare{Attr: "status", Op: filter.OpEq, Value: str("DEPROVISIONED")}}, 1},
+		{"lastUpdated gt", directory.UserQuery{Filter: &filter.Compare{Attr: "lastUpdated", Op: filter.OpGt, Value: str("2026-01-01T19:30:00.000Z")}}, 5},
+		{"login eq any case", directory.UserQuery{Filter: &filter.Compare{Attr: "profile.login", Op: filter.OpEq, Value: str("B01@EXAMPLE.COM")}}, 1},
+		{"or", directory.UserQuery{Filter: &filter.Logical{Op: filter.Or,
+			Left:  &filter.Compare{Attr: "profile.login", Op: filter.OpEq, Value: str("a00@example.com")},
+			Right: &filter.Compare{Attr: "profile.login", Op: filter.OpEq, Value: str("b01@example.com")}}}, 2},
+		{"and", directory.UserQuery{Filter: &filter.Logical{Op: filter.And,
+			Left:  &filter.Compare{Attr: "status", Op: filter.OpEq, Value: str("ACTIVE")},
+			Right: &filter.Compare{Attr: "profile.firstName", Op: filter.OpEq, Value: str("Firsta")}}}, 6},
+		{"search custom attribute", directory.UserQuery{Search: &filter.Compare{Attr: "profile.department", Op: filter.OpEq, Value: str("dept-c")}}, 8},
+		{"search sw", directory.UserQuery{Search: &filter.Compare{Attr: "profile.email", Op: filter.OpSw, Value: str("c0")}}, 3},
+		{"search not", directory.UserQuery{Search: &filter.Not{X: &filter.Compare{Attr: "status", Op: filter.OpEq, Value: str("ACTIVE")}}}, 6},
+		{"search present", directory.UserQuery{Search: &filter.Present{Attr: "profile.department"}}, 25},
+		{"q prefix", directory.UserQuery{Q: "B0"}, 3},
+		{"q first name", directory.UserQuery{Q: "firstc"}, 8},
+	}
+	for _, c := range cases {
+		if got := count(c.q); got != c.want {
+			t.Errorf("%s: got %d users, want %d", c.name, got, c.want)
+		}
+	}
+}
+
+func testGroups(t *testing.T, s directory.Store) {
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	u1, u2 := newUser("g1@example.com", now), newUser("g2@example.com", now)
+	insert(t, s, u1, u2)
+	g := &directory.Group{ID: src.New(ids.Group), Type: "OKTA_GROUP", Name: "Agents", Description: "Contact center", Created: now, LastUpdated: now, LastMembershipUpdated: now}
+	err := s.Update(ctx, func(tx directory.Tx) error {
+		if err := tx.InsertGroup(g); err != nil {
+			return err
+		}
+		for _, u := range []*directory.User{u1, u2, u1} {
+			if _, err := tx.AddMember(g.ID, u.ID, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	members, err := s.GroupMembers(ctx, g.ID, "", 10)
+	if err != nil || len(members) != 2 {
+		t.Fatalf("members: %v %d", err, len(members))
+	}
+	gs, err := s.UserGroups(ctx, u1.ID)
+	if err != nil || len(gs) != 1 || gs[0].Name != "Agents" {
+		t.Fatalf("user groups: %v %+v", err, gs)
+	}
+	found, err := s.Groups(ctx, directory.GroupQuery{Q: "age", Limit: 10})
+	if err != nil || len(found) != 1 {
+		t.Fatalf("group q: %v %d", err, len(found))
+	}
+	var removed bool
+	s.Update(ctx, func(tx directory.Tx) error {
+		removed, err = tx.RemoveMember(g.ID, u2.ID, now)
+		return err
+	})
+	if !removed {
+		t.Fatal("remove member reported nothing removed")
+	}
+	if err := s.Update(ctx, func(tx directory.Tx) error { return tx.DeleteUser(u1.ID) }); err != nil {
+		t.Fatal(err)
+	}
+	members, _ = s.GroupMembers(ctx, g.ID, "", 10)
+	if len(members) != 0 {
+		t.Fatalf("memberships survived user deletion: %d", len(members))
+	}
+	if err := s.Update(ctx, func(tx directory.Tx) error { return tx.DeleteGroup(g.ID) }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Group(ctx, g.ID); !errs.Is(err, errs.NotFound) {
+		t.Fatalf("deleted group: %v", err)
+	}
+}
+
+func testUnique(t *testing.T, s directory.Store) {
+	ctx := context.Background()
+	u1, u2 := newUser("u1@example.com", time.Now().UTC()), newUser("u2@example.com", time.Now().UTC())
+	insert(t, s, u1, u2)
+	if err := s.Update(ctx, func(tx directory.Tx) error { return tx.SetUnique(u1.ID, map[string]string{"employeeId": "e-1"}) }); err != nil {
+		t.Fatal(err)
+	}
+	err := s.Update(ctx, func(tx directory.Tx) error { return tx.SetUnique(u2.ID, map[string]string{"employeeId": "e-1"}) })
+	if e, ok := errs.As(err); !ok || e.Kind != errs.Invalid || e.Fields[0].Field != "employeeId" {
+		t.Fatalf("unique clash: %v", err)
+	}
+	// Changing one's own value is fine.
+	if err := s.Update(ctx, func(tx directory.Tx) error { return tx.SetUnique(u1.ID, map[string]string{"employeeId": "e-2"}) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Update(ctx, func(tx directory.Tx) error { return tx.SetUnique(u2.ID, map[string]string{"employeeId": "e-1"}) }); err != nil {
+		t.Fatalf("freed value not reusable: %v", err)
+	}
+}
+
+func testSchema(t *testing.T, s directory.Store) {
+	ctx := context.Background()
+	sc, err := s.Schema(ctx)
+	if err != nil || len(sc.Custom) != 0 {
+		t.Fatalf("empty schema: %v %+v", err, sc)
+	}
+	want := &directory.Schema{Custom: []directory.Attribute{{Name: "employeeId", Title: "Employee ID", Type: "string", Unique: true}}}
+	if err := s.Update(ctx, func(tx directory.Tx) error { return tx.SaveSchema(want) }); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Schema(ctx)
+	if err != nil || len(got.Custom) != 1 || !got.Custom[0].Unique || got.Custom[0].Title != "Employee ID" {
+		t.Fatalf("schema round trip: %v %+v", err, got)
+	}
+}
