@@ -339,3 +339,22 @@ func text(el *etree.Element) string {
 	}
 	return strings.TrimSpace(b.String())
 }
+
+// PeekAttribute returns the values of an attribute from an unverified
+// response tree. Use it only to pick which provider to verify with.
+func PeekAttribute(root *etree.Element, name string) []string {
+	var out []string
+	for _, a := range children(root, NSAssertion, "Assertion") {
+		for _, st := range children(a, NSAssertion, "AttributeStatement") {
+			for _, at := range children(st, NSAssertion, "Attribute") {
+				if at.SelectAttrValue("Name", "") != name {
+					continue
+				}
+				for _, v := range children(at, NSAssertion, "AttributeValue") {
+					out = append(out, text(v))
+				}
+			}
+		}
+	}
+	return out
+}
