@@ -121,6 +121,21 @@ func parseStrict(data []byte, opt strictOptions) (*etree.Element, error) {
 	if root == nil {
 		return nil, errors.New("XML has no root element")
 	}
+	err := allElements(root, func(el *etree.Element) error {
+		if el.Space != "" && el.NamespaceURI() == "" {
+			return fmt.Errorf("undeclared namespace prefix %q", el.Space)
+		}
+		for i := range el.Attr {
+			a := &el.Attr[i]
+			if a.Space != "" && a.Space != "xmlns" && a.Space != "xml" && a.NamespaceURI() == "" {
+				return fmt.Errorf("undeclared namespace prefix %q", a.Space)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
 	return root, nil
 }
 
