@@ -2,6 +2,7 @@ package credential
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"unicode"
@@ -224,8 +225,12 @@ type Verifier interface {
 // nil. history holds the user's previous password hashes, newest first; only
 // the first HistoryCount are consulted, each through v (which may be nil when
 // history is empty or HistoryCount is zero). An error from v other than a
-// mismatch (an ended context, say) is returned as is.
+// mismatch (an ended context, say) is returned wrapped. A password over
+// MaxPasswordBytes is ErrPasswordTooLong rather than a *PolicyError.
 func (p Policy) Check(ctx context.Context, v Verifier, password string, subject PolicySubject, history []string) error {
+	if len(password) > MaxPasswordBytes {
+		return ErrPasswordTooLong
+	}
 	var failed []Requirement
 	n := utf8.RuneCountInString(password)
 	var lower, upper, number, symbol int
@@ -264,7 +269,10 @@ func (p Policy) Check(ctx context.Context, v Verifier, password string, subject 
 	if p.excludes(AttrLastName) {
 		check(ReqExcludeLast, !containsFold(lowered, subject.LastName))
 	}
-	if p.HistoryCount > 0 && len(history) > 0 && len(password) <= MaxPasswordBytes {
+	if p.HistoryCount > 0 && len(history) > 0 {
+		if v == nil {
+			return errors.New("credential: checking password history needs a Verifier")
+		}
 		if len(history) > p.HistoryCount {
 			history = history[:p.HistoryCount]
 		}

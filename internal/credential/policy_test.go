@@ -145,6 +145,12 @@ func TestPolicyHistory(t *testing.T) {
 			t.Errorf("Check(%q) history failure = %v, want %v (err %v)", tt.password, got, tt.reused, err)
 		}
 	}
+	if err := p.Check(ctx, nil, "Brand9New", subject, history); err == nil || errors.As(err, new(*PolicyError)) {
+		t.Errorf("Check with history and no Verifier = %v, want a non-policy error", err)
+	}
+	if err := p.Check(ctx, h, strings.Repeat("aB1", 400), subject, history); !errors.Is(err, ErrPasswordTooLong) {
+		t.Errorf("Check(1200 bytes) = %v, want ErrPasswordTooLong", err)
+	}
 	// A history entry that cannot be parsed is an error, not a pass.
 	if err := p.Check(ctx, h, "Brand9New", subject, []string{"garbage"}); err == nil || errors.As(err, new(*PolicyError)) {
 		t.Errorf("Check with corrupt history = %v, want a non-policy error", err)
