@@ -58,6 +58,11 @@ type vmEnv struct {
 	Ctx     *evalCtx       `expr:"ctx"`
 }
 
+type evalState struct {
+	ctx evalCtx
+	ve  vmEnv
+}
+
 // Engine compiles expressions and caches the compiled programs. It is safe
 // for concurrent use. Create one per process (or per tenant) with NewEngine.
 type Engine struct {
@@ -71,6 +76,7 @@ type Engine struct {
 	exprFuncs   map[string]*builtin.Function
 
 	cache *lru
+	vms   sync.Pool // of *vm.VM, reused between evaluations
 }
 
 // Option configures an Engine.
@@ -112,6 +118,7 @@ func NewEngine(opts ...Option) *Engine {
 	for _, o := range opts {
 		o(e)
 	}
+	e.vms.New = func() any { return new(vm.VM) }
 	e.funcs = make(map[string]funcSpec)
 	e.exprFuncs = make(map[string]*builtin.Function)
 	for _, spec := range funcTable() {
@@ -274,15 +281,23 @@ func (p *Program) Eval(env Env) (Value, error) {
 	if src == nil {
 		src = env.User
 	}
-	ve := vmEnv{
+	// One allocation holds both the functions' context and the variables
+	// expr reads (through a pointer, so boxing it costs nothing).
+	st := &evalState{ctx: evalCtx{env: env, now: now}}
+	st.ve = vmEnv{
 		User:    env.User,
 		AppUser: env.AppUser,
 		App:     env.App,
 		Org:     env.Org,
 		Source:  src,
-		Ctx:     &evalCtx{env: &env, now: now},
+		Ctx:     &st.ctx,
 	}
-	out, err := vm.Run(p.prog, ve)
+	machine := p.eng.vms.Get().(*vm.VM)
+	out, err := machine.Run(p.prog, &st.ve)
+	// Do not keep the caller's data reachable from the pool.
+	clear(machine.Stack[:cap(machine.Stack)])
+	clear(machine.Variables)
+	p.eng.vms.Put(machine)
 	if err != nil {
 		return Value{}, fromExprError(err, KindRuntime)
 	}

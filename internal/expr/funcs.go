@@ -18,7 +18,7 @@ import (
 // membership, the clock, the app username alias) receive as a hidden first
 // argument. The parser adds that argument; an expression cannot name it.
 type evalCtx struct {
-	env *Env
+	env Env
 	now func() time.Time
 }
 
