@@ -73,14 +73,14 @@ func (a *API) createGroup(w http.ResponseWriter, r *http.Request) error {
 }
 
 // GroupFilterOptions are the attributes Okta's group `filter` and `search` accept.
-var GroupFilterOptions = filter.Options{Attributes: map[string][]filter.Op{
-	"id":                    {filter.Eq},
-	"type":                  {filter.Eq},
-	"profile.name":          {filter.Eq, filter.Sw},
-	"profile.description":   {filter.Eq, filter.Sw},
-	"lastUpdated":           {filter.Eq, filter.Gt, filter.Ge, filter.Lt, filter.Le},
-	"created":               {filter.Eq, filter.Gt, filter.Ge, filter.Lt, filter.Le},
-	"lastMembershipUpdated": {filter.Eq, filter.Gt, filter.Ge, filter.Lt, filter.Le},
+var GroupFilterOptions = filter.Options{Attributes: map[string]filter.OpSet{
+	"id":                    filter.Ops(filter.OpEq),
+	"type":                  filter.Ops(filter.OpEq),
+	"profile.name":          filter.Ops(filter.OpEq, filter.OpSw),
+	"profile.description":   filter.Ops(filter.OpEq, filter.OpSw),
+	"lastUpdated":           filter.Ops(filter.OpEq, filter.OpGt, filter.OpGe, filter.OpLt, filter.OpLe),
+	"created":               filter.Ops(filter.OpEq, filter.OpGt, filter.OpGe, filter.OpLt, filter.OpLe),
+	"lastMembershipUpdated": filter.Ops(filter.OpEq, filter.OpGt, filter.OpGe, filter.OpLt, filter.OpLe),
 }}
 
 func (a *API) listGroups(w http.ResponseWriter, r *http.Request) error {

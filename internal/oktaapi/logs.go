@@ -16,18 +16,18 @@ func (a *API) mountLogs(m *Mux) {
 }
 
 // LogFilterOptions are the attributes the System Log filter accepts.
-var LogFilterOptions = filter.Options{Attributes: map[string][]filter.Op{
-	"eventType":         {filter.Eq, filter.Ne, filter.Sw, filter.Co},
-	"severity":          {filter.Eq, filter.Ne},
-	"actor.id":          {filter.Eq, filter.Ne},
-	"actor.alternateId": {filter.Eq, filter.Ne, filter.Sw, filter.Co, filter.Ew},
-	"actor.displayName": {filter.Eq, filter.Sw, filter.Co},
-	"target.id":         {filter.Eq},
-	"outcome.result":    {filter.Eq, filter.Ne},
-	"client.ipAddress":  {filter.Eq, filter.Ne, filter.Sw},
-	"transaction.id":    {filter.Eq},
-	"displayMessage":    {filter.Eq, filter.Sw, filter.Co},
-	"uuid":              {filter.Eq},
+var LogFilterOptions = filter.Options{Attributes: map[string]filter.OpSet{
+	"eventType":         filter.Ops(filter.OpEq, filter.OpNe, filter.OpSw, filter.OpCo),
+	"severity":          filter.Ops(filter.OpEq, filter.OpNe),
+	"actor.id":          filter.Ops(filter.OpEq, filter.OpNe),
+	"actor.alternateId": filter.Ops(filter.OpEq, filter.OpNe, filter.OpSw, filter.OpCo, filter.OpEw),
+	"actor.displayName": filter.Ops(filter.OpEq, filter.OpSw, filter.OpCo),
+	"target.id":         filter.Ops(filter.OpEq),
+	"outcome.result":    filter.Ops(filter.OpEq, filter.OpNe),
+	"client.ipAddress":  filter.Ops(filter.OpEq, filter.OpNe, filter.OpSw),
+	"transaction.id":    filter.Ops(filter.OpEq),
+	"displayMessage":    filter.Ops(filter.OpEq, filter.OpSw, filter.OpCo),
+	"uuid":              filter.Ops(filter.OpEq),
 }}
 
 func parseTime(param, s string) (time.Time, error) {

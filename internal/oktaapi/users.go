@@ -3,7 +3,6 @@ package oktaapi
 import (
 	"encoding/json"
 	"net/http"
-	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/credential"
 	"github.com/gatehouse/gatehouse/internal/directory"
@@ -187,26 +186,27 @@ func (a *API) getUser(w http.ResponseWriter, r *http.Request) error {
 // UserFilterOptions are the attributes and operators Okta's `filter`
 // parameter accepts on /api/v1/users.
 var UserFilterOptions = filter.Options{
-	Attributes: map[string][]filter.Op{
-		"status":            {filter.Eq},
-		"lastUpdated":       {filter.Eq, filter.Gt, filter.Ge, filter.Lt, filter.Le},
-		"id":                {filter.Eq},
-		"profile.login":     {filter.Eq},
-		"profile.email":     {filter.Eq},
-		"profile.firstName": {filter.Eq},
-		"profile.lastName":  {filter.Eq},
+	Attributes: map[string]filter.OpSet{
+		"status":            filter.Ops(filter.OpEq),
+		"lastUpdated":       filter.Ops(filter.OpEq, filter.OpGt, filter.OpGe, filter.OpLt, filter.OpLe),
+		"id":                filter.Ops(filter.OpEq),
+		"profile.login":     filter.Ops(filter.OpEq),
+		"profile.email":     filter.Ops(filter.OpEq),
+		"profile.firstName": filter.Ops(filter.OpEq),
+		"profile.lastName":  filter.Ops(filter.OpEq),
 	},
 }
 
 // UserSearchOptions are those of the `search` parameter: any profile
 // attribute and the top-level properties, with every operator.
-var UserSearchOptions = filter.Options{AllowAttribute: func(attr string) bool {
-	switch attr {
-	case "id", "status", "created", "activated", "statusChanged", "lastUpdated", "lastLogin", "passwordChanged", "type.id":
-		return true
-	}
-	return strings.HasPrefix(attr, "profile.") && len(attr) > len("profile.")
-}}
+var UserSearchOptions = filter.Options{
+	Attributes: map[string]filter.OpSet{
+		"id": filter.AllOps, "status": filter.AllOps, "created": filter.AllOps, "activated": filter.AllOps,
+		"statusChanged": filter.AllOps, "lastUpdated": filter.AllOps, "lastLogin": filter.AllOps,
+		"passwordChanged": filter.AllOps, "type.id": filter.AllOps,
+	},
+	Prefixes: map[string]filter.OpSet{"profile.": filter.AllOps},
+}
 
 func searchError(param string, err error) error {
 	return &errs.Error{Kind: errs.Invalid, Code: "E0000031", Msg: "Invalid search criteria.",

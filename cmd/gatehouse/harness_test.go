@@ -1,0 +1,54 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/gatehouse/gatehouse/internal/config"
+	"github.com/gatehouse/gatehouse/internal/oktaapi"
+	"github.com/gatehouse/gatehouse/internal/sqlstore/storetest"
+)
+
+// testServer is a fully wired Gatehouse on a fresh database.
+type testServer struct {
+	*app
+	srv   *httptest.Server
+	token string
+}
+
+// newTestServer starts Gatehouse on SQLite in a temp dir, or on a fresh
+// PostgreSQL database when postgres is true.
+func newTestServer(t testing.TB, postgres bool, tweak ...func(*config.Config)) *testServer {
+	t.Helper()
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	if postgres {
+		cfg.DatabaseURL = storetest.PostgresURL(t)
+	}
+	cfg.MasterKeyFile = filepath.Join(cfg.DataDir, "master.key")
+	cfg.APIRateLimit = 100000
+	for _, f := range tweak {
+		f(&cfg)
+	}
+	srv := httptest.NewUnstartedServer(nil)
+	cfg.BaseURL = "http://" + srv.Listener.Addr().String()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	a, err := build(context.Background(), cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Config.Handler = a.handler(prometheus.NewRegistry())
+	srv.Start()
+	t.Cleanup(func() { srv.Close(); a.close() })
+	tok, _, err := oktaapi.NewToken(context.Background(), a.db.Tokens(), a.ids, a.now(), a.events, "test", "", oktaapi.RoleSuperAdmin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &testServer{app: a, srv: srv, token: tok}
+}
