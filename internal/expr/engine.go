@@ -196,17 +196,20 @@ func (e *Engine) CompileExpression(src string) (*Program, error) {
 
 func (e *Engine) compileCached(m mode, src string) (*Program, error) {
 	key := cacheKey{m, src}
-	if ent, ok := e.cache.get(key); ok {
-		return ent.prog, ent.err
+	ent, ok := e.cache.get(key)
+	if !ok {
+		p, err := e.compile(m, src)
+		ent = cacheEntry{p, err}
+		e.cache.put(key, ent)
 	}
-	p, err := e.compile(m, src)
-	if err != nil {
-		// Keep the result typed: nil *Program plus *Error.
-		e.cache.put(key, cacheEntry{nil, err})
-		return nil, err
+	if xe, isErr := ent.err.(*Error); isErr {
+		cp := *xe // each caller gets its own copy of a cached error
+		return nil, &cp
 	}
-	e.cache.put(key, cacheEntry{p, nil})
-	return p, nil
+	if ent.err != nil {
+		return nil, ent.err
+	}
+	return ent.prog, nil
 }
 
 func (e *Engine) compile(m mode, src string) (*Program, error) {

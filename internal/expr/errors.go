@@ -3,6 +3,7 @@ package expr
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -112,13 +113,37 @@ func fromExprError(err error, kind ErrorKind) *Error {
 			}
 			return &out
 		}
-		e := &Error{Kind: kind, Msg: msg, Err: err}
+		e := &Error{Kind: kind, Msg: humanize(msg), Err: err}
 		if fe.Line > 0 {
 			e.Pos = Pos{Line: fe.Line, Column: fe.Column + 1}
 		}
 		return e
 	}
 	return &Error{Kind: kind, Msg: err.Error(), Err: err}
+}
+
+// exprTypeWords are Go type names in expr's messages and the words an
+// administrator knows them by.
+var exprTypeWords = regexp.MustCompile(`<nil>|\b(?:u?int(?:8|16|32|64)?|float(?:32|64)|bool|unknown|interface \{\}|\[\]interface \{\}|map\[string\]interface \{\})\b`)
+
+// humanize rewrites Go type names in an expr message into the language's
+// own type names (number, boolean, null, array, ...).
+func humanize(msg string) string {
+	return exprTypeWords.ReplaceAllStringFunc(msg, func(w string) string {
+		switch {
+		case w == "<nil>" || w == "unknown":
+			return "null"
+		case w == "bool":
+			return "boolean"
+		case strings.HasPrefix(w, "[]"):
+			return "array"
+		case strings.HasPrefix(w, "map"):
+			return "object"
+		case strings.HasPrefix(w, "interface"):
+			return "value"
+		}
+		return "number"
+	})
 }
 
 // suggest returns the candidate closest to name, if it is close enough to be

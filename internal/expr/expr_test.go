@@ -396,6 +396,8 @@ func TestRuntimeErrors(t *testing.T) {
 		{`Time.now(user.department)`, KindRuntime, `unknown time zone "Sales"`, Pos{1, 1}},
 		{`isMemberOfGroupNameRegex(user.department + "(")`, KindCompile, "invalid regular expression", Pos{1, 1}},
 		{"\n  user.salary < \"a\"", KindRuntime, "", Pos{2, 15}},
+		{`user.x - 1`, KindRuntime, "invalid operation: null - number", Pos{1, 8}},
+		{`user.login[0]`, KindRuntime, "indexing with [ ]: argument 1 must be an array, got string", Pos{1, 11}},
 	}
 	for _, tc := range tests {
 		p, err := e.Compile(tc.src)

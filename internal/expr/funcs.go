@@ -407,7 +407,7 @@ func funcTable() []funcSpec {
 			}
 			return []any{}, nil
 		}},
-		{name: "Arrays.get", min: 2, max: 2, fn: arraysGet},
+		{name: "Arrays.get", min: 2, max: 2, fn: arraysGet("Arrays.get")},
 		{name: "Arrays.flatten", min: 0, max: -1, fn: func(l *limits, _ *evalCtx, a []any) (any, error) {
 			return l.checkList("Arrays.flatten", normalizeList(append([]any(nil), a...), 0))
 		}},
@@ -541,7 +541,7 @@ func funcTable() []funcSpec {
 		{name: "$add", min: 2, max: 2, fn: add},
 		{name: "$div", min: 2, max: 2, fn: div},
 		{name: "$bool", min: 1, max: 1, bool: true, fn: toBool},
-		{name: "$index", min: 2, max: 2, fn: arraysGet},
+		{name: "$index", min: 2, max: 2, fn: arraysGet("indexing with [ ]")},
 		{name: "$template", min: 0, max: -1, fn: func(l *limits, _ *evalCtx, a []any) (any, error) {
 			var b strings.Builder
 			for _, x := range a {
@@ -598,19 +598,21 @@ func roundHalfUp(fn string, f float64) (any, error) {
 	return int64(math.Floor(f + 0.5)), nil
 }
 
-func arraysGet(l *limits, _ *evalCtx, a []any) (any, error) {
-	v, ok, err := list("Arrays.get", 0, a[0])
-	if err != nil || !ok {
-		return nil, err
+func arraysGet(fn string) func(l *limits, _ *evalCtx, a []any) (any, error) {
+	return func(l *limits, _ *evalCtx, a []any) (any, error) {
+		v, ok, err := list(fn, 0, a[0])
+		if err != nil || !ok {
+			return nil, err
+		}
+		i, err := integer(fn, 1, a[1])
+		if err != nil {
+			return nil, err
+		}
+		if i < 0 || i >= len(v) {
+			return nil, nil
+		}
+		return v[i], nil
 	}
-	i, err := integer("Arrays.get", 1, a[1])
-	if err != nil {
-		return nil, err
-	}
-	if i < 0 || i >= len(v) {
-		return nil, nil
-	}
-	return v[i], nil
 }
 
 // equal compares two normalized values the way == does: numbers by value.
