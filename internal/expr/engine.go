@@ -3,6 +3,7 @@ package expr
 import (
 	containerlist "container/list"
 	"errors"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -73,7 +74,10 @@ type Engine struct {
 	clock       func() time.Time
 	funcs       map[string]funcSpec
 	publicNames []string
-	exprFuncs   map[string]*builtin.Function
+	exprFuncs   conf.FunctionsTable
+	noBuiltins  conf.FunctionsTable
+	noDisabled map[string]bool
+	noConstFns  map[string]reflect.Value
 
 	cache *lru
 	vms   sync.Pool // of *vm.VM, reused between evaluations
@@ -120,7 +124,10 @@ func NewEngine(opts ...Option) *Engine {
 	}
 	e.vms.New = func() any { return new(vm.VM) }
 	e.funcs = make(map[string]funcSpec)
-	e.exprFuncs = make(map[string]*builtin.Function)
+	e.exprFuncs = make(conf.FunctionsTable)
+	e.noBuiltins = conf.FunctionsTable{}
+	e.noDisabled = map[string]bool{}
+	e.noConstFns = map[string]reflect.Value{}
 	for _, spec := range funcTable() {
 		e.funcs[spec.name] = spec
 		if !strings.HasPrefix(spec.name, "$") {
@@ -231,14 +238,20 @@ func (e *Engine) compile(m mode, src string) (*Program, error) {
 		return nil, perr
 	}
 
-	cfg := conf.CreateNew()
-	cfg.Builtins = map[string]*builtin.Function{} // no expr builtins at all
-	for name, f := range e.exprFuncs {
-		cfg.Functions[name] = f
+	// expr only reads the function, builtin and constant tables while
+	// checking and compiling, so the Engine's tables are shared; the
+	// nature cache inside the config is per compilation.
+	cfg := &conf.Config{
+		Optimize:     true,
+		ShortCircuit: true,
+		MaxNodes:     uint(e.maxNodes),
+		ConstFns:     e.noConstFns,
+		Functions:    e.exprFuncs,
+		Builtins:     e.noBuiltins, // no expr builtins at all
+		Disabled:     e.noDisabled,
 	}
 	cfg.WithEnv(vmEnv{})
 	cfg.Strict = true
-	cfg.MaxNodes = uint(e.maxNodes)
 
 	tree := &exprparser.Tree{Node: node, Source: file.NewSource(src)}
 	if _, err := checker.Check(tree, cfg); err != nil {
