@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Installs everything Gatehouse's tests need on a Debian machine (PostgreSQL,
+# Chromium, xmlsec1, the Node test dependencies), starts PostgreSQL when it is
+# not running, and runs the whole suite: Go tests on SQLite and PostgreSQL,
+# short fuzzing of every parser of outside input, and the Node/browser tests.
+# It fails when any part cannot run; nothing is skipped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '\n== %s\n' "$*"; }
+
+need_apt=()
+command -v pg_ctlcluster >/dev/null 2>&1 || need_apt+=(postgresql)
+command -v xmlsec1 >/dev/null 2>&1 || need_apt+=(xmlsec1)
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  log "installing ${need_apt[*]} from Debian"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+# PostgreSQL: use the server at GATEHOUSE_TEST_POSTGRES, or the local one,
+# starting it (and allowing the postgres user in with a password) if needed.
+if [ -z "${GATEHOUSE_TEST_POSTGRES:-}" ]; then
+  if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
+    log "starting PostgreSQL"
+    ver=$(ls /etc/postgresql | sort -V | tail -1)
+    if [ -z "$ver" ]; then
+      ver=$(ls /usr/lib/postgresql | sort -V | tail -1)
+      pg_createcluster "$ver" main >/dev/null
+    fi
+    pg_ctlcluster --skip-systemctl-redirect "$ver" main start
+    for _ in $(seq 1 30); do pg_isready -h 127.0.0.1 -p 5432 -q && break; sleep 1; done
+  fi
+  if psql "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable" -qtAc 'select 1' >/dev/null 2>&1; then
+    export GATEHOUSE_TEST_POSTGRES="postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+  else
+    su postgres -c "psql -qc \"ALTER USER postgres PASSWORD 'gatehouse-test'\"" >/dev/null
+    export GATEHOUSE_TEST_POSTGRES="postgres://postgres:gatehouse-test@127.0.0.1:5432/postgres?sslmode=disable"
+  fi
+fi
+psql "$GATEHOUSE_TEST_POSTGRES" -qtAc 'select 1' >/dev/null
+export GATEHOUSE_REQUIRE_XMLSEC1=1
+
+log "go vet"
+go vet ./...
+
+log "go test (SQLite and PostgreSQL)"
+go test -count=1 -timeout 40m ./...
+
+log "fuzzing each parser of outside input briefly"
+for pkg in $(go list ./...); do
+  dir=$(go list -f '{{.Dir}}' "$pkg")
+  for f in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //' | sort -u); do
+    go test -run='^$' -fuzz="^${f}\$" -fuzztime="${FUZZTIME:-4s}" "$pkg" >/dev/null
+    echo "fuzzed $pkg $f"
+  done
+done
+
+if [ -f e2e/package.json ]; then
+  log "Node interop and browser tests"
+  (cd e2e && npm ci --no-audit --no-fund --loglevel=error && npm test)
+fi
+log "all tests passed"
