@@ -76,7 +76,7 @@ type Engine struct {
 	publicNames []string
 	exprFuncs   conf.FunctionsTable
 	noBuiltins  conf.FunctionsTable
-	noDisabled map[string]bool
+	noDisabled  map[string]bool
 	noConstFns  map[string]reflect.Value
 
 	cache *lru
