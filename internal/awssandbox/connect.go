@@ -202,10 +202,15 @@ func (s *Sandbox) serveConnect(w http.ResponseWriter, r *http.Request, body []by
 		return
 	}
 	resource := "*"
+	var extra map[string][]string
 	if len(route.params) > 0 {
 		resource = "arn:aws:connect:" + s.region + ":" + s.accountID + ":instance/" + route.params[0]
+		extra = map[string][]string{"connect:InstanceId": {route.params[0]}}
+		if route.op == "GetFederationToken" && c.session != nil {
+			resource += "/user/" + c.session.userID()
+		}
 	}
-	if aerr := s.authorize(c, "connect:"+route.op, resource); aerr != nil {
+	if aerr := s.authorize(c, "connect:"+route.op, resource, extra); aerr != nil {
 		aerr.Code = "AccessDeniedException"
 		writeJSONError(w, aerr)
 		return

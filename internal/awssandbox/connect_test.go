@@ -261,8 +261,8 @@ func TestConnectThrottling(t *testing.T) {
 
 func TestConnectHeavyThrottleWithSDKRetries(t *testing.T) {
 	e := newEnv(t, Options{HeavyThrottle: true})
-	// The default retryer backs off and retries 429s; with 0.2 req/s the
-	// second call still fails after its attempts, and every attempt counts.
+	// Heavy throttle is 0.2 req/s with a burst of 1: the first call passes,
+	// an immediate second one is refused.
 	if _, err := e.conn.ListUsers(ctx, &connect.ListUsersInput{InstanceId: aws.String(e.info.ConnectInstanceID)}); err != nil {
 		t.Fatal(err)
 	}

@@ -669,4 +669,3 @@ func (s *Sandbox) rolePolicyDocs(roleName string) []*iampolicy.Document {
 	}
 	return docs
 }
-

@@ -103,7 +103,7 @@ func (s *Sandbox) serveQuery(w http.ResponseWriter, r *http.Request, body []byte
 		writeQueryError(w, ns, &apiError{Status: 400, Code: "InvalidAction", Message: "Could not find operation " + action + " for version " + v, Sender: true}, reqID)
 		return
 	}
-	if aerr := s.authorize(c, service+":"+action, "*"); aerr != nil && action != "GetCallerIdentity" {
+	if aerr := s.authorize(c, service+":"+action, "*", nil); aerr != nil && action != "GetCallerIdentity" {
 		writeQueryError(w, ns, aerr, reqID)
 		return
 	}
@@ -113,14 +113,18 @@ func (s *Sandbox) serveQuery(w http.ResponseWriter, r *http.Request, body []byte
 
 // authorize applies the identity policies of an assumed-role session; the
 // admin user may do anything.
-func (s *Sandbox) authorize(c *credential, action, resource string) *apiError {
+func (s *Sandbox) authorize(c *credential, action, resource string, extra map[string][]string) *apiError {
 	if c.session == nil {
 		return nil
 	}
 	s.mu.Lock()
 	docs := s.rolePolicyDocs(c.session.roleName)
 	s.mu.Unlock()
-	req := iampolicy.Request{Action: action, Resource: resource, Context: map[string][]string{"aws:userid": {c.session.userID()}}}
+	cx := map[string][]string{"aws:userid": {c.session.userID()}}
+	for k, v := range extra {
+		cx[k] = v
+	}
+	req := iampolicy.Request{Action: action, Resource: resource, Context: cx}
 	if iampolicy.Evaluate(req, docs...) != iampolicy.Allow {
 		return &apiError{Status: 403, Code: "AccessDenied", Sender: true,
 			Message: "User: " + c.session.assumedArn(s.accountID) + " is not authorized to perform: " + action + " on resource: " + resource}

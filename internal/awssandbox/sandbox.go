@@ -279,4 +279,3 @@ func (s *Sandbox) uuid() string {
 }
 
 func (s *Sandbox) requestID() string { return s.uuid() }
-
