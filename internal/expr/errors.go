@@ -119,7 +119,10 @@ func fromExprError(err error, kind ErrorKind) *Error {
 		}
 		return e
 	}
-	return &Error{Kind: kind, Msg: err.Error(), Err: err}
+	// Not positioned (for instance a recovered compiler panic, whose text
+	// carries a stack trace): keep only the first line for the admin.
+	msg, _, _ := strings.Cut(err.Error(), "\n")
+	return &Error{Kind: kind, Msg: humanize(msg), Err: err}
 }
 
 // exprTypeWords are Go type names in expr's messages and the words an
