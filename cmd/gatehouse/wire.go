@@ -20,9 +20,13 @@ import (
 	"github.com/gatehouse/gatehouse/internal/directory"
 	"github.com/gatehouse/gatehouse/internal/ids"
 	"github.com/gatehouse/gatehouse/internal/keys"
+	"github.com/gatehouse/gatehouse/internal/login"
 	"github.com/gatehouse/gatehouse/internal/oktaapi"
 	"github.com/gatehouse/gatehouse/internal/server"
+	"github.com/gatehouse/gatehouse/internal/session"
 	"github.com/gatehouse/gatehouse/internal/sqlstore"
+	"github.com/gatehouse/gatehouse/internal/web"
+	"github.com/gatehouse/gatehouse/ui"
 )
 
 // app is everything a command needs, built once from the configuration.
@@ -36,6 +40,8 @@ type app struct {
 	hasher    *credential.Hasher
 	directory *directory.Service
 	sealer    *keys.Sealer
+	sessions  *session.Manager
+	pages     *web.Pages
 }
 
 func loadConfig(name string, args []string, stderr io.Writer, getenv func(string) string, extra func(*flag.FlagSet)) (config.Config, error) {
@@ -93,6 +99,11 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 		Now:    now,
 		Events: events,
 	}
+	a.sessions = &session.Manager{Store: db.Sessions(), Now: now, IDs: src, Idle: cfg.SessionIdle, Max: cfg.SessionMax}
+	if a.pages, err = web.ParsePages(ui.Templates(), nil); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -144,5 +155,20 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 		Limiter:      oktaapi.NewLimiter(a.cfg.APIRateLimit),
 		MaxBodyBytes: 1 << 20,
 	}
-	return server.New(a.log, reg, a.db, api)
+	api.Extra = append(api.Extra, api.MountSessions(a.db.Sessions()))
+	signIns := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "gatehouse_signin_attempts_total", Help: "Password sign-in attempts by outcome."}, []string{"outcome"})
+	reg.MustRegister(signIns)
+	endUser := &login.Surface{
+		BaseURL:      a.cfg.EffectiveBaseURL(),
+		Directory:    a.directory,
+		Sessions:     a.sessions,
+		Pages:        a.pages,
+		Admins:       a.db.Tokens(),
+		Log:          a.log,
+		LockoutAfter: a.cfg.LockoutAfter,
+		IPAttempts:   60,
+		SignIns:      signIns,
+		Static:       http.FileServerFS(ui.Static()),
+	}
+	return server.New(a.log, reg, a.db, api, endUser)
 }

@@ -1,0 +1,115 @@
+package directory
+
+import (
+	"context"
+	"errors"
+
+	"github.com/gatehouse/gatehouse/internal/audit"
+	"github.com/gatehouse/gatehouse/internal/errs"
+)
+
+// DummyVerifier spends the time of a real verification, so that an unknown
+// login takes as long as a wrong password.
+type DummyVerifier interface {
+	VerifyDummy(ctx context.Context, password string) bool
+}
+
+// SignInFailure says why a sign-in failed. Only the system log sees the
+// reason; the person is told the same thing in every case.
+type SignInFailure struct {
+	Reason string // UNKNOWN_USER, INVALID_CREDENTIALS, LOCKED_OUT, NOT_ACTIVE
+}
+
+func (f *SignInFailure) Error() string { return "sign-in failed: " + f.Reason }
+
+// Authenticate checks a login and password. On success it resets the
+// failure counter, records the sign-in and upgrades a legacy or weaker
+// hash to the current argon2id parameters. Each failure counts towards
+// lockout: after lockoutAfter consecutive failures the user is LOCKED_OUT.
+// Every attempt is logged, in the same transaction as its effects.
+func (s *Service) Authenticate(ctx context.Context, login, password string, lockoutAfter int) (*User, error) {
+	target := func(u *User) audit.Target {
+		if u == nil {
+			return audit.Target{ID: "unknown", Type: "User", AlternateID: login, DisplayName: login}
+		}
+		return audit.UserTarget(u.ID, u.Login(), u.DisplayName())
+	}
+	var out *User
+	var failure *SignInFailure
+	err := s.Store.Update(ctx, func(tx Tx) error {
+		failure = nil
+		u, err := tx.UserForUpdate(login)
+		if errs.Is(err, errs.NotFound) {
+			if d, ok := s.Hasher.(DummyVerifier); ok {
+				d.VerifyDummy(ctx, password)
+			}
+			failure = &SignInFailure{Reason: "UNKNOWN_USER"}
+			ev := s.Events.New(ctx, "user.session.start", "User login to Okta", audit.Failure, target(nil))
+			ev.Outcome.Reason = "VERIFICATION_ERROR"
+			return tx.Append(ev)
+		}
+		if err != nil {
+			return err
+		}
+		ok := false
+		rehash := false
+		if u.Credentials.HasPassword() {
+			ok, rehash, err = s.Hasher.Verify(ctx, u.Credentials.PasswordHash, password)
+			if err != nil {
+				return err
+			}
+		} else if d, isDummy := s.Hasher.(DummyVerifier); isDummy {
+			d.VerifyDummy(ctx, password)
+		}
+		now := s.now()
+		if u.Status == LockedOut {
+			failure = &SignInFailure{Reason: "LOCKED_OUT"}
+			ev := s.Events.New(ctx, "user.session.start", "User login to Okta", audit.Failure, target(u))
+			ev.Outcome.Reason = "LOCKED_OUT"
+			return tx.Append(ev)
+		}
+		if !ok {
+			u.FailedLogins++
+			failure = &SignInFailure{Reason: "INVALID_CREDENTIALS"}
+			ev := s.Events.New(ctx, "user.session.start", "User login to Okta", audit.Failure, target(u))
+			ev.Outcome.Reason = "INVALID_CREDENTIALS"
+			if err := tx.Append(ev); err != nil {
+				return err
+			}
+			if u.FailedLogins >= lockoutAfter && u.Status == Active {
+				u.Status, u.StatusChanged = LockedOut, &now
+				if err := tx.Append(s.Events.New(ctx, "user.account.lock", "Max sign in attempts exceeded", audit.Success, target(u))); err != nil {
+					return err
+				}
+			}
+			return tx.UpdateUser(u)
+		}
+		if !CanSignIn(u.Status) {
+			failure = &SignInFailure{Reason: "NOT_ACTIVE"}
+			ev := s.Events.New(ctx, "user.session.start", "User login to Okta", audit.Failure, target(u))
+			ev.Outcome.Reason = "USER_NOT_ACTIVE: " + string(u.Status)
+			return tx.Append(ev)
+		}
+		u.FailedLogins = 0
+		u.LastLogin = &now
+		if rehash {
+			h, err := s.Hasher.Hash(ctx, password)
+			if err != nil {
+				return err
+			}
+			u.Credentials.PasswordHash = h
+		}
+		if err := tx.UpdateUser(u); err != nil {
+			return err
+		}
+		out = u
+		return tx.Append(s.Events.New(ctx, "user.session.start", "User login to Okta", audit.Success, target(u)))
+	})
+	if err != nil {
+		return nil, err
+	}
+	if failure != nil {
+		return nil, errors.Join(ErrBadCredentials, failure)
+	}
+	return out, nil
+}

@@ -1,0 +1,145 @@
+// Package session keeps browser sign-in sessions, the SSO requests that
+// wait while a person signs in, the replay cache of request IDs, and the
+// sign-in throttle. All of it lives in the store, so any number of nodes
+// share it. The cookie carries a random value; the store keeps only its
+// SHA-256 hash.
+package session
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/errs"
+	"github.com/gatehouse/gatehouse/internal/ids"
+)
+
+// Session is a signed-in browser.
+type Session struct {
+	ID          string // public id, shown in the API; not the cookie value
+	UserID      string
+	Created     time.Time
+	LastSeen    time.Time
+	IdleExpires time.Time
+	Expires     time.Time
+	AuthTime    time.Time // last password verification
+	AMR         []string
+	IP          string
+	UserAgent   string
+	CSRF        string // per-session token embedded in forms
+}
+
+// Store persists sessions and the shared protocol state.
+type Store interface {
+	CreateSession(ctx context.Context, hash string, s *Session) error
+	SessionByHash(ctx context.Context, hash string) (*Session, error)
+	SessionByID(ctx context.Context, id string) (*Session, error)
+	TouchSession(ctx context.Context, hash string, lastSeen, idleExpires time.Time) error
+	DeleteSession(ctx context.Context, hash string) error
+	DeleteSessionByID(ctx context.Context, id string) error
+	DeleteUserSessions(ctx context.Context, userID string) (int, error)
+	UserSessions(ctx context.Context, userID string) ([]*Session, error)
+	// PutPending stores an SSO request that waits for sign-in.
+	PutPending(ctx context.Context, id string, body []byte, expires time.Time) error
+	// Pending reads a waiting SSO request; it stays until it expires or is taken.
+	Pending(ctx context.Context, id string) ([]byte, error)
+	DeletePending(ctx context.Context, id string) error
+	// Remember records key until expires; it reports false when key was
+	// already recorded and has not expired (a replay).
+	Remember(ctx context.Context, key string, expires time.Time) (bool, error)
+	// Hit counts one event for key in the fixed window containing now and
+	// returns the count so far.
+	Hit(ctx context.Context, key string, window time.Duration, now time.Time) (int, error)
+}
+
+// Manager creates and checks sessions.
+type Manager struct {
+	Store Store
+	Now   func() time.Time
+	IDs   *ids.Source
+	Idle  time.Duration
+	Max   time.Duration
+}
+
+// Hash is how a cookie value is stored.
+func Hash(value string) string {
+	s := sha256.Sum256([]byte(value))
+	return hex.EncodeToString(s[:])
+}
+
+func random(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// Start creates a new session for a user who just authenticated and
+// returns the cookie value. A new value every time prevents fixation.
+func (m *Manager) Start(ctx context.Context, userID string, amr []string, ip, ua string) (string, *Session, error) {
+	now := m.Now().UTC().Truncate(time.Millisecond)
+	value := random(32)
+	s := &Session{
+		ID: m.IDs.New(ids.Session), UserID: userID, Created: now, LastSeen: now,
+		IdleExpires: now.Add(m.Idle), Expires: now.Add(m.Max), AuthTime: now,
+		AMR: amr, IP: ip, UserAgent: truncate(ua, 512), CSRF: random(24),
+	}
+	if err := m.Store.CreateSession(ctx, Hash(value), s); err != nil {
+		return "", nil, err
+	}
+	return value, s, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// ErrNoSession means the request carries no valid session.
+var ErrNoSession = errs.New(errs.Unauthorized, "no valid session")
+
+// Check returns the live session for a cookie value and slides its idle
+// timeout (written at most once a minute).
+func (m *Manager) Check(ctx context.Context, value string) (*Session, error) {
+	if value == "" || len(value) > 100 {
+		return nil, ErrNoSession
+	}
+	h := Hash(value)
+	s, err := m.Store.SessionByHash(ctx, h)
+	if err != nil {
+		if errs.Is(err, errs.NotFound) {
+			return nil, ErrNoSession
+		}
+		return nil, err
+	}
+	now := m.Now().UTC()
+	if !now.Before(s.Expires) || !now.Before(s.IdleExpires) {
+		_ = m.Store.DeleteSession(ctx, h)
+		return nil, ErrNoSession
+	}
+	if now.Sub(s.LastSeen) > time.Minute {
+		idle := now.Add(m.Idle)
+		if idle.After(s.Expires) {
+			idle = s.Expires
+		}
+		if err := m.Store.TouchSession(ctx, h, now, idle); err != nil {
+			return nil, err
+		}
+		s.LastSeen, s.IdleExpires = now, idle
+	}
+	return s, nil
+}
+
+// End deletes the session of a cookie value.
+func (m *Manager) End(ctx context.Context, value string) error {
+	if value == "" {
+		return nil
+	}
+	return m.Store.DeleteSession(ctx, Hash(value))
+}
