@@ -17,7 +17,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver
-	sqlite "modernc.org/sqlite"         // SQLite driver
+	sqlite "modernc.org/sqlite"        // SQLite driver
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/gatehouse/gatehouse/internal/errs"
