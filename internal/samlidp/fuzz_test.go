@@ -187,4 +187,3 @@ func FuzzValidateACSURL(f *testing.F) {
 		}
 	})
 }
-
