@@ -188,3 +188,28 @@ func (sp *ServiceProvider) CheckNameIDPolicy(req *AuthnRequest) (string, error) 
 		Msg: "the requested NameID format is not available for this application", Respondable: true,
 		Err: errors.New(req.NameIDPolicy.Format)}
 }
+
+// CheckAuthnContext returns the AuthnContextClassRef to put in the
+// assertion for req (the SP's configured class). A RequestedAuthnContext
+// with Comparison "exact" that does not list that class is a Respondable
+// Requester/NoAuthnContext error; other comparisons are accepted, because
+// Gatehouse does not rank authentication classes.
+func (sp *ServiceProvider) CheckAuthnContext(req *AuthnRequest) (string, error) {
+	ref := sp.authnContextClassRef()
+	if req == nil || req.RequestedAuthnContext == nil || req.RequestedAuthnContext.Comparison != "exact" {
+		return ref, nil
+	}
+	for _, c := range req.RequestedAuthnContext.ClassRefs {
+		if c == ref {
+			return ref, nil
+		}
+	}
+	return "", &RequestError{Status: StatusRequester, SubStatus: StatusNoAuthnContext,
+		Msg: "the requested authentication context is not available for this application", Respondable: true}
+}
+
+// RequiresFreshLogin reports whether req demands re-authentication even
+// with a live session: ForceAuthn is set and the app honours it.
+func (sp *ServiceProvider) RequiresFreshLogin(req *AuthnRequest) bool {
+	return req != nil && req.ForceAuthn && sp.HonorForceAuthn
+}

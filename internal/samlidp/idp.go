@@ -140,6 +140,12 @@ func newSigningContext(signer crypto.Signer, cert *x509.Certificate, method stri
 // EntityID returns the IdP issuer.
 func (idp *IdP) EntityID() string { return idp.entityID }
 
+// SSOURL returns the SSO endpoint (both bindings).
+func (idp *IdP) SSOURL() string { return idp.ssoURL }
+
+// SLOURL returns the SLO endpoint, or "".
+func (idp *IdP) SLOURL() string { return idp.sloURL }
+
 // SigningCertificate returns the active signing certificate.
 func (idp *IdP) SigningCertificate() *x509.Certificate { return idp.cert }
 

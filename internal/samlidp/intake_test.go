@@ -432,3 +432,28 @@ func TestCheckIssueInstant(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckAuthnContextAndForceAuthn(t *testing.T) {
+	sp := awsSP(t)
+	if ref, err := sp.CheckAuthnContext(nil); err != nil || ref != AuthnContextPasswordProtectedTransport {
+		t.Fatal(ref, err)
+	}
+	exact := &AuthnRequest{RequestedAuthnContext: &RequestedAuthnContext{Comparison: "exact", ClassRefs: []string{"urn:x:smartcard"}}}
+	_, err := sp.CheckAuthnContext(exact)
+	var re *RequestError
+	if !errors.As(err, &re) || re.SubStatus != StatusNoAuthnContext || !re.Respondable {
+		t.Fatalf("exact unavailable class: %v", err)
+	}
+	exact.RequestedAuthnContext.ClassRefs = append(exact.RequestedAuthnContext.ClassRefs, AuthnContextPasswordProtectedTransport)
+	if _, err := sp.CheckAuthnContext(exact); err != nil {
+		t.Fatal(err)
+	}
+	force := &AuthnRequest{ForceAuthn: true}
+	if sp.RequiresFreshLogin(force) {
+		t.Fatal("ForceAuthn honoured although the app does not")
+	}
+	sp.HonorForceAuthn = true
+	if !sp.RequiresFreshLogin(force) || sp.RequiresFreshLogin(&AuthnRequest{}) {
+		t.Fatal("HonorForceAuthn not applied")
+	}
+}
