@@ -4,6 +4,7 @@ import (
 	"crypto/sha1"
 	"encoding/base64"
 	"encoding/xml"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -70,11 +71,34 @@ func signInAudience(recipient, host string) (string, bool) {
 		return recipient, true
 	}
 	u, err := url.Parse(recipient)
-	if err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host == host && host != "" &&
+	if err == nil && (u.Scheme == "http" || u.Scheme == "https") && sameHost(u.Host, host) && u.User == nil &&
 		(u.Path == "/saml" || u.Path == "/static/saml") && u.RawQuery == "" && u.Fragment == "" {
 		return globalSignIn, true
 	}
 	return "", false
+}
+
+// sameHost reports whether a URL host names the sandbox serving the request:
+// the same host:port, or loopback names for the same port (localhost,
+// 127.0.0.1 and ::1 are one machine).
+func sameHost(urlHost, reqHost string) bool {
+	if reqHost == "" {
+		return false
+	}
+	if strings.EqualFold(urlHost, reqHost) {
+		return true
+	}
+	uh, up, err1 := net.SplitHostPort(urlHost)
+	rh, rp, err2 := net.SplitHostPort(reqHost)
+	return err1 == nil && err2 == nil && up == rp && isLoopback(uh) && isLoopback(rh)
+}
+
+func isLoopback(h string) bool {
+	if strings.EqualFold(h, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }
 
 // rolePair is one value of the Role attribute.
@@ -148,6 +172,11 @@ func (s *Sandbox) verifyAssertion(pr *samlProvider, b64, host string) (*samlsp.A
 	aud, ok := signInAudience(a.Recipient, host)
 	if !ok {
 		return nil, "", stsErr(400, "InvalidIdentityToken", "Invalid SAML response: Recipient "+a.Recipient+" is not an AWS sign-in endpoint")
+	}
+	if a.Destination != "" {
+		if _, ok := signInAudience(a.Destination, host); !ok {
+			return nil, "", stsErr(400, "InvalidIdentityToken", "Invalid SAML response: Destination "+a.Destination+" is not an AWS sign-in endpoint")
+		}
 	}
 	if len(a.Audiences) > 0 {
 		found := false

@@ -2,13 +2,18 @@ package awssandbox
 
 import (
 	"crypto/sha1"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
@@ -143,5 +148,73 @@ func TestAssumeRoleWithSAMLRefusals(t *testing.T) {
 	var invalid *ststypes.InvalidIdentityTokenException
 	if !errors.As(err, &invalid) {
 		t.Fatalf("want *types.InvalidIdentityTokenException, got %T %v", err, err)
+	}
+}
+
+func TestSignInAudience(t *testing.T) {
+	const host = "127.0.0.1:4566"
+	tests := []struct {
+		recipient, aud string
+		ok             bool
+	}{
+		{"https://signin.aws.amazon.com/saml", "https://signin.aws.amazon.com/saml", true},
+		{"https://signin.aws.amazon.com/static/saml", "https://signin.aws.amazon.com/static/saml", true},
+		{"https://eu-west-1.signin.aws.amazon.com/saml", "https://eu-west-1.signin.aws.amazon.com/saml", true},
+		{"https://us-gov-west-1.signin.aws.amazon.com/saml", "https://us-gov-west-1.signin.aws.amazon.com/saml", true},
+		{"https://signin.amazonaws.cn/saml", "https://signin.amazonaws.cn/saml", true},
+		{"http://127.0.0.1:4566/saml", "https://signin.aws.amazon.com/saml", true},
+		{"http://localhost:4566/saml", "https://signin.aws.amazon.com/saml", true},
+		{"http://[::1]:4566/saml", "https://signin.aws.amazon.com/saml", true},
+		{"http://127.0.0.1:4567/saml", "", false},
+		{"http://user@127.0.0.1:4566/saml", "", false},
+		{"http://127.0.0.1:4566/saml?x=1", "", false},
+		{"https://signin.aws.amazon.com.evil.com/saml", "", false},
+		{"https://evil.signin.aws.amazon.com/saml", "", false},
+		{"https://signin.aws.amazon.com/saml/", "", false},
+		{"", "", false},
+	}
+	for _, tt := range tests {
+		aud, ok := signInAudience(tt.recipient, host)
+		if aud != tt.aud || ok != tt.ok {
+			t.Errorf("signInAudience(%q) = %q, %v", tt.recipient, aud, ok)
+		}
+	}
+}
+
+func TestTemporaryCredentialsExpire(t *testing.T) {
+	e := newEnv(t, Options{})
+	providerArn, roleArn := e.setupFederation()
+	out, err := e.sts.AssumeRoleWithSAML(ctx, &sts.AssumeRoleWithSAMLInput{RoleArn: aws.String(roleArn), PrincipalArn: aws.String(providerArn),
+		SAMLAssertion: aws.String(e.response(providerArn, roleArn, func(r *samltest.Response) { r.SessionDuration = "" })), DurationSeconds: aws.Int32(900)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := out.Credentials
+	creds := aws.Credentials{AccessKeyID: *c.AccessKeyId, SecretAccessKey: *c.SecretAccessKey, SessionToken: *c.SessionToken}
+	call := func() (int, string) {
+		body := "Action=GetCallerIdentity&Version=2011-06-15"
+		req, _ := http.NewRequest("POST", e.srv.URL+"/", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Amz-Security-Token", creds.SessionToken)
+		sum := sha256.Sum256([]byte(body))
+		// Sign at the sandbox's time so only the expiry differs.
+		if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "sts", "us-east-1", e.clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := call(); code != 200 {
+		t.Fatalf("fresh credentials: %d %s", code, body)
+	}
+	e.clock.Advance(16 * time.Minute)
+	defer e.clock.Advance(-16 * time.Minute)
+	if code, body := call(); code != 403 || !strings.Contains(body, "<Code>ExpiredToken</Code>") {
+		t.Fatalf("expired credentials: %d %s", code, body)
 	}
 }
