@@ -16,6 +16,8 @@ import (
 	"github.com/crewjam/saml"
 	saml2 "github.com/russellhaering/gosaml2"
 	dsig "github.com/russellhaering/goxmldsig"
+
+	"github.com/gatehouse/gatehouse/internal/keys"
 )
 
 // interopCase is one Response shape that independent SPs must accept.
@@ -256,6 +258,53 @@ func TestXMLSec1Verify(t *testing.T) {
 			}
 			if _, err := run(f); err == nil {
 				t.Fatal("xmlsec1 accepted a tampered response")
+			}
+		})
+	}
+}
+
+// TestXMLSec1Decrypt decrypts encrypted assertions with xmlsec1 (libxml2 +
+// OpenSSL) and then verifies the decrypted assertion's signature with it.
+func TestXMLSec1Decrypt(t *testing.T) {
+	bin, err := exec.LookPath("xmlsec1")
+	if err != nil {
+		if os.Getenv("GATEHOUSE_REQUIRE_XMLSEC1") == "1" {
+			t.Fatal("xmlsec1 not found but GATEHOUSE_REQUIRE_XMLSEC1=1 (apt-get install -y xmlsec1)")
+		}
+		t.Skip("xmlsec1 not installed")
+	}
+	dir := t.TempDir()
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	sp := loadPair(t, "sp")
+	keyPEM, err := keys.EncodePrivateKeyPEM(sp.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spKey, spCert := write("sp-key.pem", keyPEM), write("sp-cert.pem", pemCert(sp.cert))
+	idpCert := write("idp.pem", pemCert(loadPair(t, "idp").cert))
+	for _, alg := range []DataEncryption{AES256GCM, AES128GCM, AES256CBC, AES128CBC} {
+		t.Run(string(alg), func(t *testing.T) {
+			out, _, _ := buildInterop(t, interopCase{name: string(alg), mutate: encryptWith(alg)})
+			f := write("enc.xml", out)
+			dec, err := exec.Command(bin, "--decrypt", "--trusted-pem", spCert, "--privkey-pem", spKey, f).Output()
+			if err != nil {
+				t.Fatalf("xmlsec1 cannot decrypt %s: %v", alg, err)
+			}
+			if !strings.Contains(string(dec), ">jdoe@example.com</saml2:NameID>") {
+				t.Fatalf("decrypted document lacks the NameID: %.300s", dec)
+			}
+			g := write("dec.xml", dec)
+			msg, err := exec.Command(bin, "--verify", "--pubkey-cert-pem", idpCert,
+				"--id-attr:ID", "urn:oasis:names:tc:SAML:2.0:assertion:Assertion",
+				"--node-xpath", xpathFor(":Assertion"), g).CombinedOutput()
+			if err != nil {
+				t.Fatalf("xmlsec1 rejects the decrypted assertion's signature: %v\n%s", err, msg)
 			}
 		})
 	}
