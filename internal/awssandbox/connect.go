@@ -309,14 +309,15 @@ func (s *Sandbox) connectListInstances(r *http.Request) (any, *apiError) {
 		all = append(all, s.instanceJSON(s.instances[id]))
 	}
 	list, next := page(all, start, n)
-	return map[string]any{"InstanceSummaryList": list, "NextToken": optional(next)}, nil
+	return withToken(map[string]any{"InstanceSummaryList": list}, next), nil
 }
 
-func optional(s string) any {
-	if s == "" {
-		return nil
+// withToken adds NextToken when there is a next page; AWS omits it otherwise.
+func withToken(m map[string]any, next string) map[string]any {
+	if next != "" {
+		m["NextToken"] = next
 	}
-	return s
+	return m
 }
 
 func (s *Sandbox) connectInstanceOp(route connectRoute, r *http.Request, body []byte) (any, *apiError) {
@@ -349,7 +350,7 @@ func (s *Sandbox) connectInstanceOp(route connectRoute, r *http.Request, body []
 			all = append(all, map[string]any{"Id": p.id, "Arn": p.arn, "Name": p.name, "LastModifiedTime": epoch(p.modified), "LastModifiedRegion": s.region})
 		}
 		items, next := page(all, start, n)
-		return map[string]any{key: items, "NextToken": optional(next)}, nil
+		return withToken(map[string]any{key: items}, next), nil
 	case "CreateUser":
 		return s.createUser(in, body)
 	case "DescribeUser":
@@ -364,7 +365,7 @@ func (s *Sandbox) connectInstanceOp(route connectRoute, r *http.Request, body []
 			all = append(all, map[string]any{"Id": x.ID, "Arn": x.Arn, "Username": x.Username, "LastModifiedTime": x.LastModified, "LastModifiedRegion": x.LastRegion})
 		}
 		items, next := page(all, start, n)
-		return map[string]any{"UserSummaryList": items, "NextToken": optional(next)}, nil
+		return withToken(map[string]any{"UserSummaryList": items}, next), nil
 	case "DeleteUser":
 		delete(in.users, u.ID)
 		return nil, nil
@@ -643,7 +644,7 @@ func (s *Sandbox) connectSearchUsers(body []byte) (any, *apiError) {
 		hits = append(hits, hit)
 	}
 	items, next := page(hits, start, n)
-	return map[string]any{"Users": items, "NextToken": optional(next), "ApproximateTotalCount": len(hits)}, nil
+	return withToken(map[string]any{"Users": items, "ApproximateTotalCount": len(hits)}, next), nil
 }
 
 type searchCriteria struct {
