@@ -21,6 +21,11 @@ import (
 	dsig "github.com/russellhaering/goxmldsig"
 )
 
+// MaxRelayStateLength caps the RelayState accepted with a request. The
+// bindings suggest 80 bytes, but an Amazon Connect federation URL is longer,
+// so the cap is generous; RelayState is echoed opaquely, never followed.
+const MaxRelayStateLength = 1024
+
 // DefaultMaxClockSkew is the default tolerance for IssueInstant.
 const DefaultMaxClockSkew = 3 * time.Minute
 
@@ -175,7 +180,7 @@ func signatureHash(alg string, allowLegacy bool) (crypto.Hash, error) {
 // "<msg>=<raw>[&RelayState=<raw>]&SigAlg=<raw>" built from the parameter
 // values exactly as received, verified with the SP's registered
 // certificates only.
-func verifyRedirectSignature(p *redirectParams, msgParam string, certs []*x509.Certificate, allowLegacy bool) error {
+func verifyRedirectSignature(p *redirectParams, msgParam string, certs []*x509.Certificate, allowLegacy bool, now time.Time) error {
 	if _, ok := p.raw["SigAlg"]; !ok {
 		return errors.New("Signature without SigAlg")
 	}
@@ -207,7 +212,7 @@ func verifyRedirectSignature(p *redirectParams, msgParam string, certs []*x509.C
 	}
 	for _, c := range certs {
 		pub, ok := c.PublicKey.(*rsa.PublicKey)
-		if !ok {
+		if !ok || now.Before(c.NotBefore) || now.After(c.NotAfter) {
 			continue
 		}
 		if rsa.VerifyPKCS1v15(pub, h, digest, sig) == nil {
@@ -375,13 +380,16 @@ func (in *Intake) readMessage(binding string, xmlBytes []byte, redirect *redirec
 	if sp == nil {
 		return nil, requesterErr("the SAML message comes from an unknown service provider", fmt.Errorf("issuer %q", issuer))
 	}
+	if len(relayState) > MaxRelayStateLength {
+		return nil, requesterErr("the RelayState is too long", fmt.Errorf("%d bytes", len(relayState)))
+	}
 	msg := &inbound{root: root, sp: sp, issuer: issuer, relayState: relayState}
 	now := in.now()
 
 	switch binding {
 	case BindingHTTPRedirect:
 		if _, ok := redirect.raw["Signature"]; ok && len(sp.SigningCertificates) > 0 {
-			if err := verifyRedirectSignature(redirect, "SAMLRequest", sp.SigningCertificates, sp.AllowLegacy); err != nil {
+			if err := verifyRedirectSignature(redirect, "SAMLRequest", sp.SigningCertificates, sp.AllowLegacy, now); err != nil {
 				return nil, requesterErr("the SAML message signature is not valid", err)
 			}
 			msg.signed = true

@@ -110,6 +110,14 @@ func TestParsePostRequestSigned(t *testing.T) {
 	if acs, err := sp.ResolveACS(req); err != nil || acs != awsRegionalACS {
 		t.Fatalf("ResolveACS by index = %q, %v", acs, err)
 	}
+	// After the SP certificates expire, their signatures no longer count.
+	later := time.Date(2028, 1, 2, 0, 0, 0, 0, time.UTC)
+	expiredIn := testIntake(t, sp)
+	expiredIn.Now = func() time.Time { return later }
+	el = signXML(t, buildRequestElement(reqOpts{issueInstant: later}), loadPair(t, "sp"))
+	if _, _, err := expiredIn.ParsePostRequest(postForm(docBytes(t, el), "")); err == nil {
+		t.Fatal("signature by an expired SP certificate accepted")
+	}
 	// The same request unsigned is refused for this SP.
 	unsigned := buildRequestElement(reqOpts{})
 	if _, _, err := in.ParsePostRequest(postForm(docBytes(t, unsigned), "")); err == nil {
@@ -188,11 +196,20 @@ func TestIntakeRejects(t *testing.T) {
 		"SigAlg without Signature": redirectQuery(t, plain, "", nil, "") + "&SigAlg=" + url.QueryEscape(AlgRSASHA256),
 		"signature not base64":     redirectQuery(t, plain, "", nil, "") + "&SigAlg=" + url.QueryEscape(AlgRSASHA256) + "&Signature=%21%21",
 		"unknown issuer":           redirectQuery(t, docBytes(t, buildRequestElement(reqOpts{issuer: "https://evil.example"})), "", nil, ""),
+		"RelayState too long":      redirectQuery(t, plain, strings.Repeat("r", MaxRelayStateLength+1), nil, ""),
+		"signed with expired cert": "EXPIRED",
 		"stale":                    redirectQuery(t, docBytes(t, buildRequestElement(reqOpts{issueInstant: testNow.Add(-time.Hour)})), "", nil, ""),
 	}
 	for name, q := range redirect {
 		t.Run("Redirect "+name, func(t *testing.T) {
-			req, _, err := testIntake(t, sp).ParseRedirectRequest(q)
+			in := testIntake(t, sp)
+			if q == "EXPIRED" { // the SP certificate (valid 2026-01-01..2027-12-31) has expired
+				q = signedQ
+				in.Now = func() time.Time { return time.Date(2028, 1, 2, 0, 0, 0, 0, time.UTC) }
+				el := buildRequestElement(reqOpts{issueInstant: in.Now()})
+				q = redirectQuery(t, docBytes(t, el), "relay", &spPair, AlgRSASHA256)
+			}
+			req, _, err := in.ParseRedirectRequest(q)
 			if err == nil {
 				t.Fatalf("accepted: %+v", req)
 			}
