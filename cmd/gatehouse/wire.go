@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -15,9 +17,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/gatehouse/gatehouse/internal/audit"
+	"github.com/gatehouse/gatehouse/internal/catalog"
 	"github.com/gatehouse/gatehouse/internal/config"
 	"github.com/gatehouse/gatehouse/internal/credential"
 	"github.com/gatehouse/gatehouse/internal/directory"
+	"github.com/gatehouse/gatehouse/internal/expr"
 	"github.com/gatehouse/gatehouse/internal/ids"
 	"github.com/gatehouse/gatehouse/internal/keys"
 	"github.com/gatehouse/gatehouse/internal/login"
@@ -42,6 +46,7 @@ type app struct {
 	sealer    *keys.Sealer
 	sessions  *session.Manager
 	pages     *web.Pages
+	catalog   *catalog.Service
 }
 
 func loadConfig(name string, args []string, stderr io.Writer, getenv func(string) string, extra func(*flag.FlagSet)) (config.Config, error) {
@@ -104,7 +109,32 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 		db.Close()
 		return nil, err
 	}
+	a.catalog = &catalog.Service{
+		Store:     db.Catalog(),
+		Directory: db.Directory(),
+		Sealer:    sealer,
+		Expr:      expr.NewEngine(),
+		IDs:       src,
+		Now:       now,
+		Events:    events,
+		Config:    catalog.Config{AllowLegacyCrypto: cfg.LegacyCrypto, OrgSlug: orgSlug(cfg.EffectiveBaseURL())},
+	}
 	return a, nil
+}
+
+// orgSlug names the org in generated app names: the first label of the
+// base URL's host name ("gatehouse" for an IP address or localhost).
+func orgSlug(baseURL string) string {
+	u, err := url.Parse(baseURL)
+	if err != nil || u.Hostname() == "" {
+		return "gatehouse"
+	}
+	h := u.Hostname()
+	if net.ParseIP(h) != nil || h == "localhost" {
+		return "gatehouse"
+	}
+	first, _, _ := strings.Cut(h, ".")
+	return first
 }
 
 func loadSealer(cfg config.Config, log *slog.Logger) (*keys.Sealer, error) {
@@ -155,6 +185,8 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 		Limiter:      oktaapi.NewLimiter(a.cfg.APIRateLimit),
 		MaxBodyBytes: 1 << 20,
 	}
+	apps := &oktaapi.Apps{API: api, Catalog: a.catalog}
+	api.Extra = append(api.Extra, apps.Mount)
 	api.Extra = append(api.Extra, api.MountSessions(a.db.Sessions()))
 	signIns := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "gatehouse_signin_attempts_total", Help: "Password sign-in attempts by outcome."}, []string{"outcome"})
 	reg.MustRegister(signIns)

@@ -211,6 +211,12 @@ func (a *App) EntityID() string {
 // SSOPath is the path of the app's IdP SSO endpoint.
 func (a *App) SSOPath() string { return "/app/" + a.Name + "/" + a.ExternalKey + "/sso/saml" }
 
+// LoginLinkPath is the path of the app's dashboard link
+// (/home/<name>/<id>/<link id>), which starts IdP-initiated sign-in.
+func (a *App) LoginLinkPath() string {
+	return "/home/" + a.Name + "/" + a.ID + "/" + TemplateFor(a.Name).LinkID
+}
+
 // MetadataPath is the public path of the app's IdP metadata.
 func (a *App) MetadataPath() string { return "/app/" + a.ExternalKey + "/sso/saml/metadata" }
 

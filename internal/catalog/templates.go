@@ -62,6 +62,9 @@ type Template struct {
 	// DefaultSignOn is settings.signOn of a new app before the caller's
 	// values are applied.
 	DefaultSignOn SignOn
+	// LinkID is the last part of the app's dashboard link
+	// /home/<name>/<app id>/<link id>.
+	LinkID string
 }
 
 // Field returns the field named name.
@@ -133,6 +136,7 @@ func customSAMLTemplate() *Template {
 		DefaultLabel: "",
 		Description:  "Any service provider that accepts SAML 2.0: enter its ACS URL and audience, choose what is signed and which attributes are sent.",
 		SignOnModes:  []string{SignOnModeSAML2},
+		LinkID:       "login",
 		DefaultSignOn: SignOn{
 			IdPIssuer:             DefaultIdPIssuer,
 			SubjectNameIDTemplate: "${user.userName}",
@@ -210,6 +214,7 @@ func awsTemplate() *Template {
 		SignOnModes:   []string{SignOnModeSAML2},
 		Fields:        awsFields(),
 		DefaultSignOn: awsSignOn(),
+		LinkID:        "272",
 	}
 }
 
@@ -229,5 +234,6 @@ func connectTemplate() *Template {
 		SignOnModes:   []string{SignOnModeSAML2},
 		Fields:        fields,
 		DefaultSignOn: awsSignOn(),
+		LinkID:        "login",
 	}
 }

@@ -1,0 +1,272 @@
+package oktaapi
+
+import (
+	"net/http"
+
+	"github.com/gatehouse/gatehouse/internal/catalog"
+	"github.com/gatehouse/gatehouse/internal/errs"
+)
+
+func (h *Apps) mountAssignments(m *Mux) {
+	m.Handle("GET /api/v1/apps/{id}/users", ReadAccess, h.listAppUsers)
+	m.Handle("POST /api/v1/apps/{id}/users", AppAccess, h.assignUser)
+	m.Handle("GET /api/v1/apps/{id}/users/{userId}", ReadAccess, h.getAppUser)
+	m.Handle("POST /api/v1/apps/{id}/users/{userId}", AppAccess, h.updateAppUser)
+	m.Handle("DELETE /api/v1/apps/{id}/users/{userId}", AppAccess, h.unassignUser)
+	m.Handle("GET /api/v1/apps/{id}/groups", ReadAccess, h.listAppGroups)
+	m.Handle("GET /api/v1/apps/{id}/groups/{groupId}", ReadAccess, h.getAppGroup)
+	m.Handle("PUT /api/v1/apps/{id}/groups/{groupId}", AppAccess, h.assignGroup)
+	m.Handle("DELETE /api/v1/apps/{id}/groups/{groupId}", AppAccess, h.unassignGroup)
+	m.Handle("GET /api/v1/users/{id}/appLinks", ReadAccess, h.userAppLinks)
+}
+
+// AppUserJSON renders an effective assignment as Okta's app user.
+func (h *Apps) AppUserJSON(as *catalog.Assignment) map[string]any {
+	links := map[string]any{
+		"app":  h.API.Href("/api/v1/apps/%s", as.AppID),
+		"user": h.API.Href("/api/v1/users/%s", as.UserID),
+	}
+	if as.Scope == catalog.ScopeGroup {
+		links["group"] = map[string]any{"href": h.API.BaseURL + "/api/v1/groups/" + as.GroupID, "name": as.GroupID}
+	}
+	profile := as.Profile
+	if profile == nil {
+		profile = map[string]any{}
+	}
+	return map[string]any{
+		"id":              as.UserID,
+		"externalId":      nullIfEmpty(as.ExternalID),
+		"created":         Time(as.Created),
+		"lastUpdated":     Time(as.LastUpdated),
+		"scope":           string(as.Scope),
+		"status":          as.Status,
+		"statusChanged":   Time(as.StatusChanged),
+		"passwordChanged": nil,
+		"syncState":       as.SyncState,
+		"credentials":     map[string]any{"userName": as.UserName},
+		"profile":         profile,
+		"_links":          links,
+	}
+}
+
+// AppGroupJSON renders a group assignment as Okta does.
+func (h *Apps) AppGroupJSON(g *catalog.GroupAssignment) map[string]any {
+	profile := g.Profile
+	if profile == nil {
+		profile = map[string]any{}
+	}
+	return map[string]any{
+		"id":          g.GroupID,
+		"lastUpdated": Time(g.LastUpdated),
+		"priority":    g.Priority,
+		"profile":     profile,
+		"_links": map[string]any{
+			"app":   h.API.Href("/api/v1/apps/%s", g.AppID),
+			"self":  h.API.Href("/api/v1/apps/%s/groups/%s", g.AppID, g.GroupID),
+			"group": h.API.Href("/api/v1/groups/%s", g.GroupID),
+		},
+	}
+}
+
+type appUserCredentialsIn struct {
+	UserName *string        `json:"userName"`
+	Password map[string]any `json:"password"`
+}
+
+type appUserIn struct {
+	ID          string                `json:"id"`
+	Scope       string                `json:"scope"`
+	Credentials *appUserCredentialsIn `json:"credentials"`
+	Profile     map[string]any        `json:"profile"`
+}
+
+var appUserReadOnly = []string{"externalId", "created", "lastUpdated", "lastSync", "passwordChanged", "status", "statusChanged", "syncState", "_links", "_embedded"}
+
+func (in *appUserIn) input() (catalog.AssignUserInput, error) {
+	if in.Scope != "" && in.Scope != string(catalog.ScopeUser) {
+		return catalog.AssignUserInput{}, errs.InvalidFields("Api validation failed: scope", errs.Field("scope", "scope: only USER assignments are made here; assign groups with PUT /api/v1/apps/{id}/groups/{groupId}"))
+	}
+	out := catalog.AssignUserInput{Profile: in.Profile}
+	if c := in.Credentials; c != nil {
+		if c.Password != nil {
+			return out, errs.InvalidFields("Api validation failed: credentials.password", errs.Field("credentials.password", "credentials.password: SAML apps do not store passwords"))
+		}
+		out.UserName = c.UserName
+	}
+	return out, nil
+}
+
+func (h *Apps) assignUser(w http.ResponseWriter, r *http.Request) error {
+	var in appUserIn
+	if err := DecodeStrict(r, &in, []string{"id", "scope", "credentials", "profile"}, appUserReadOnly...); err != nil {
+		return err
+	}
+	if in.ID == "" {
+		return errs.InvalidFields("Api validation failed: id", errs.Field("id", "id: The field cannot be left blank"))
+	}
+	ai, err := in.input()
+	if err != nil {
+		return err
+	}
+	as, err := h.Catalog.AssignUser(r.Context(), r.PathValue("id"), in.ID, ai)
+	if err != nil {
+		return err
+	}
+	return WriteJSON(w, h.AppUserJSON(as))
+}
+
+func (h *Apps) updateAppUser(w http.ResponseWriter, r *http.Request) error {
+	var in appUserIn
+	if err := DecodeStrict(r, &in, []string{"id", "scope", "credentials", "profile"}, appUserReadOnly...); err != nil {
+		return err
+	}
+	if in.ID != "" && in.ID != r.PathValue("userId") {
+		return errs.InvalidFields("Api validation failed: id", errs.Field("id", "id: does not match the user in the path"))
+	}
+	in.Scope = ""
+	ai, err := in.input()
+	if err != nil {
+		return err
+	}
+	as, err := h.Catalog.UpdateAppUser(r.Context(), r.PathValue("id"), r.PathValue("userId"), ai)
+	if err != nil {
+		return err
+	}
+	return WriteJSON(w, h.AppUserJSON(as))
+}
+
+func (h *Apps) getAppUser(w http.ResponseWriter, r *http.Request) error {
+	as, err := h.Catalog.Assignment(r.Context(), r.PathValue("id"), r.PathValue("userId"))
+	if err != nil {
+		return err
+	}
+	return WriteJSON(w, h.AppUserJSON(as))
+}
+
+func (h *Apps) unassignUser(w http.ResponseWriter, r *http.Request) error {
+	if err := h.Catalog.UnassignUser(r.Context(), r.PathValue("id"), r.PathValue("userId")); err != nil {
+		return err
+	}
+	return NoContent(w)
+}
+
+func (h *Apps) listAppUsers(w http.ResponseWriter, r *http.Request) error {
+	limit, err := Limit(r, 50, 500)
+	if err != nil {
+		return err
+	}
+	qs := r.URL.Query()
+	list, err := h.Catalog.AppUsers(r.Context(), catalog.AppUserQuery{AppID: r.PathValue("id"), Q: qs.Get("q"), After: qs.Get("after"), Limit: limit + 1})
+	if err != nil {
+		return err
+	}
+	next := ""
+	if len(list) > limit {
+		list = list[:limit]
+		next = list[limit-1].UserID
+	}
+	h.API.LinkHeaders(w, r, next)
+	out := make([]map[string]any, len(list))
+	for i, as := range list {
+		out[i] = h.AppUserJSON(as)
+	}
+	return WriteJSON(w, out)
+}
+
+type appGroupIn struct {
+	ID       string         `json:"id"`
+	Priority *int           `json:"priority"`
+	Profile  map[string]any `json:"profile"`
+}
+
+func (h *Apps) assignGroup(w http.ResponseWriter, r *http.Request) error {
+	var in appGroupIn
+	if r.ContentLength != 0 {
+		if err := DecodeStrict(r, &in, []string{"id", "priority", "profile"}, "lastUpdated", "_links", "_embedded"); err != nil {
+			return err
+		}
+	}
+	if in.ID != "" && in.ID != r.PathValue("groupId") {
+		return errs.InvalidFields("Api validation failed: id", errs.Field("id", "id: does not match the group in the path"))
+	}
+	g, err := h.Catalog.AssignGroup(r.Context(), r.PathValue("id"), r.PathValue("groupId"), catalog.AssignGroupInput{Priority: in.Priority, Profile: in.Profile})
+	if err != nil {
+		return err
+	}
+	return WriteJSON(w, h.AppGroupJSON(g))
+}
+
+func (h *Apps) getAppGroup(w http.ResponseWriter, r *http.Request) error {
+	a, err := h.Catalog.Store.App(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	g, err := h.Catalog.Store.GroupAssignment(r.Context(), a.ID, r.PathValue("groupId"))
+	if err != nil {
+		return err
+	}
+	return WriteJSON(w, h.AppGroupJSON(g))
+}
+
+func (h *Apps) unassignGroup(w http.ResponseWriter, r *http.Request) error {
+	if err := h.Catalog.UnassignGroup(r.Context(), r.PathValue("id"), r.PathValue("groupId")); err != nil {
+		return err
+	}
+	return NoContent(w)
+}
+
+func (h *Apps) listAppGroups(w http.ResponseWriter, r *http.Request) error {
+	a, err := h.Catalog.Store.App(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	limit, err := Limit(r, 20, 200)
+	if err != nil {
+		return err
+	}
+	gs, err := h.Catalog.Store.GroupAssignments(r.Context(), a.ID, r.URL.Query().Get("after"), limit+1)
+	if err != nil {
+		return err
+	}
+	next := ""
+	if len(gs) > limit {
+		gs = gs[:limit]
+		next = gs[limit-1].GroupID
+	}
+	h.API.LinkHeaders(w, r, next)
+	out := make([]map[string]any, len(gs))
+	for i, g := range gs {
+		out[i] = h.AppGroupJSON(g)
+	}
+	return WriteJSON(w, out)
+}
+
+// userAppLinks lists a user's app links (Okta's GET /users/{id}/appLinks),
+// what the dashboard shows: the ACTIVE apps the user has.
+func (h *Apps) userAppLinks(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	u, err := h.Catalog.Directory.User(ctx, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	apps, err := h.Catalog.AppsForUser(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	out := make([]map[string]any, 0, len(apps))
+	for i, a := range apps {
+		out = append(out, map[string]any{
+			"id":               a.ID + "_login",
+			"label":            a.Label,
+			"linkUrl":          h.API.BaseURL + a.LoginLinkPath(),
+			"logoUrl":          nil,
+			"appName":          a.Name,
+			"appInstanceId":    a.ID,
+			"appAssignmentId":  nil,
+			"credentialsSetup": false,
+			"hidden":           a.Visibility.Hide.Web || !a.Visibility.AppLinks["login"],
+			"sortOrder":        i,
+		})
+	}
+	return WriteJSON(w, out)
+}
