@@ -177,7 +177,11 @@ const maxBody = 32 << 20
 func (s *Sandbox) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.URL.Path == "/saml" || r.URL.Path == "/static/saml":
-		if r.Method == http.MethodPost && r.Header.Get("Authorization") == "" {
+		if r.Header.Get("Authorization") == "" {
+			if r.Method != http.MethodPost {
+				s.renderError(w, http.StatusMethodNotAllowed, "AWS sign-in accepts SAML responses by HTTP POST only.", "MethodNotAllowed")
+				return
+			}
 			s.serveSignIn(w, r)
 			return
 		}
