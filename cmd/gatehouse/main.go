@@ -27,6 +27,8 @@ Usage:
                                      create a super administrator
   gatehouse token create   --name N [--role R] [flags]
                                      print one new API token (use as "Authorization: SSWS <token>")
+  gatehouse import users   --file F [--batch N] [flags]
+                                     import users with password hashes from JSON Lines (Okta create-user bodies)
   gatehouse version                  print the version
 
 Run "gatehouse serve -h" for the configuration flags; every flag can also be
@@ -61,6 +63,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return errors.New(`usage: gatehouse admin create --email E --password P`)
 		}
 		return cmdAdminCreate(ctx, rest[1:], stdin, stdout, stderr, getenv)
+	case "import":
+		if len(rest) == 0 || rest[0] != "users" {
+			return errors.New(`usage: gatehouse import users --file users.jsonl`)
+		}
+		return cmdImportUsers(ctx, rest[1:], stdin, stdout, stderr, getenv)
 	case "token":
 		if len(rest) == 0 || rest[0] != "create" {
 			return errors.New(`usage: gatehouse token create --name NAME`)
