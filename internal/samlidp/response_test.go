@@ -333,3 +333,26 @@ func TestGoldenResponses(t *testing.T) {
 		})
 	}
 }
+
+// TestBuildResponseConcurrent shares one IdP between goroutines (run with
+// -race): the signing contexts and key must be safe for concurrent use.
+func TestBuildResponseConcurrent(t *testing.T) {
+	idp := newTestIdP(t, nil)
+	sp := awsSP(t)
+	sp.ResponseSigned = true
+	errc := make(chan error, 8)
+	for i := 0; i < 8; i++ {
+		go func() {
+			var err error
+			for j := 0; j < 3 && err == nil; j++ {
+				_, err = idp.BuildResponse(awsInput(sp))
+			}
+			errc <- err
+		}()
+	}
+	for i := 0; i < 8; i++ {
+		if err := <-errc; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
