@@ -209,7 +209,7 @@ func (s *Sandbox) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		if a, err := sigv4.ParseAuthorization(authz); err == nil {
 			service = a.Service
 		} else if looksLikeQuery(r, body) {
-			service = "sts"
+			service = "iam" // answered with IncompleteSignature by authenticate
 		} else {
 			service = "connect"
 		}

@@ -1,6 +1,7 @@
 package awssandbox
 
 import (
+	"bytes"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -186,19 +187,20 @@ func (s *Sandbox) renderSTSError(w http.ResponseWriter, e *apiError) {
 func itoa(n int) string { return strconv.Itoa(n) }
 
 type pageData struct {
-	Title    string
-	Message  string
-	Code     string
-	SAML     string
-	Relay    string
-	Roles    []rolePair
-	Account  string
-	Session  *roleSession
-	Arn      string
-	Expires  string
-	Relayed  string
-	Instance *instanceView
-	Info     *Info
+	Title       string
+	Message     string
+	Code        string
+	SAML        string
+	Relay       string
+	Roles       []rolePair
+	Account     string
+	RoleArn     string
+	SessionName string
+	Arn         string
+	Expires     string
+	Relayed     string
+	Instance    *instanceView
+	Info        *Info
 }
 
 type instanceView struct {
@@ -217,8 +219,9 @@ var pages = template.Must(template.New("layout").Parse(`{{define "top"}}<!doctyp
 <p><button type="submit" id="signin_button">Sign in</button></p></form>{{template "bottom" .}}{{end}}
 {{define "home"}}{{template "top" .}}<h1>AWS Management Console</h1><div class="box" id="console">
 <p>Signed in as <strong id="assumed-arn">{{.Arn}}</strong></p>
-<ul><li>Account: <code>{{.Account}}</code></li><li>Role: <code id="role-arn">{{.Session.RoleArn}}</code></li><li>Session name: <code id="session-name">{{.Session.SessionName}}</code></li><li>Session expires: {{.Expires}}</li></ul>
+<ul><li>Account: <code>{{.Account}}</code></li><li>Role: <code id="role-arn">{{.RoleArn}}</code></li><li>Session name: <code id="session-name">{{.SessionName}}</code></li><li>Session expires: {{.Expires}}</li></ul>
 {{if .Relayed}}<p>The relay state <code id="relay">{{.Relayed}}</code> is not a page this sandbox serves.</p>{{end}}</div>
+{{with .Instance}}<p><a id="connect-link" href="/connect/federate/{{.ID}}">Open Amazon Connect ({{.Alias}})</a></p>{{end}}
 <p><a href="/logout">Sign out</a></p>{{template "bottom" .}}{{end}}
 {{define "agent"}}{{template "top" .}}<h1>Amazon Connect Contact Control Panel</h1><div class="box" id="ccp">
 <p>Signed in to Amazon Connect as <strong id="username">{{.Instance.Username}}</strong>{{if .Instance.Name}} ({{.Instance.Name}}){{end}}</p>
@@ -235,8 +238,13 @@ func (s *Sandbox) render(w http.ResponseWriter, status int, name string, d pageD
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Frame-Options", "DENY")
+	var b bytes.Buffer
+	if err := pages.ExecuteTemplate(&b, name, d); err != nil {
+		http.Error(w, "sandbox page template: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
 	w.WriteHeader(status)
-	_ = pages.ExecuteTemplate(w, name, d)
+	_, _ = w.Write(b.Bytes())
 }
 
 func (s *Sandbox) renderError(w http.ResponseWriter, status int, msg, code string) {
@@ -272,8 +280,13 @@ func (s *Sandbox) serveConsoleHome(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, http.StatusUnauthorized, "You are not signed in. Sign in through your identity provider.", "NotSignedIn")
 		return
 	}
-	s.render(w, http.StatusOK, "home", pageData{Title: "AWS Management Console", Account: s.accountID, Session: cs.role,
-		Arn: cs.role.assumedArn(s.accountID), Expires: cs.expires.UTC().Format(time.RFC3339), Relayed: r.URL.Query().Get("relay")})
+	s.mu.Lock()
+	in := s.instances[s.instOrder[0]]
+	view := &instanceView{ID: in.id, Alias: in.alias}
+	s.mu.Unlock()
+	s.render(w, http.StatusOK, "home", pageData{Title: "AWS Management Console", Account: s.accountID, RoleArn: cs.role.roleArn, SessionName: cs.role.sessionName,
+		Arn: cs.role.assumedArn(s.accountID), Expires: cs.expires.UTC().Format(time.RFC3339), Relayed: r.URL.Query().Get("relay"),
+		Instance: view})
 }
 
 func (s *Sandbox) serveLogout(w http.ResponseWriter, r *http.Request) {

@@ -116,7 +116,8 @@ func TestBrowserFlow(t *testing.T) {
 	// Any other relay state lands on the console home page.
 	status, body, path = postForm(t, browser(t), signIn, url.Values{"SAMLResponse": {e.response(providerArn, roleArn, nil)},
 		"RelayState": {"https://evil.example.com/"}})
-	if status != 200 || path != "/console/home" || !strings.Contains(body, "assumed-role/"+roleName+"/"+sessionName) {
+	if status != 200 || path != "/console/home" || !strings.Contains(body, "assumed-role/"+roleName+"/"+sessionName) ||
+		!strings.Contains(body, `<code id="session-name">`+sessionName+`</code>`) || !strings.Contains(body, `id="connect-link"`) {
 		t.Fatalf("console home: %d %s %s", status, path, body)
 	}
 
@@ -250,6 +251,20 @@ func TestQueryRequestShapes(t *testing.T) {
 	if code != 400 || !strings.Contains(body, "<Code>InvalidAction</Code>") || !strings.Contains(body, "<Type>Sender</Type>") ||
 		!strings.Contains(body, "<RequestId>") {
 		t.Fatalf("unknown action: %d %s", code, body)
+	}
+	// A malformed Authorization header is IncompleteSignature.
+	req, _ := http.NewRequest("POST", e.srv.URL+"/", strings.NewReader("Action=ListRoles&Version=2010-05-08"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=broken")
+	req.Header.Set("X-Amz-Date", time.Now().UTC().Format("20060102T150405Z"))
+	if resp, err := http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	} else {
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 400 || !bytes.Contains(b, []byte("<Code>IncompleteSignature</Code>")) {
+			t.Fatalf("malformed authorization: %d %s", resp.StatusCode, b)
+		}
 	}
 	// Unsigned IAM calls are refused.
 	resp, err := http.PostForm(e.srv.URL+"/", url.Values{"Action": {"ListRoles"}, "Version": {"2010-05-08"}})

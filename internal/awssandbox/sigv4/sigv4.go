@@ -152,11 +152,11 @@ func CanonicalRequest(r *http.Request, body []byte, signedHeaders []string) stri
 	b.WriteByte('\n')
 	b.WriteString(strings.Join(signedHeaders, ";"))
 	b.WriteByte('\n')
-	b.WriteString(payloadHash(r, body))
+	b.WriteString(payloadHash(body))
 	return b.String()
 }
 
-func payloadHash(r *http.Request, body []byte) string {
+func payloadHash(body []byte) string {
 	sum := sha256.Sum256(body)
 	return hex.EncodeToString(sum[:])
 }
@@ -165,7 +165,7 @@ func payloadHash(r *http.Request, body []byte) string {
 // differs from the body's hash.
 func ContentHashMismatch(r *http.Request, body []byte) bool {
 	v := r.Header.Get("X-Amz-Content-Sha256")
-	return v != "" && v != payloadHash(r, body)
+	return v != "" && v != payloadHash(body)
 }
 
 func headerValue(r *http.Request, name string) string {
