@@ -28,7 +28,12 @@ func ValidateAssignment(s Settings, imported []Role, profile map[string]any, use
 			return
 		}
 		r, err := idx.resolve(v)
-		if err != nil {
+		var amb *ambiguousRoleError
+		switch {
+		case errors.As(err, &amb):
+			out = append(out, errs.Field(field, "%s.", capitalize(err.Error())))
+			return
+		case err != nil:
 			out = append(out, errs.Field(field, "%s. Choose one of the imported roles, or import the roles again if it was created recently.", capitalize(err.Error())))
 			return
 		}

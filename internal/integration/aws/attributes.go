@@ -118,11 +118,11 @@ func emailShaped(v string) bool {
 
 // CheckSourceIdentity validates a SourceIdentity value.
 func CheckSourceIdentity(v string) error {
-	if !reSessionName.MatchString(v) {
-		return &SessionNameError{Attribute: "SourceIdentity", Value: v, Rule: sessionNameRule}
-	}
 	if strings.HasPrefix(strings.ToLower(v), "aws:") {
 		return &SessionNameError{Attribute: "SourceIdentity", Value: v, Rule: sourceIdentityPrefix}
+	}
+	if !reSessionName.MatchString(v) {
+		return &SessionNameError{Attribute: "SourceIdentity", Value: v, Rule: sessionNameRule}
 	}
 	return nil
 }

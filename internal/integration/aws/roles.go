@@ -3,6 +3,7 @@ package aws
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/errs"
@@ -311,9 +312,14 @@ func (x roleIndex) resolve(v string) (Role, error) {
 	case 1:
 		return found[0], nil
 	}
-	accts := make([]string, len(found))
+	choices := make([]string, len(found))
 	for i, r := range found {
-		accts[i] = r.AccountID
+		choices[i] = strconv.Quote(r.Label(true))
 	}
-	return Role{}, fmt.Errorf("role name %q exists in accounts %s; choose it as \"<account> -- %s\"", v, strings.Join(accts, ", "), v)
+	return Role{}, &ambiguousRoleError{msg: fmt.Sprintf("role name %q exists in several accounts; choose %s", v, strings.Join(choices, " or "))}
 }
+
+// ambiguousRoleError: a bare role name found in several accounts.
+type ambiguousRoleError struct{ msg string }
+
+func (e *ambiguousRoleError) Error() string { return e.msg }
