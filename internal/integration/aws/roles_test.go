@@ -40,8 +40,12 @@ func TestEntitlements(t *testing.T) {
 	multi.IdentityProviderArns = []string{provA, provB}
 	join := multi
 	join.JoinAllRoles = true
-	user := func(role string, saml ...string) *AssignmentProfile { return &AssignmentProfile{Role: role, SAMLRoles: saml} }
-	group := func(role string, saml ...string) AssignmentProfile { return AssignmentProfile{Role: role, SAMLRoles: saml} }
+	user := func(role string, saml ...string) *AssignmentProfile {
+		return &AssignmentProfile{Role: role, SAMLRoles: saml}
+	}
+	group := func(role string, saml ...string) AssignmentProfile {
+		return AssignmentProfile{Role: role, SAMLRoles: saml}
+	}
 
 	tests := []struct {
 		name  string

@@ -55,7 +55,9 @@ func TestValidate(t *testing.T) {
 		{name: "missing ARN", mut: func(s *Settings) { s.IdentityProviderArns = nil }, field: "identityProviderArn", msg: "Paste the ARN"},
 		{name: "ARN is a role", mut: func(s *Settings) { s.IdentityProviderArns = []string{"arn:aws:iam::123456789012:role/Okta_Role"} }, field: "identityProviderArn", msg: "not an IAM SAML provider ARN"},
 		{name: "ARN account 11 digits", mut: func(s *Settings) { s.IdentityProviderArns = []string{"arn:aws:iam::12345678901:saml-provider/G"} }, field: "identityProviderArn", msg: "12-digit"},
-		{name: "ARN name with space", mut: func(s *Settings) { s.IdentityProviderArns = []string{"arn:aws:iam::123456789012:saml-provider/Okta Connect"} }, field: "identityProviderArn"},
+		{name: "ARN name with space", mut: func(s *Settings) {
+			s.IdentityProviderArns = []string{"arn:aws:iam::123456789012:saml-provider/Okta Connect"}
+		}, field: "identityProviderArn"},
 		{name: "ARN name too long", mut: func(s *Settings) {
 			s.IdentityProviderArns = []string{"arn:aws:iam::123456789012:saml-provider/" + strings.Repeat("a", 129)}
 		}, field: "identityProviderArn"},
