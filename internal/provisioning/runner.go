@@ -271,7 +271,8 @@ func (r *Runner) call(ctx context.Context, j *Job) (result any, err error) {
 			}
 		}
 	}
-	return h(ctx, j)
+	jc := *j // the handler gets its own copy; the runner goes on using j
+	return h(ctx, &jc)
 }
 
 // renew extends the lease every Lease/3 until ctx ends. It calls lose when
