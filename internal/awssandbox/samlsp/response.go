@@ -10,6 +10,7 @@ import (
 
 	"github.com/beevik/etree"
 	dsig "github.com/russellhaering/goxmldsig"
+	"github.com/russellhaering/goxmldsig/etreeutils"
 )
 
 // Kind classifies why a SAML response was refused, so the caller can answer
@@ -190,9 +191,19 @@ func Verify(b64 string, md *Metadata) (*Assertion, error) {
 // each certificate in turn. KeyInfo is removed first so only the metadata
 // certificates are ever used.
 func validate(el *etree.Element, certs []*x509.Certificate) (*etree.Element, error) {
+	// Carry namespace declarations inherited from ancestors (an Assertion
+	// may rely on prefixes declared on the Response) into the element.
+	nsctx, err := etreeutils.NSBuildParentContext(el)
+	if err != nil {
+		return nil, err
+	}
+	detached, err := etreeutils.NSDetatch(nsctx, el)
+	if err != nil {
+		return nil, err
+	}
 	var last error = errors.New("no certificates")
 	for _, cert := range certs {
-		c := el.Copy()
+		c := detached.Copy()
 		for _, sig := range children(c, NSDSig, "Signature") {
 			for _, ki := range children(sig, NSDSig, "KeyInfo") {
 				sig.RemoveChild(ki)

@@ -80,6 +80,30 @@ func TestVerifyGood(t *testing.T) {
 	}
 }
 
+// Assertions that rely on namespace prefixes declared on the Response (as
+// some IdPs emit them) must verify, signed alone or with the Response.
+func TestVerifyInheritedNamespaces(t *testing.T) {
+	idp, _ := idps(t)
+	md := mustMetadata(t, idp.Metadata())
+	for _, signResponse := range []bool{false, true} {
+		r := base(idp)
+		r.HoistNamespaces = true
+		r.SignResponse = signResponse
+		b64 := mustBuild(t, idp, r)
+		raw, _ := base64.StdEncoding.DecodeString(b64)
+		if strings.Contains(string(raw), `<saml2:Assertion xmlns:saml2`) {
+			t.Fatalf("namespace not hoisted: %s", raw)
+		}
+		a, err := Verify(b64, md)
+		if err != nil {
+			t.Fatalf("signResponse=%v: %v", signResponse, err)
+		}
+		if a.NameID != "jdoe@example.com" || len(a.Attributes[AttrRole]) != 1 {
+			t.Fatalf("assertion %+v", a)
+		}
+	}
+}
+
 func TestVerifyRefusals(t *testing.T) {
 	idp, evil := idps(t)
 	md := mustMetadata(t, idp.Metadata())

@@ -91,6 +91,9 @@ type Response struct {
 	SignAssertion   bool
 	SignResponse    bool
 	SignWith        *IdP // key to sign with (defaults to the IdP itself)
+	// HoistNamespaces moves the Assertion's namespace declarations to the
+	// Response after signing, so the Assertion relies on inherited prefixes.
+	HoistNamespaces bool
 	ID              string
 }
 
@@ -198,6 +201,22 @@ func (i *IdP) Build(r Response) (string, error) {
 			return "", err
 		}
 		resp = signed
+	}
+	if r.HoistNamespaces {
+		// Exclusive C14N ignores where a namespace is declared, so moving
+		// the declarations to the root keeps both signatures valid.
+		for _, el := range resp.ChildElements() {
+			var keep []etree.Attr
+			for _, at := range el.Attr {
+				if at.Space == "xmlns" && at.Key == "saml2" {
+					resp.RemoveAttr("xmlns:saml2")
+					resp.CreateAttr("xmlns:saml2", at.Value)
+					continue
+				}
+				keep = append(keep, at)
+			}
+			el.Attr = keep
+		}
 	}
 	doc := etree.NewDocument()
 	doc.SetRoot(resp)
