@@ -28,8 +28,30 @@ func TestJobsConformanceSQLite(t *testing.T) {
 	conformance.Run(t, func(t *testing.T) provisioning.Store { return storetest.SQLite(t).Jobs() })
 }
 
+// The PostgreSQL suite shares one database, emptied before each subtest:
+// creating a database per subtest costs a second each.
 func TestJobsConformancePostgres(t *testing.T) {
-	conformance.Run(t, func(t *testing.T) provisioning.Store { return storetest.Postgres(t).Jobs() })
+	url := storetest.PostgresURL(t)
+	ctx := context.Background()
+	db, err := sqlstore.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	conformance.Run(t, func(t *testing.T) provisioning.Store {
+		if _, err := raw.Exec("TRUNCATE jobs RESTART IDENTITY"); err != nil {
+			t.Fatal(err)
+		}
+		return db.Jobs()
+	})
 }
 
 // A job's final failure writes its system-log event in the transaction
@@ -370,4 +392,66 @@ func benchRunner(b *testing.B, db *sqlstore.DB) {
 		b.Fatal(err)
 	}
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "jobs/s")
+}
+
+// Stopping waits for a running handler, keeps its lease alive meanwhile,
+// and records its outcome; a handler that outlives StopTimeout is canceled
+// and its job goes back to pending without spending an attempt.
+func TestJobsRunnerStop(t *testing.T) {
+	tests := []struct {
+		name      string
+		handler   func(ctx context.Context) error
+		timeout   time.Duration
+		wantErr   error
+		wantState provisioning.State
+		attempts  int
+	}{
+		{"graceful", func(ctx context.Context) error { time.Sleep(400 * time.Millisecond); return nil }, 5 * time.Second, nil, provisioning.Succeeded, 1},
+		{"forced", func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }, 100 * time.Millisecond, provisioning.ErrStopTimeout, provisioning.Pending, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			db := storetest.SQLite(t)
+			ctx, stop := context.WithCancel(context.Background())
+			defer stop()
+			q := &provisioning.Queue{Store: db.Jobs(), IDs: ids.NewSource(nil), Now: time.Now}
+			j := &provisioning.Job{Kind: provisioning.KindConnectUpdateUser, AppID: "0oa1", UserID: "00u1", DedupeKey: "app:0oa1:user:00u1"}
+			if err := q.EnqueueNow(ctx, j); err != nil {
+				t.Fatal(err)
+			}
+			started := make(chan struct{})
+			r := &provisioning.Runner{Store: db.Jobs(), Workers: 2, Poll: 10 * time.Millisecond, Lease: 90 * time.Millisecond, StopTimeout: tc.timeout,
+				Handlers: map[string]provisioning.Handler{provisioning.KindConnectUpdateUser: func(hctx context.Context, _ *provisioning.Job) (any, error) {
+					close(started)
+					return nil, tc.handler(hctx)
+				}}}
+			stopped := make(chan error)
+			go func() { stopped <- r.Run(ctx) }()
+			<-started
+			stop()
+			if tc.wantState == provisioning.Succeeded {
+				// The lease (90ms) is renewed while the stop waits: nobody
+				// else may claim the job.
+				time.Sleep(200 * time.Millisecond)
+				other, err := db.Jobs().ClaimJob(context.Background(), provisioning.Claim{Owner: "other", Kinds: []string{provisioning.KindConnectUpdateUser},
+					Now: time.Now(), LeaseUntil: time.Now().Add(time.Minute)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if other != nil {
+					t.Fatal("the lease of a running job lapsed during a graceful stop")
+				}
+			}
+			if err := <-stopped; !errors.Is(err, tc.wantErr) {
+				t.Fatalf("Run returned %v; want %v", err, tc.wantErr)
+			}
+			got, err := db.Jobs().Job(context.Background(), j.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.State != tc.wantState || got.Attempts != tc.attempts {
+				t.Fatalf("after stop: %+v", got)
+			}
+		})
+	}
 }

@@ -20,6 +20,8 @@ import (
 )
 
 // Run runs the suite; newStore returns an empty store for each subtest.
+// Subtests run one after another, so newStore may hand out one database
+// emptied between subtests.
 func Run(t *testing.T, newStore func(t *testing.T) provisioning.Store) {
 	tests := []struct {
 		name string
@@ -48,10 +50,7 @@ func Run(t *testing.T, newStore func(t *testing.T) provisioning.Store) {
 		{"KindsFilterClaims", testKinds},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			tc.fn(t, newStore(t))
-		})
+		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
 	}
 }
 
