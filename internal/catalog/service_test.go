@@ -150,7 +150,9 @@ func TestValidation(t *testing.T) {
 		{"SHA-1 digest", func(so *catalog.SignOn, _ *catalog.AppInput) { so.DigestAlgorithm = "SHA1" }, "settings.signOn.digestAlgorithm", "SHA1 is refused"},
 		{"name ID format", func(so *catalog.SignOn, _ *catalog.AppInput) { so.SubjectNameIDFormat = "urn:x" }, "settings.signOn.subjectNameIdFormat", "must be one of"},
 		{"bad NameID expression", func(so *catalog.SignOn, _ *catalog.AppInput) { so.SubjectNameIDTemplate = "${user.email" }, "settings.signOn.subjectNameIdTemplate", "at 1:1"},
-		{"bad attribute expression", func(so *catalog.SignOn, _ *catalog.AppInput) { so.AttributeStatements[0].Values = []string{"user.email +"} }, "settings.signOn.attributeStatements[0].values[0]", "at 1:13"},
+		{"bad attribute expression", func(so *catalog.SignOn, _ *catalog.AppInput) {
+			so.AttributeStatements[0].Values = []string{"user.email +"}
+		}, "settings.signOn.attributeStatements[0].values[0]", "at 1:13"},
 		{"bad group regex", func(so *catalog.SignOn, _ *catalog.AppInput) { so.AttributeStatements[1].FilterValue = "agents_(" }, "settings.signOn.attributeStatements[1].filterValue", "invalid regular expression"},
 		{"long group regex", func(so *catalog.SignOn, _ *catalog.AppInput) {
 			so.AttributeStatements[1].FilterValue = strings.Repeat("a", catalog.MaxRegexLen+1)
@@ -174,7 +176,9 @@ func TestValidation(t *testing.T) {
 		}, "settings.signOn.acsEndpoints[1].index", "used by another"},
 		{"lifetime too short", func(so *catalog.SignOn, _ *catalog.AppInput) { so.SAMLAssertionLifetimeSeconds = 30 }, "settings.signOn.samlAssertionLifetimeSeconds", "between 60 and 86400"},
 		{"lifetime too long", func(so *catalog.SignOn, _ *catalog.AppInput) { so.SAMLAssertionLifetimeSeconds = 86401 }, "settings.signOn.samlAssertionLifetimeSeconds", "between"},
-		{"SLO URL", func(so *catalog.SignOn, _ *catalog.AppInput) { so.SLO = catalog.SLO{Enabled: true, LogoutURL: "http://evil.example.com"} }, "settings.signOn.slo.logoutUrl", "https"},
+		{"SLO URL", func(so *catalog.SignOn, _ *catalog.AppInput) {
+			so.SLO = catalog.SLO{Enabled: true, LogoutURL: "http://evil.example.com"}
+		}, "settings.signOn.slo.logoutUrl", "https"},
 		{"label too long", func(_ *catalog.SignOn, in *catalog.AppInput) { in.Label = strings.Repeat("x", 101) }, "label", "at most 100"},
 		{"blank label", func(_ *catalog.SignOn, in *catalog.AppInput) { in.Label = "   " }, "label", "blank"},
 		{"bad username template", func(_ *catalog.SignOn, in *catalog.AppInput) {
