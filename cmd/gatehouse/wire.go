@@ -29,6 +29,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/server"
 	"github.com/gatehouse/gatehouse/internal/session"
 	"github.com/gatehouse/gatehouse/internal/sqlstore"
+	"github.com/gatehouse/gatehouse/internal/sso"
 	"github.com/gatehouse/gatehouse/internal/web"
 	"github.com/gatehouse/gatehouse/ui"
 )
@@ -202,5 +203,48 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 		SignIns:      signIns,
 		Static:       http.FileServerFS(ui.Static()),
 	}
-	return server.New(a.log, reg, a.db, api, endUser)
+	endUser.Apps = appTiles{a.catalog}
+	single := &sso.Surface{
+		BaseURL:     a.cfg.EffectiveBaseURL(),
+		Catalog:     a.catalog,
+		Directory:   a.directory,
+		Login:       endUser,
+		Sessions:    a.db.Sessions(),
+		Expr:        a.catalog.Expr,
+		Events:      a.events,
+		Log:         a.db.Events(),
+		Logger:      a.log,
+		IDs:         a.ids,
+		Now:         a.now,
+		AllowLegacy: a.cfg.LegacyCrypto,
+	}
+	api.Extra = append(api.Extra, func(m *oktaapi.Mux) {
+		m.Handle("GET /api/v1/apps/{id}/sso/saml/metadata", oktaapi.ReadAccess, func(w http.ResponseWriter, r *http.Request) error {
+			app, err := a.catalog.Store.App(r.Context(), r.PathValue("id"))
+			if err != nil {
+				return err
+			}
+			single.WriteMetadata(w, r, app)
+			return nil
+		})
+	})
+	return server.New(a.log, reg, a.db, api, endUser, single)
+}
+
+// appTiles lists a person's active, visible apps as dashboard tiles.
+type appTiles struct{ catalog *catalog.Service }
+
+func (t appTiles) Tiles(ctx context.Context, userID string) ([]login.Tile, error) {
+	apps, err := t.catalog.AppsForUser(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	var out []login.Tile
+	for _, a := range apps {
+		if a.Status != catalog.Active || a.Visibility.Hide.Web {
+			continue
+		}
+		out = append(out, login.Tile{Label: a.Label, Href: a.LoginLinkPath()})
+	}
+	return out, nil
 }
