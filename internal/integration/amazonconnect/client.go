@@ -374,16 +374,14 @@ func (c *Client) UpdateHierarchy(ctx context.Context, userID, hierarchyGroupID s
 	return classify("UpdateUserHierarchy", err)
 }
 
-// DeleteUser removes the user. A user that is already gone is not an error.
+// DeleteUser removes the user. A NotFound error means the user (or the
+// instance) is already gone; the caller decides whether that is success.
 func (c *Client) DeleteUser(ctx context.Context, userID string) error {
 	if err := c.wait(ctx); err != nil {
 		return err
 	}
 	_, err := c.api.DeleteUser(ctx, &connect.DeleteUserInput{InstanceId: c.instance(), UserId: awssdk.String(userID)})
-	if err = classify("DeleteUser", err); IsKind(err, NotFound) {
-		return nil
-	}
-	return err
+	return classify("DeleteUser", err)
 }
 
 func identityToSDK(i IdentityInfo) *types.UserIdentityInfo {
