@@ -31,6 +31,7 @@ func Run(t *testing.T, newStore func(t *testing.T) provisioning.Store) {
 		{"EnqueueRollbackLeavesNoJob", testRollback},
 		{"DedupeCoalescesPending", testCoalesce},
 		{"FollowUpWhileRunning", testFollowUp},
+		{"CoalesceUnderConcurrency", testCoalesceConcurrent},
 		{"ClaimExclusivity", testClaimExclusive},
 		{"LeaseExpiryReclaims", testLeaseExpiry},
 		{"RenewKeepsLease", testRenew},
@@ -836,4 +837,104 @@ func testKinds(t *testing.T, s provisioning.Store) {
 	if j := claim(t, s, c, "w", time.Minute, "other.kind"); j == nil {
 		t.Fatal("job not claimable for its own kind")
 	}
+}
+
+// Enqueuers and claimers race on one dedupe key: enqueues never fail, at
+// most one job for the key runs at a time, and the last enqueue is the
+// last to run.
+func testCoalesceConcurrent(t *testing.T, s provisioning.Store) {
+	c := NewClock()
+	q := queue(s, c)
+	ctx := context.Background()
+	const key = "app:0oa1:user:00u1"
+	kinds := []string{provisioning.KindConnectUpdateUser}
+	var running, maxRunning, ran int32
+	var mu sync.Mutex
+	lastPayload := ""
+	work := func(owner string) (bool, error) {
+		j, err := s.ClaimJob(ctx, provisioning.Claim{Owner: owner, Kinds: kinds, Now: c.Now(), LeaseUntil: c.Now().Add(time.Hour)})
+		if err != nil || j == nil {
+			return false, err
+		}
+		mu.Lock()
+		running++
+		maxRunning = max(maxRunning, running)
+		ran++
+		lastPayload = string(j.Payload)
+		mu.Unlock()
+		time.Sleep(time.Millisecond)
+		mu.Lock()
+		running--
+		mu.Unlock()
+		j.State, j.LeaseOwner, j.LeaseExpires = provisioning.Succeeded, "", time.Time{}
+		err = s.UpdateJobs(ctx, func(tx provisioning.Tx) error {
+			ok, err := tx.SetJobState(j, provisioning.Running, owner)
+			if err == nil && !ok {
+				err = errors.New("lease lost")
+			}
+			return err
+		})
+		return true, err
+	}
+	var wg sync.WaitGroup
+	errc := make(chan error, 16)
+	stop := make(chan struct{})
+	for w := range 6 {
+		wg.Go(func() {
+			for i := range 15 {
+				j := userJob(provisioning.KindConnectUpdateUser, "0oa1", "00u1", fmt.Sprintf(`{"w":%d,"i":%d}`, w, i))
+				if err := q.EnqueueNow(ctx, j); err != nil {
+					errc <- fmt.Errorf("enqueue: %w", err)
+					return
+				}
+			}
+		})
+	}
+	var cw sync.WaitGroup
+	for w := range 3 {
+		cw.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, err := work(fmt.Sprintf("c%d", w)); err != nil {
+					errc <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	final := userJob(provisioning.KindConnectUpdateUser, "0oa1", "00u1", `{"final":true}`)
+	if err := q.EnqueueNow(ctx, final); err != nil {
+		t.Fatal(err)
+	}
+	close(stop)
+	cw.Wait()
+	for {
+		ok, err := work("drain")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			break
+		}
+	}
+	close(errc)
+	for err := range errc {
+		t.Fatal(err)
+	}
+	if maxRunning != 1 {
+		t.Fatalf("%d jobs for one key ran at once", maxRunning)
+	}
+	if lastPayload != `{"final":true}` {
+		t.Fatalf("the last enqueue was lost; last run payload %s", lastPayload)
+	}
+	counts, err := s.JobCounts(ctx, "0oa1")
+	if err != nil || counts[provisioning.Pending] != 0 || counts[provisioning.Running] != 0 || counts[provisioning.Succeeded] != int(ran) {
+		t.Fatalf("counts %v (ran %d) %v", counts, ran, err)
+	}
+	t.Logf("91 enqueues for one key ran as %d jobs", ran)
 }
