@@ -146,6 +146,11 @@ type Store interface {
 	JobCounts(ctx context.Context, appID string) (map[State]int, error)
 	// RecentFailedJobs lists failed jobs, most recently failed first.
 	RecentFailedJobs(ctx context.Context, appID string, limit int) ([]*Job, error)
+	// DeleteFinishedJobs deletes up to limit succeeded or canceled jobs
+	// last updated before the given time, oldest first, and returns how
+	// many it deleted. Failed jobs stay until an admin retries or cancels
+	// them.
+	DeleteFinishedJobs(ctx context.Context, before time.Time, limit int) (int, error)
 }
 
 // Tx is the write side of Store inside one transaction.

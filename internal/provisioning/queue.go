@@ -189,3 +189,22 @@ func (q *Queue) Cancel(ctx context.Context, id string) (*Job, error) {
 	})
 	return out, err
 }
+
+// Prune deletes succeeded and canceled jobs last updated before the given
+// time, in batches, and returns how many it deleted. Run it periodically
+// (for example daily, keeping 30 days) so the table keeps a bounded
+// history.
+func (q *Queue) Prune(ctx context.Context, before time.Time) (int, error) {
+	const batch = 1000
+	total := 0
+	for {
+		n, err := q.Store.DeleteFinishedJobs(ctx, before, batch)
+		total += n
+		if err != nil {
+			return total, fmt.Errorf("prune jobs: %w", err)
+		}
+		if n < batch {
+			return total, nil
+		}
+	}
+}

@@ -243,3 +243,13 @@ func (s jobStore) RecentFailedJobs(ctx context.Context, appID string, limit int)
 	}
 	return s.jobs(ctx, q+" ORDER BY updated DESC, seq DESC LIMIT ?", append(args, limit)...)
 }
+
+func (s jobStore) DeleteFinishedJobs(ctx context.Context, before time.Time, limit int) (int, error) {
+	res, err := s.db.exec(ctx, `DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE state IN ('succeeded', 'canceled') AND updated < ?
+		ORDER BY updated LIMIT ?)`, ms(before), limit)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}

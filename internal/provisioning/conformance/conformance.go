@@ -49,6 +49,7 @@ func Run(t *testing.T, newStore func(t *testing.T) provisioning.Store) {
 		{"ListPaging", testList},
 		{"Scheduler", testScheduler},
 		{"KindsFilterClaims", testKinds},
+		{"Prune", testPrune},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
@@ -937,4 +938,50 @@ func testCoalesceConcurrent(t *testing.T, s provisioning.Store) {
 		t.Fatalf("counts %v (ran %d) %v", counts, ran, err)
 	}
 	t.Logf("91 enqueues for one key ran as %d jobs", ran)
+}
+
+func testPrune(t *testing.T, s provisioning.Store) {
+	c := NewClock()
+	q := queue(s, c)
+	ctx := context.Background()
+	r := runner(s, c, map[string]provisioning.Handler{
+		provisioning.KindConnectUpdateUser: func(_ context.Context, j *provisioning.Job) (any, error) {
+			if j.UserID == "00u2" {
+				return nil, provisioning.Permanent(errors.New("AccessDeniedException"))
+			}
+			return nil, nil
+		},
+	})
+	var jobs []*provisioning.Job
+	for i := 1; i <= 3; i++ {
+		j := userJob(provisioning.KindConnectUpdateUser, "0oa1", fmt.Sprintf("00u%d", i), `{}`)
+		jobs = append(jobs, j)
+		enqueue(t, q, j)
+	}
+	for range 3 {
+		runOnce(t, r) // 00u1 and 00u3 succeed, 00u2 fails
+	}
+	c.Advance(time.Hour)
+	canceled := userJob(provisioning.KindConnectUpdateUser, "0oa1", "00u4", `{}`)
+	pending := userJob(provisioning.KindConnectUpdateUser, "0oa1", "00u5", `{}`)
+	enqueue(t, q, canceled, pending)
+	if _, err := q.Cancel(ctx, canceled.ID); err != nil {
+		t.Fatal(err)
+	}
+	n, err := q.Prune(ctx, c.Now().Add(-30*time.Minute))
+	if err != nil || n != 2 {
+		t.Fatalf("prune: %d %v", n, err)
+	}
+	for _, want := range []struct {
+		id   string
+		gone bool
+	}{{jobs[0].ID, true}, {jobs[1].ID, false}, {jobs[2].ID, true}, {canceled.ID, false}, {pending.ID, false}} {
+		_, err := s.Job(ctx, want.id)
+		if gone := isKind(err, errs.NotFound); gone != want.gone {
+			t.Fatalf("job %s: gone=%v want %v (%v)", want.id, gone, want.gone, err)
+		}
+	}
+	if n, err := q.Prune(ctx, c.Now().Add(time.Minute)); err != nil || n != 1 {
+		t.Fatalf("second prune: %d %v", n, err)
+	}
 }
