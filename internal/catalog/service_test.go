@@ -30,7 +30,7 @@ type env struct {
 	src *ids.Source
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	db := storetest.SQLite(t)
 	mk, err := keys.NewMasterKey(make([]byte, 32))
@@ -50,7 +50,7 @@ func newEnv(t *testing.T) *env {
 	return &env{svc: svc, db: db, src: src}
 }
 
-func (e *env) user(t *testing.T, login string, groups ...*directory.Group) *directory.User {
+func (e *env) user(t testing.TB, login string, groups ...*directory.Group) *directory.User {
 	t.Helper()
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	u := &directory.User{ID: e.src.New(ids.User), Status: directory.Active, Created: now, LastUpdated: now,
@@ -72,7 +72,7 @@ func (e *env) user(t *testing.T, login string, groups ...*directory.Group) *dire
 	return u
 }
 
-func (e *env) group(t *testing.T, name string) *directory.Group {
+func (e *env) group(t testing.TB, name string) *directory.Group {
 	t.Helper()
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	g := &directory.Group{ID: e.src.New(ids.Group), Type: "OKTA_GROUP", Name: name, Created: now, LastUpdated: now, LastMembershipUpdated: now}
