@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -169,6 +170,22 @@ func (s *Service) DeleteKey(ctx context.Context, appID, kid string) error {
 // are cached; the store is read every time, so a rotation by another node
 // is seen at once.
 func (s *Service) SigningKeys(ctx context.Context, appID string) (active *SigningKey, published []*x509.Certificate, err error) {
+	// The app and its keys are two reads; a rotation and retirement in
+	// between can leave the active kid missing, so try once more.
+	for attempt := 0; ; attempt++ {
+		active, published, err = s.signingKeys(ctx, appID)
+		if err != errNoActiveKey || attempt == 1 {
+			if err == errNoActiveKey {
+				err = fmt.Errorf("catalog: app %s: %w", appID, err)
+			}
+			return active, published, err
+		}
+	}
+}
+
+var errNoActiveKey = errors.New("the active signing key is missing")
+
+func (s *Service) signingKeys(ctx context.Context, appID string) (active *SigningKey, published []*x509.Certificate, err error) {
 	a, err := s.Store.App(ctx, appID)
 	if err != nil {
 		return nil, nil, err
@@ -191,7 +208,7 @@ func (s *Service) SigningKeys(ctx context.Context, appID string) (active *Signin
 		published = append(published, sk.Certificate)
 	}
 	if active == nil {
-		return nil, nil, fmt.Errorf("catalog: app %s has no signing key %s", a.ID, a.Credentials.SigningKid)
+		return nil, nil, errNoActiveKey
 	}
 	return active, published, nil
 }

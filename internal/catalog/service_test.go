@@ -512,3 +512,40 @@ func TestHooksAndValidatorsRollBack(t *testing.T) {
 		t.Fatalf("assignment removed despite the hook failing: %v", err)
 	}
 }
+
+// TestSigningKeysConcurrent reads keys from many goroutines while the key
+// set changes (run with -race).
+func TestSigningKeysConcurrent(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	a := e.customApp(t, "Concurrent", true)
+	done := make(chan error, 4)
+	for w := 0; w < 4; w++ {
+		go func() {
+			for i := 0; i < 20; i++ {
+				active, published, err := e.svc.SigningKeys(ctx, a.ID)
+				if err != nil {
+					done <- err
+					return
+				}
+				if active.Key == nil || len(published) == 0 || !active.Key.PublicKey.Equal(published[0].PublicKey) {
+					done <- errors.New("active key does not match the first published certificate")
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	k, err := e.svc.GenerateKey(ctx, a.ID, 1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.UpdateApp(ctx, a.ID, catalog.AppInput{SigningKid: k.Kid}); err != nil {
+		t.Fatal(err)
+	}
+	for w := 0; w < 4; w++ {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
