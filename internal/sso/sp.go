@@ -2,9 +2,7 @@ package sso
 
 import (
 	"crypto/x509"
-	"encoding/base64"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/catalog"
@@ -68,12 +66,10 @@ func serviceProvider(a *catalog.App, acsURL string, allowLegacy, loopback bool) 
 	return sp, nil
 }
 
+// parseX5C reads one x5c entry: base64 DER, as Okta takes it.
+// samlidp.ParseCertificate does the base64 decoding itself.
 func parseX5C(s string) ([]*x509.Certificate, error) {
-	der, err := base64.StdEncoding.DecodeString(strings.TrimSpace(s))
-	if err != nil {
-		return nil, fmt.Errorf("certificate is not base64: %w", err)
-	}
-	c, err := samlidp.ParseCertificate(der)
+	c, err := samlidp.ParseCertificate([]byte(s))
 	if err != nil {
 		return nil, err
 	}
