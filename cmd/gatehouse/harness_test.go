@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -45,7 +46,12 @@ func newTestServer(t testing.TB, postgres bool, tweak ...func(*config.Config)) *
 	}
 	srv.Config.Handler = a.handler(prometheus.NewRegistry())
 	srv.Start()
-	t.Cleanup(func() { srv.Close(); a.close() })
+	jobsCtx, stopJobs := context.WithCancel(context.Background())
+	jobsDone := make(chan struct{})
+	r := a.runner(log)
+	r.Poll = 50 * time.Millisecond
+	go func() { defer close(jobsDone); r.Run(jobsCtx) }()
+	t.Cleanup(func() { stopJobs(); <-jobsDone; srv.Close(); a.close() })
 	tok, _, err := oktaapi.NewToken(context.Background(), a.db.Tokens(), a.ids, a.now(), a.events, "test", "", oktaapi.RoleSuperAdmin)
 	if err != nil {
 		t.Fatal(err)

@@ -29,6 +29,10 @@ Usage:
                                      print one new API token (use as "Authorization: SSWS <token>")
   gatehouse import users   --file F [--batch N] [flags]
                                      import users with password hashes from JSON Lines (Okta create-user bodies)
+  gatehouse sandbox aws    [--addr A] [--state-file F]
+                                     run the local AWS sandbox (IAM, STS, sign-in, Amazon Connect)
+  gatehouse demo           [--data DIR] [--listen A]
+                                     start Gatehouse and the AWS sandbox with the Amazon Connect story set up
   gatehouse version                  print the version
 
 Run "gatehouse serve -h" for the configuration flags; every flag can also be
@@ -73,6 +77,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return errors.New(`usage: gatehouse token create --name NAME`)
 		}
 		return cmdTokenCreate(ctx, rest[1:], stdout, stderr, getenv)
+	case "sandbox":
+		return cmdSandbox(ctx, rest, stdout, stderr)
+	case "demo":
+		return cmdDemo(ctx, rest, stdout, stderr, getenv)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "gatehouse", version)
 		return nil

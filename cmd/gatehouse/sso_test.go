@@ -112,7 +112,11 @@ func samlPost(t *testing.T, page string) (action, response, relay string) {
 
 func (b *browser) follow(resp *http.Response, body string) (*http.Response, string) {
 	for i := 0; i < 10 && resp.StatusCode >= 300 && resp.StatusCode < 400; i++ {
-		resp, body = b.get(resp.Header.Get("Location"))
+		loc, err := resp.Request.URL.Parse(resp.Header.Get("Location"))
+		if err != nil {
+			b.t.Fatal(err)
+		}
+		resp, body = b.get(loc.String())
 	}
 	return resp, body
 }
@@ -250,3 +254,5 @@ func TestSAMLRefusals(t *testing.T) {
 		t.Fatalf("suspended user got a response: %d", resp.StatusCode)
 	}
 }
+
+func mustCompile(re string) *regexp.Regexp { return regexp.MustCompile(re) }

@@ -17,15 +17,18 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/gatehouse/gatehouse/internal/audit"
+	"github.com/gatehouse/gatehouse/internal/awsapp"
 	"github.com/gatehouse/gatehouse/internal/catalog"
 	"github.com/gatehouse/gatehouse/internal/config"
 	"github.com/gatehouse/gatehouse/internal/credential"
 	"github.com/gatehouse/gatehouse/internal/directory"
 	"github.com/gatehouse/gatehouse/internal/expr"
 	"github.com/gatehouse/gatehouse/internal/ids"
+	"github.com/gatehouse/gatehouse/internal/integration/amazonconnect"
 	"github.com/gatehouse/gatehouse/internal/keys"
 	"github.com/gatehouse/gatehouse/internal/login"
 	"github.com/gatehouse/gatehouse/internal/oktaapi"
+	"github.com/gatehouse/gatehouse/internal/provisioning"
 	"github.com/gatehouse/gatehouse/internal/server"
 	"github.com/gatehouse/gatehouse/internal/session"
 	"github.com/gatehouse/gatehouse/internal/sqlstore"
@@ -48,6 +51,8 @@ type app struct {
 	sessions  *session.Manager
 	pages     *web.Pages
 	catalog   *catalog.Service
+	aws       *awsapp.Integration
+	queue     *provisioning.Queue
 }
 
 func loadConfig(name string, args []string, stderr io.Writer, getenv func(string) string, extra func(*flag.FlagSet)) (config.Config, error) {
@@ -120,6 +125,22 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 		Events:    events,
 		Config:    catalog.Config{AllowLegacyCrypto: cfg.LegacyCrypto, OrgSlug: orgSlug(cfg.EffectiveBaseURL())},
 	}
+	a.queue = &provisioning.Queue{Store: db.Jobs(), IDs: src, Now: now}
+	a.aws = &awsapp.Integration{
+		Catalog:   a.catalog,
+		Directory: a.directory,
+		Data:      db.AppData(),
+		Queue:     a.queue,
+		Expr:      a.catalog.Expr,
+		Events:    events,
+		Now:       now,
+		Endpoint:  cfg.AWSEndpoint,
+		Limiter:   amazonconnect.NewLimiter(2, 5, now),
+	}
+	a.catalog.SettingsValidators = map[string]catalog.SettingsValidator{awsapp.AWS: a.aws, awsapp.Connect: a.aws}
+	a.catalog.ProfileValidators = map[string]catalog.ProfileValidator{awsapp.AWS: a.aws, awsapp.Connect: a.aws}
+	a.catalog.OnChange = append(a.catalog.OnChange, a.aws.OnCatalogChange)
+	a.directory.OnChange = append(a.directory.OnChange, a.aws.OnUserChange)
 	return a, nil
 }
 
@@ -204,6 +225,7 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 		Static:       http.FileServerFS(ui.Static()),
 	}
 	endUser.Apps = appTiles{a.catalog}
+	api.Extra = append(api.Extra, (&oktaapi.AWSApps{API: api, Integration: a.aws, Queue: a.queue}).Mount)
 	single := &sso.Surface{
 		BaseURL:     a.cfg.EffectiveBaseURL(),
 		Catalog:     a.catalog,
@@ -217,6 +239,10 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 		IDs:         a.ids,
 		Now:         a.now,
 		AllowLegacy: a.cfg.LegacyCrypto,
+		Integrations: map[string]sso.Attributor{
+			awsapp.AWS:     awsAttributes{a.aws},
+			awsapp.Connect: awsAttributes{a.aws},
+		},
 	}
 	api.Extra = append(api.Extra, func(m *oktaapi.Mux) {
 		m.Handle("GET /api/v1/apps/{id}/sso/saml/metadata", oktaapi.ReadAccess, func(w http.ResponseWriter, r *http.Request) error {

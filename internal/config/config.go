@@ -40,6 +40,8 @@ type Config struct {
 	LockoutAfter           int           `yaml:"lockout_after" help:"consecutive failed sign-ins before LOCKED_OUT"`
 	SessionIdle            time.Duration `yaml:"session_idle" help:"sign-in session idle timeout"`
 	SessionMax             time.Duration `yaml:"session_max" help:"sign-in session absolute lifetime"`
+	AWSEndpoint            string        `yaml:"aws_endpoint" help:"send AWS API calls to this URL instead of AWS (the Gatehouse AWS sandbox; testing only)"`
+	Provisioners           int           `yaml:"provisioning_workers" help:"concurrent provisioning jobs on this node"`
 	BootstrapAdminEmail    string        `yaml:"bootstrap_admin_email" help:"create this super admin at first start"`
 	BootstrapAdminPassword string        `yaml:"bootstrap_admin_password" help:"password of the bootstrap admin"`
 }
@@ -55,6 +57,7 @@ func Default() Config {
 		LockoutAfter: 10,
 		SessionIdle:  2 * time.Hour,
 		SessionMax:   12 * time.Hour,
+		Provisioners: 4,
 	}
 }
 
@@ -255,6 +258,14 @@ func (c Config) Validate() []string {
 	}
 	if c.SessionMax < c.SessionIdle {
 		p = append(p, "session_max: must be at least session_idle")
+	}
+	if c.AWSEndpoint != "" {
+		if u, err := url.Parse(c.AWSEndpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			p = append(p, fmt.Sprintf("aws_endpoint: %q must be an http(s) URL", c.AWSEndpoint))
+		}
+	}
+	if c.Provisioners < 1 || c.Provisioners > 64 {
+		p = append(p, "provisioning_workers: must be between 1 and 64")
 	}
 	if (c.BootstrapAdminEmail == "") != (c.BootstrapAdminPassword == "") {
 		p = append(p, "bootstrap_admin_email and bootstrap_admin_password must be set together")

@@ -40,6 +40,8 @@ type Attributor interface {
 	// ACS returns the assertion consumer service of the app ("" for the
 	// configured ssoAcsUrl).
 	ACS(a *catalog.App) string
+	// DefaultRelayState is used when the app sets none ("" for none).
+	DefaultRelayState(a *catalog.App) string
 	Attributes(ctx context.Context, in AttributeInput) ([]samlidp.Attribute, error)
 }
 
@@ -386,6 +388,9 @@ func (s *Surface) idpInitiated(w http.ResponseWriter, r *http.Request, a *catalo
 		return
 	}
 	relay := a.Settings.SignOn.DefaultRelayState
+	if in, ok := s.Integrations[a.Name]; ok && relay == "" {
+		relay = in.DefaultRelayState(a)
+	}
 	if q := r.URL.Query(); q.Has("RelayState") {
 		rs := q.Get("RelayState")
 		if err := s.checkRelayState(a, rs); err != nil {

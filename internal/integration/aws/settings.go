@@ -356,9 +356,9 @@ func Validate(s Settings, connect bool) []FieldError {
 		add("awsEnvironmentType", "Unknown AWS Environment %q; use %s (AWS), %s (AWS China) or %s (AWS GovCloud US).", s.EnvironmentType, EnvAWS, EnvChina, EnvGovCloud)
 	}
 
-	if len(s.IdentityProviderArns) == 0 && !s.UseGroupMapping {
-		add("identityProviderArn", "Paste the ARN of the IAM SAML identity provider that trusts Gatehouse, e.g. arn:aws:iam::123456789012:saml-provider/Gatehouse.")
-	}
+	// No identityProviderArn is fine while the app is being set up: the IAM
+	// provider is created from this app's metadata, then its ARN pasted
+	// here. Sign-in refuses (NoProviderError) until it is set.
 	accounts := map[string]string{}
 	for _, a := range s.IdentityProviderArns {
 		p, err := ParseProviderArn(a)

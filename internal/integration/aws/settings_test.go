@@ -52,7 +52,7 @@ func TestValidate(t *testing.T) {
 			s.EnvironmentType, s.IdentityProviderArns, s.Region = EnvGovCloud, []string{"arn:aws-us-gov:iam::123456789012:saml-provider/G"}, "us-gov-west-1"
 		}},
 		{name: "unknown environment", mut: func(s *Settings) { s.EnvironmentType = "aws.amazon.eu" }, field: "awsEnvironmentType", msg: "aws.amazon.gov"},
-		{name: "missing ARN", mut: func(s *Settings) { s.IdentityProviderArns = nil }, field: "identityProviderArn", msg: "Paste the ARN"},
+		{name: "no ARN yet (the provider is created from this app's metadata first)", mut: func(s *Settings) { s.IdentityProviderArns = nil }},
 		{name: "ARN is a role", mut: func(s *Settings) { s.IdentityProviderArns = []string{"arn:aws:iam::123456789012:role/Okta_Role"} }, field: "identityProviderArn", msg: "not an IAM SAML provider ARN"},
 		{name: "ARN account 11 digits", mut: func(s *Settings) { s.IdentityProviderArns = []string{"arn:aws:iam::12345678901:saml-provider/G"} }, field: "identityProviderArn", msg: "12-digit"},
 		{name: "ARN name with space", mut: func(s *Settings) {

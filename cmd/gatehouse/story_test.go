@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/awssandbox"
+	"github.com/gatehouse/gatehouse/internal/config"
+	"github.com/gatehouse/gatehouse/internal/demo"
+)
+
+type storyEnv struct {
+	ts    *testServer
+	sb    *awssandbox.Sandbox
+	sbSrv *httptest.Server
+	info  awssandbox.Info
+	gh    *demo.Client
+	story *demo.Story
+}
+
+func newStory(t *testing.T, opts awssandbox.Options) *storyEnv {
+	t.Helper()
+	sb, err := awssandbox.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sbSrv := httptest.NewServer(sb.Handler())
+	t.Cleanup(sbSrv.Close)
+	info := sb.Info(sbSrv.URL)
+	ts := newTestServer(t, false, func(c *config.Config) { c.AWSEndpoint = sbSrv.URL })
+	gh := &demo.Client{BaseURL: ts.srv.URL, Token: ts.token}
+	st, err := demo.SetUp(context.Background(), gh, demo.AWS{Endpoint: sbSrv.URL, AccountID: info.AccountID, AccessKeyID: info.AccessKeyID,
+		SecretAccessKey: info.SecretAccessKey, Region: info.Region, ConnectInstanceID: info.ConnectInstanceID},
+		demo.Agent{Login: "agent.smith@example.com", Password: "Connect-Passw0rd!", FirstName: "Agatha", LastName: "Smith"})
+	if err != nil {
+		t.Fatalf("story set-up: %v", err)
+	}
+	if err := demo.WaitProvisioned(context.Background(), gh, st.AppID, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	return &storyEnv{ts: ts, sb: sb, sbSrv: sbSrv, info: info, gh: gh, story: st}
+}
+
+func (e *storyEnv) connectUser(name string) *awssandbox.ConnectUser {
+	for _, u := range e.sb.ConnectUsers("") {
+		if u.Username == name {
+			u := u
+			return &u
+		}
+	}
+	return nil
+}
+
+// TestAmazonConnectStory is the walkthrough end to end: the administrator's
+// half through Gatehouse's API and the AWS SDK against the sandbox, then the
+// agent signs in, clicks the Amazon Connect tile and lands on the agent page.
+func TestAmazonConnectStory(t *testing.T) {
+	e := newStory(t, awssandbox.Options{})
+	cu := e.connectUser("agent.smith@example.com")
+	if cu == nil || cu.FirstName != "Agatha" || cu.LastName != "Smith" || cu.PhoneType != "SOFT_PHONE" || len(cu.SecurityProfileIDs) != 1 {
+		t.Fatalf("Connect user not provisioned as expected: %+v", cu)
+	}
+
+	b := newBrowser(t, e.ts.srv.URL)
+	b.signIn("agent.smith@example.com", "Connect-Passw0rd!", "/app/UserHome")
+	_, home := b.get("/app/UserHome")
+	if !strings.Contains(home, "Amazon Connect") {
+		t.Fatalf("no Amazon Connect tile: %s", home)
+	}
+	link := regexpFind(t, `href="(/home/amazon_connect/[^"]+)"`, home)
+	_, page := b.get(link)
+	action, samlResponse, relay := samlPost(t, page)
+	if action != e.sbSrv.URL+"/saml" {
+		t.Fatalf("posts to %s", action)
+	}
+	wantRelay := "https://" + e.info.Region + ".console.aws.amazon.com/connect/federate/" + e.info.ConnectInstanceID
+	if relay != wantRelay {
+		t.Fatalf("relay state %q, want %q", relay, wantRelay)
+	}
+	// The browser posts the form to AWS sign-in (the sandbox).
+	resp, body := b.follow(b.post(action, url.Values{"SAMLResponse": {samlResponse}, "RelayState": {relay}}))
+	if resp.StatusCode != 200 || !strings.Contains(body, "agent.smith@example.com") || strings.Contains(body, "Access Denied") {
+		t.Fatalf("agent page not reached: %d %.800s", resp.StatusCode, body)
+	}
+}
+
+func regexpFind(t *testing.T, re, s string) string {
+	t.Helper()
+	m := mustCompile(re).FindStringSubmatch(s)
+	if m == nil {
+		t.Fatalf("%s not found in %.500s", re, s)
+	}
+	return m[1]
+}

@@ -1,0 +1,537 @@
+package awsapp
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/gatehouse/gatehouse/internal/audit"
+	"github.com/gatehouse/gatehouse/internal/catalog"
+	"github.com/gatehouse/gatehouse/internal/directory"
+	"github.com/gatehouse/gatehouse/internal/errs"
+	"github.com/gatehouse/gatehouse/internal/expr"
+	"github.com/gatehouse/gatehouse/internal/integration/amazonconnect"
+	"github.com/gatehouse/gatehouse/internal/provisioning"
+)
+
+// Job kinds of the Amazon Connect integration.
+const (
+	// KindConnectSync brings one person's Connect user in line with their
+	// assignment: create, update or remove. It reads the current state when
+	// it runs, so coalesced and repeated jobs are harmless.
+	KindConnectSync = "connect.sync_user"
+	// KindConnectReconcile compares the app's assignments with the
+	// instance's users and enqueues the syncs that fix drift.
+	KindConnectReconcile = provisioning.KindConnectReconcile
+)
+
+// ProvisioningSettings are the app's "Provisioning" tab.
+type ProvisioningSettings struct {
+	// APIIntegration is "Enable API Integration".
+	APIIntegration bool `json:"apiIntegration"`
+	// To App.
+	CreateUsers     bool `json:"createUsers"`
+	UpdateUsers     bool `json:"updateUsers"`
+	DeactivateUsers bool `json:"deactivateUsers"`
+	// Mappings are the Attribute Mappings: Connect attribute → expression.
+	Mappings map[string]string `json:"mappings"`
+	// Defaults when an assignment names none.
+	SecurityProfiles []string `json:"securityProfiles"`
+	RoutingProfile   string   `json:"routingProfile"`
+	PhoneType        string   `json:"phoneType"`
+}
+
+// MappedAttributes are the Connect attributes a mapping may set, in the order
+// the console shows them.
+var MappedAttributes = []string{"FirstName", "LastName", "Email", "SecondaryEmail", "Mobile"}
+
+// DefaultProvisioning are the settings of a new app.
+func DefaultProvisioning() ProvisioningSettings {
+	return ProvisioningSettings{
+		Mappings:         map[string]string{"FirstName": "user.firstName", "LastName": "user.lastName"},
+		SecurityProfiles: []string{"Agent"},
+		RoutingProfile:   "Basic Routing Profile",
+		PhoneType:        amazonconnect.SoftPhone,
+	}
+}
+
+// Provisioning returns an app's provisioning settings.
+func (in *Integration) Provisioning(ctx context.Context, appID string) (ProvisioningSettings, error) {
+	b, _, err := in.Data.Get(ctx, appID, dataProvisioning)
+	if errs.Is(err, errs.NotFound) {
+		return DefaultProvisioning(), nil
+	}
+	if err != nil {
+		return ProvisioningSettings{}, err
+	}
+	p := DefaultProvisioning()
+	if err := json.Unmarshal(b, &p); err != nil {
+		return ProvisioningSettings{}, err
+	}
+	return p, nil
+}
+
+// SaveProvisioning validates and stores provisioning settings.
+func (in *Integration) SaveProvisioning(ctx context.Context, appID string, p ProvisioningSettings) error {
+	a, err := in.Catalog.Store.App(ctx, appID)
+	if err != nil {
+		return err
+	}
+	if a.Name != Connect {
+		return errs.InvalidFields("Provisioning is available for Amazon Connect apps.")
+	}
+	var fe []errs.FieldError
+	for k, v := range p.Mappings {
+		known := false
+		for _, m := range MappedAttributes {
+			known = known || m == k
+		}
+		if !known {
+			fe = append(fe, errs.Field("mappings."+k, "%s is not an Amazon Connect user attribute (%s).", k, strings.Join(MappedAttributes, ", ")))
+			continue
+		}
+		if strings.TrimSpace(v) == "" {
+			delete(p.Mappings, k)
+			continue
+		}
+		if _, err := in.Expr.Compile(v); err != nil {
+			fe = append(fe, errs.Field("mappings."+k, "invalid expression: %v", err))
+		}
+	}
+	if p.PhoneType != amazonconnect.SoftPhone && p.PhoneType != amazonconnect.DeskPhone {
+		fe = append(fe, errs.Field("phoneType", "Phone type must be SOFT_PHONE or DESK_PHONE."))
+	}
+	if len(p.SecurityProfiles) < 1 || len(p.SecurityProfiles) > 10 {
+		fe = append(fe, errs.Field("securityProfiles", "Choose between 1 and 10 security profiles."))
+	}
+	if strings.TrimSpace(p.RoutingProfile) == "" {
+		fe = append(fe, errs.Field("routingProfile", "Choose a routing profile."))
+	}
+	if (p.CreateUsers || p.UpdateUsers || p.DeactivateUsers) && !p.APIIntegration {
+		fe = append(fe, errs.Field("apiIntegration", "Enable API Integration before turning on To App features."))
+	}
+	if fe != nil {
+		return errs.InvalidFields("Api validation failed: provisioning", fe...)
+	}
+	ev := in.Events.New(ctx, "application.provision.settings.update", "Update provisioning settings", audit.Success, audit.AppTarget(a.ID, a.Name, a.Label))
+	return in.Data.Put(ctx, appID, dataProvisioning, mustJSON(p), in.Now(), &ev)
+}
+
+// syncPayload carries the username known when the job was enqueued, so a
+// person who is gone can still be removed from Connect.
+type syncPayload struct {
+	UserName string `json:"userName"`
+}
+
+// jobTx is what the hooks need of a transaction.
+type jobTx interface {
+	provisioning.Enqueuer
+	AppData(appID, kind string) ([]byte, error)
+}
+
+func (in *Integration) provisioningIn(tx jobTx, appID string) (ProvisioningSettings, error) {
+	b, err := tx.AppData(appID, dataProvisioning)
+	if err != nil || b == nil {
+		return DefaultProvisioning(), err
+	}
+	p := DefaultProvisioning()
+	return p, json.Unmarshal(b, &p)
+}
+
+func (in *Integration) enqueueSync(tx jobTx, appID, userID, userName string) error {
+	return in.Queue.Enqueue(tx, &provisioning.Job{Kind: KindConnectSync, AppID: appID, UserID: userID,
+		DedupeKey: "connect:" + appID + ":" + userID, Payload: mustJSON(syncPayload{UserName: userName})})
+}
+
+// OnCatalogChange is the catalog hook: it checks AWS app usernames and
+// enqueues Connect syncs for assignment changes, in the change's
+// transaction.
+func (in *Integration) OnCatalogChange(ctx context.Context, tx catalog.Tx, c catalog.Change) error {
+	if c.App == nil || !IsAWSApp(c.App.Name) {
+		return nil
+	}
+	switch c.Kind {
+	case catalog.UserAssigned, catalog.UserAssignmentUpdated:
+		if c.UserAfter != nil {
+			if err := CheckUserName(c.App, c.UserAfter.UserName); err != nil {
+				return err
+			}
+		}
+	}
+	if c.App.Name != Connect {
+		return nil
+	}
+	jt, ok := tx.(jobTx)
+	if !ok {
+		return fmt.Errorf("awsapp: transaction cannot enqueue jobs")
+	}
+	p, err := in.provisioningIn(jt, c.App.ID)
+	if err != nil || !p.APIIntegration {
+		return err
+	}
+	switch c.Kind {
+	case catalog.UserAssigned, catalog.UserAssignmentUpdated, catalog.UserUnassigned:
+		name := ""
+		if c.UserAfter != nil {
+			name = c.UserAfter.UserName
+		} else if c.UserBefore != nil {
+			name = c.UserBefore.UserName
+		}
+		return in.enqueueSync(jt, c.App.ID, c.UserID, name)
+	case catalog.GroupAssigned, catalog.GroupAssignmentUpdated, catalog.GroupUnassigned, catalog.AppActivated, catalog.AppDeactivated:
+		// Many people at once: reconcile the whole app.
+		return in.Queue.Enqueue(jt, &provisioning.Job{Kind: KindConnectReconcile, AppID: c.App.ID, DedupeKey: "connect-reconcile:" + c.App.ID})
+	}
+	return nil
+}
+
+// OnUserChange is the directory hook: a profile change, a deactivation or
+// a deletion of a person assigned to a Connect app enqueues a sync.
+func (in *Integration) OnUserChange(ctx context.Context, tx directory.Tx, before, after *directory.User) error {
+	if before == nil {
+		return nil // a new person has no assignments yet
+	}
+	u := before
+	jt, ok := tx.(jobTx)
+	if !ok {
+		return fmt.Errorf("awsapp: transaction cannot enqueue jobs")
+	}
+	apps, err := in.Catalog.AppsForUser(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	for _, a := range apps {
+		if a.Name != Connect {
+			continue
+		}
+		p, err := in.provisioningIn(jt, a.ID)
+		if err != nil {
+			return err
+		}
+		if !p.APIIntegration {
+			continue
+		}
+		name := ""
+		if asg, err := in.Catalog.Assignment(ctx, a.ID, u.ID); err == nil {
+			name = asg.UserName
+		}
+		if err := in.enqueueSync(jt, a.ID, u.ID, name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// connectClient returns a Connect client for an app.
+func (in *Integration) connectClient(ctx context.Context, a *catalog.App) (*amazonconnect.Client, error) {
+	s, err := Settings(a)
+	if err != nil {
+		return nil, provisioning.Permanent(err)
+	}
+	creds, err := in.credentials(ctx, a)
+	if err != nil {
+		return nil, provisioning.Permanent(err)
+	}
+	return amazonconnect.New(amazonconnect.Options{Region: s.Region, InstanceID: s.InstanceID, AccessKeyID: creds.AccessKeyID,
+		SecretAccessKey: creds.SecretAccessKey, Endpoint: in.Endpoint, Limiter: in.Limiter})
+}
+
+// jobError classifies a Connect error for the job engine.
+func jobError(err error) error {
+	var ce *amazonconnect.Error
+	if errors.As(err, &ce) {
+		if ce.Retryable() {
+			return provisioning.Retryable(err, 0)
+		}
+		return provisioning.Permanent(err)
+	}
+	if errs.Is(err, errs.Invalid) {
+		return provisioning.Permanent(err)
+	}
+	return provisioning.Retryable(err, 0)
+}
+
+// desired computes the Connect user a person should have, or nil when they
+// should have none.
+func (in *Integration) desired(ctx context.Context, a *catalog.App, p ProvisioningSettings, userID string, profiles *connectProfiles) (*amazonconnect.UserSpec, error) {
+	if a.Status != catalog.Active {
+		return nil, nil
+	}
+	u, err := in.Directory.Store.User(ctx, userID)
+	if errs.Is(err, errs.NotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if u.Status == directory.Deprovisioned || u.Status == directory.Suspended || u.Status == directory.Staged {
+		return nil, nil
+	}
+	asg, err := in.Catalog.Assignment(ctx, a.ID, userID)
+	if errs.Is(err, errs.NotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	env := expr.Env{User: map[string]any(u.Profile), AppUser: asg.Profile, App: a.Settings.App}
+	val := func(attr string) (string, error) {
+		src := p.Mappings[attr]
+		if src == "" {
+			return "", nil
+		}
+		prog, err := in.Expr.Compile(src)
+		if err != nil {
+			return "", err
+		}
+		return prog.String(env)
+	}
+	spec := amazonconnect.UserSpec{Username: asg.UserName, PhoneConfig: amazonconnect.PhoneConfig{PhoneType: p.PhoneType}}
+	for _, f := range []struct {
+		attr string
+		dst  *string
+	}{{"FirstName", &spec.IdentityInfo.FirstName}, {"LastName", &spec.IdentityInfo.LastName}, {"Email", &spec.IdentityInfo.Email},
+		{"SecondaryEmail", &spec.IdentityInfo.SecondaryEmail}, {"Mobile", &spec.IdentityInfo.Mobile}} {
+		v, err := val(f.attr)
+		if err != nil {
+			return nil, provisioning.Permanent(fmt.Errorf("attribute mapping %s: %w", f.attr, err))
+		}
+		*f.dst = v
+	}
+	secNames := p.SecurityProfiles
+	if v := stringsOf(asg.Profile["connectSecurityProfiles"]); len(v) > 0 {
+		secNames = v
+	}
+	routing := p.RoutingProfile
+	if v, ok := asg.Profile["connectRoutingProfile"].(string); ok && v != "" {
+		routing = v
+	}
+	if spec.SecurityProfileIDs, err = amazonconnect.ProfileIDs(profiles.security, secNames...); err != nil {
+		return nil, provisioning.Permanent(err)
+	}
+	ids, err := amazonconnect.ProfileIDs(profiles.routing, routing)
+	if err != nil {
+		return nil, provisioning.Permanent(err)
+	}
+	spec.RoutingProfileID = ids[0]
+	return &spec, nil
+}
+
+func stringsOf(v any) []string {
+	switch t := v.(type) {
+	case []string:
+		return t
+	case []any:
+		var out []string
+		for _, x := range t {
+			if s, ok := x.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	case string:
+		if t != "" {
+			return []string{t}
+		}
+	}
+	return nil
+}
+
+type connectProfiles struct {
+	security, routing []amazonconnect.Profile
+}
+
+func (in *Integration) profiles(ctx context.Context, c *amazonconnect.Client) (*connectProfiles, error) {
+	sec, err := c.ListSecurityProfiles(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rt, err := c.ListRoutingProfiles(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &connectProfiles{security: sec, routing: rt}, nil
+}
+
+// SyncResult is what a sync job did.
+type SyncResult struct {
+	Action   string `json:"action"` // created, linked, updated, unchanged, deleted, absent, skipped
+	UserName string `json:"userName"`
+	UserID   string `json:"connectUserId,omitempty"`
+}
+
+// HandleSync is the handler of KindConnectSync.
+func (in *Integration) HandleSync(ctx context.Context, j *provisioning.Job) (any, error) {
+	var pl syncPayload
+	if err := j.Decode(&pl); err != nil {
+		return nil, provisioning.Permanent(err)
+	}
+	a, err := in.Catalog.Store.App(ctx, j.AppID)
+	if errs.Is(err, errs.NotFound) {
+		return SyncResult{Action: "skipped"}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	p, err := in.Provisioning(ctx, a.ID)
+	if err != nil {
+		return nil, err
+	}
+	c, err := in.connectClient(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	profiles, err := in.profiles(ctx, c)
+	if err != nil {
+		return nil, jobError(err)
+	}
+	spec, err := in.desired(ctx, a, p, j.UserID, profiles)
+	if err != nil {
+		return nil, err
+	}
+	name := pl.UserName
+	if spec != nil {
+		name = spec.Username
+	}
+	if name == "" {
+		return SyncResult{Action: "skipped"}, nil
+	}
+	existing, found, err := c.FindUser(ctx, name)
+	if err != nil {
+		return nil, jobError(err)
+	}
+	switch {
+	case spec == nil && !found:
+		return SyncResult{Action: "absent", UserName: name}, nil
+	case spec == nil:
+		if !p.DeactivateUsers {
+			return SyncResult{Action: "skipped", UserName: name, UserID: existing.ID}, nil
+		}
+		if err := c.DeleteUser(ctx, existing.ID); err != nil && !amazonconnect.IsKind(err, amazonconnect.NotFound) {
+			return nil, jobError(err)
+		}
+		return SyncResult{Action: "deleted", UserName: name, UserID: existing.ID}, nil
+	case !found:
+		if !p.CreateUsers {
+			return SyncResult{Action: "skipped", UserName: name}, nil
+		}
+		cr, err := c.CreateUser(ctx, *spec)
+		if err != nil {
+			return nil, jobError(err)
+		}
+		if cr.Linked {
+			return in.update(ctx, c, p, *spec, cr.UserID, "linked")
+		}
+		return SyncResult{Action: "created", UserName: name, UserID: cr.UserID}, nil
+	default:
+		return in.update(ctx, c, p, *spec, existing.ID, "updated")
+	}
+}
+
+func (in *Integration) update(ctx context.Context, c *amazonconnect.Client, p ProvisioningSettings, spec amazonconnect.UserSpec, id, action string) (any, error) {
+	if !p.UpdateUsers {
+		if action == "linked" {
+			return SyncResult{Action: "linked", UserName: spec.Username, UserID: id}, nil
+		}
+		return SyncResult{Action: "unchanged", UserName: spec.Username, UserID: id}, nil
+	}
+	cur, err := c.DescribeUser(ctx, id)
+	if err != nil {
+		return nil, jobError(err)
+	}
+	changes := amazonconnect.Plan(spec, cur)
+	if len(changes) == 0 && action == "updated" {
+		action = "unchanged"
+	}
+	if len(changes) > 0 {
+		if _, err := c.Apply(ctx, id, changes); err != nil {
+			return nil, jobError(err)
+		}
+	}
+	return SyncResult{Action: action, UserName: spec.Username, UserID: id}, nil
+}
+
+// Drift is a difference between Gatehouse and a Connect instance.
+type Drift struct {
+	UserID   string `json:"userId,omitempty"`
+	UserName string `json:"userName"`
+	Problem  string `json:"problem"` // missing in Connect, not assigned in Gatehouse
+}
+
+// Reconcile compares the app's assignments with the instance's users. With
+// dryRun it only reports; otherwise it enqueues a sync for every
+// difference.
+func (in *Integration) Reconcile(ctx context.Context, appID string, dryRun bool) ([]Drift, error) {
+	a, err := in.Catalog.Store.App(ctx, appID)
+	if err != nil {
+		return nil, err
+	}
+	c, err := in.connectClient(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	remote, err := c.ListAllUsers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	inConnect := map[string]bool{}
+	for _, u := range remote {
+		inConnect[u.Username] = true
+	}
+	assigned := map[string]string{} // username → user id
+	after := ""
+	for {
+		page, err := in.Catalog.AppUsers(ctx, catalog.AppUserQuery{AppID: appID, After: after, Limit: 500})
+		if err != nil {
+			return nil, err
+		}
+		for _, asg := range page {
+			u, err := in.Directory.Store.User(ctx, asg.UserID)
+			if err != nil || u.Status == directory.Deprovisioned || u.Status == directory.Suspended {
+				continue
+			}
+			assigned[asg.UserName] = asg.UserID
+		}
+		if len(page) < 500 {
+			break
+		}
+		after = page[len(page)-1].UserID
+	}
+	var drift []Drift
+	for name, id := range assigned {
+		if !inConnect[name] {
+			drift = append(drift, Drift{UserID: id, UserName: name, Problem: "missing in Amazon Connect"})
+		}
+	}
+	for name := range inConnect {
+		if _, ok := assigned[name]; !ok {
+			drift = append(drift, Drift{UserName: name, Problem: "in Amazon Connect but not assigned in Gatehouse"})
+		}
+	}
+	sort.Slice(drift, func(i, j int) bool { return drift[i].UserName < drift[j].UserName })
+	if dryRun {
+		return drift, nil
+	}
+	for _, d := range drift {
+		if d.UserID == "" {
+			continue // unknown to Gatehouse: reported, never deleted blindly
+		}
+		if err := in.Queue.EnqueueNow(ctx, &provisioning.Job{Kind: KindConnectSync, AppID: appID, UserID: d.UserID,
+			DedupeKey: "connect:" + appID + ":" + d.UserID, Payload: mustJSON(syncPayload{UserName: d.UserName})}); err != nil {
+			return drift, err
+		}
+	}
+	return drift, nil
+}
+
+// HandleReconcile is the handler of KindConnectReconcile.
+func (in *Integration) HandleReconcile(ctx context.Context, j *provisioning.Job) (any, error) {
+	d, err := in.Reconcile(ctx, j.AppID, false)
+	if err != nil {
+		return nil, jobError(err)
+	}
+	return map[string]any{"differences": len(d)}, nil
+}
