@@ -161,7 +161,7 @@ export function samlForm(page) {
   const resp = page.body.match(/name="SAMLResponse" value="([^"]+)"/);
   const req = page.body.match(/name="SAMLRequest" value="([^"]+)"/);
   if (!action || (!resp && !req)) {
-    throw new Error(`no SAML POST form in the page (status ${page.status}): ${page.body.slice(0, 600)}`);
+    throw new Error(`no SAML POST form in the page (status ${page.status}): ${page.body.slice(page.body.indexOf("<main") > 0 ? page.body.indexOf("<main") : 0, 2000)}`);
   }
   const relay = page.body.match(/name="RelayState" value="([^"]*)"/);
   const out = { action: htmlUnescape(action[1]) };
