@@ -20,8 +20,8 @@ import (
 	"github.com/gatehouse/gatehouse/internal/directory"
 	"github.com/gatehouse/gatehouse/internal/errs"
 	"github.com/gatehouse/gatehouse/internal/expr"
-	ghaws "github.com/gatehouse/gatehouse/internal/integration/aws"
 	"github.com/gatehouse/gatehouse/internal/integration/amazonconnect"
+	ghaws "github.com/gatehouse/gatehouse/internal/integration/aws"
 	"github.com/gatehouse/gatehouse/internal/provisioning"
 )
 

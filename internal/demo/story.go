@@ -239,4 +239,3 @@ func WaitProvisioned(ctx context.Context, gh *Client, appID string, timeout time
 		}
 	}
 }
-
