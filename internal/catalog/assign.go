@@ -479,17 +479,16 @@ func (s *Service) UnassignGroup(ctx context.Context, appID, groupID string) erro
 	})
 }
 
-// AppsForUser lists the ACTIVE apps a user has, directly or through a
-// group, in id order (the end-user dashboard).
+// AppsForUser lists the ACTIVE apps a user (by id) has, directly or
+// through a group, in id order (the end-user dashboard). It reads only
+// committed assignments and does not check that the user exists (an
+// unknown id has no apps), so directory hooks may call it for a user being
+// created.
 func (s *Service) AppsForUser(ctx context.Context, userID string) ([]*App, error) {
-	u, err := s.Directory.User(ctx, userID)
-	if err != nil {
-		return nil, err
-	}
 	var out []*App
 	after := ""
 	for {
-		page, err := s.Store.Apps(ctx, AppQuery{UserID: u.ID, Status: Active, After: after, Limit: 200})
+		page, err := s.Store.Apps(ctx, AppQuery{UserID: userID, Status: Active, After: after, Limit: 200})
 		if err != nil {
 			return nil, err
 		}

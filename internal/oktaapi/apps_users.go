@@ -27,7 +27,7 @@ func (h *Apps) AppUserJSON(as *catalog.Assignment) map[string]any {
 		"user": h.API.Href("/api/v1/users/%s", as.UserID),
 	}
 	if as.Scope == catalog.ScopeGroup {
-		links["group"] = map[string]any{"href": h.API.BaseURL + "/api/v1/groups/" + as.GroupID, "name": as.GroupID}
+		links["group"] = h.API.Href("/api/v1/groups/%s", as.GroupID)
 	}
 	profile := as.Profile
 	if profile == nil {
