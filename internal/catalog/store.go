@@ -82,8 +82,8 @@ type Tx interface {
 	Append(ev audit.Event) error
 }
 
-// Directory is what the catalog reads of the directory.
+// Directory is what the catalog reads of the directory (directory.Store
+// implements it).
 type Directory interface {
 	User(ctx context.Context, idOrLogin string) (*directory.User, error)
-	UserGroups(ctx context.Context, userID string) ([]*directory.Group, error)
 }
