@@ -146,7 +146,7 @@ func TestJobsRunnerRespectsRateLimit(t *testing.T) {
 	if elapsed < 2*time.Second-50*time.Millisecond {
 		t.Fatalf("%d jobs through a 2/s burst-5 bucket took %v; want at least 2s", n, elapsed)
 	}
-	const slack = 50 * time.Millisecond
+	const slack = 100 * time.Millisecond
 	for i := range starts {
 		for j := i; j < len(starts); j++ {
 			w := starts[j].Sub(starts[i])
@@ -420,7 +420,7 @@ func TestJobsRunnerStop(t *testing.T) {
 				t.Fatal(err)
 			}
 			started := make(chan struct{})
-			r := &provisioning.Runner{Store: db.Jobs(), Workers: 2, Poll: 10 * time.Millisecond, Lease: 90 * time.Millisecond, StopTimeout: tc.timeout,
+			r := &provisioning.Runner{Store: db.Jobs(), Workers: 2, Poll: 10 * time.Millisecond, Lease: 150 * time.Millisecond, StopTimeout: tc.timeout,
 				Handlers: map[string]provisioning.Handler{provisioning.KindConnectUpdateUser: func(hctx context.Context, _ *provisioning.Job) (any, error) {
 					close(started)
 					return nil, tc.handler(hctx)
@@ -430,9 +430,9 @@ func TestJobsRunnerStop(t *testing.T) {
 			<-started
 			stop()
 			if tc.wantState == provisioning.Succeeded {
-				// The lease (90ms) is renewed while the stop waits: nobody
+				// The lease (150ms) is renewed while the stop waits: nobody
 				// else may claim the job.
-				time.Sleep(200 * time.Millisecond)
+				time.Sleep(250 * time.Millisecond)
 				other, err := db.Jobs().ClaimJob(context.Background(), provisioning.Claim{Owner: "other", Kinds: []string{provisioning.KindConnectUpdateUser},
 					Now: time.Now(), LeaseUntil: time.Now().Add(time.Minute)})
 				if err != nil {
