@@ -87,6 +87,11 @@ export class Gatehouse {
         });
         proc.stdout.on('data', (d) => logs.push(d.toString()));
         proc.stderr.on('data', (d) => logs.push(d.toString()));
+        // If the test process dies without running its cleanup, take the
+        // server down with it.
+        const killOnExit = () => proc.kill('SIGKILL');
+        process.once('exit', killOnExit);
+        proc.once('exit', () => process.removeListener('exit', killOnExit));
         const gh = new Gatehouse({ proc, baseURL, token, dataDir, logs });
         try {
           await gh.waitReady();

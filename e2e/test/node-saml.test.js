@@ -276,3 +276,38 @@ test('node-saml: single logout over HTTP-Redirect and HTTP-POST ends the Gatehou
     assert.match(home.headers.get('location'), /^\/login\?/);
   });
 });
+
+test('node-saml: ForceAuthn asks a signed-in person to sign in again; IsPassive without a session gets a signed NoPassive answer', async (t) => {
+  const gh = await withGatehouse(t);
+  const setup = await appWithUser(gh, 'Strict', 'fe@example.com');
+  const md = parseIdPMetadata(setup.metadataXML);
+
+  await t.test('ForceAuthn', async () => {
+    const browser = new Browser(gh.baseURL);
+    await browser.signIn(setup.login, PASSWORD);
+    const sp = nodeSamlSP(md, { forceAuthn: true });
+    const authURL = await sp.getAuthorizeUrlAsync('', undefined, {});
+    const page = await browser.follow(await browser.get(authURL));
+    assert.equal(page.url.pathname, '/login', 'a fresh sign-in is required despite the session');
+    assert.equal(page.url.searchParams.get('prompt'), 'login');
+    const before = Date.now();
+    const form = samlForm(await browser.follow(await browser.submitSignIn(page, setup.login, PASSWORD)));
+    const { profile } = await sp.validatePostResponseAsync({ SAMLResponse: form.SAMLResponse });
+    assert.equal(profile.nameID, setup.login);
+    const authnInstant = Date.parse(decode(form.SAMLResponse).match(/AuthnInstant="([^"]+)"/)[1]);
+    assert.ok(authnInstant >= before - 1000, 'AuthnInstant is the new sign-in');
+  });
+
+  await t.test('IsPassive', async () => {
+    const browser = new Browser(gh.baseURL);
+    const sp = nodeSamlSP(md, { passive: true });
+    const page = await browser.follow(await browser.get(await sp.getAuthorizeUrlAsync('passive-state', undefined, {})));
+    const form = samlForm(page);
+    assert.equal(form.action, SP_ACS);
+    assert.equal(form.RelayState, 'passive-state');
+    assert.match(decode(form.SAMLResponse), /urn:oasis:names:tc:SAML:2\.0:status:NoPassive/);
+    // node-saml accepts a signed NoPassive answer as "no profile".
+    const result = await sp.validatePostResponseAsync({ SAMLResponse: form.SAMLResponse });
+    assert.deepEqual(result, { profile: null, loggedOut: false });
+  });
+});
