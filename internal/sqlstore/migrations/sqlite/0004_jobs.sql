@@ -25,4 +25,5 @@ CREATE INDEX jobs_due ON jobs (run_after, seq) WHERE state = 'pending';
 CREATE INDEX jobs_leases ON jobs (lease_expires) WHERE state = 'running';
 CREATE INDEX jobs_app_state ON jobs (app_id, state, seq);
 CREATE INDEX jobs_user ON jobs (user_id, seq);
-CREATE INDEX jobs_finished ON jobs (state, updated);
+CREATE INDEX jobs_failed ON jobs (updated) WHERE state = 'failed';
+CREATE INDEX jobs_finished ON jobs (updated) WHERE state IN ('succeeded', 'canceled');
