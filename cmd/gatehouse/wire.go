@@ -20,6 +20,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/awsapp"
 	"github.com/gatehouse/gatehouse/internal/catalog"
 	"github.com/gatehouse/gatehouse/internal/config"
+	"github.com/gatehouse/gatehouse/internal/console"
 	"github.com/gatehouse/gatehouse/internal/credential"
 	"github.com/gatehouse/gatehouse/internal/directory"
 	"github.com/gatehouse/gatehouse/internal/expr"
@@ -254,7 +255,25 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 			return nil
 		})
 	})
-	return server.New(a.log, reg, a.db, api, endUser, single)
+	admin, err := console.New(console.Console{
+		BaseURL:   a.cfg.EffectiveBaseURL(),
+		Login:     endUser,
+		Directory: a.directory,
+		Catalog:   a.catalog,
+		Admins:    a.db.Tokens(),
+		Tokens:    a.db.Tokens(),
+		Events:    a.db.Events(),
+		Roles:     a.aws,
+		IDs:       a.ids,
+		Now:       a.now,
+		Audit:     a.events,
+		Log:       a.log,
+	}, ui.Templates())
+	if err != nil {
+		// The templates are embedded: a parse error is a build defect.
+		panic(fmt.Errorf("admin console: %w", err))
+	}
+	return server.New(a.log, reg, a.db, api, endUser, single, admin)
 }
 
 // appTiles lists a person's active, visible apps as dashboard tiles.

@@ -1,0 +1,243 @@
+package console
+
+import (
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/gatehouse/gatehouse/internal/audit"
+	"github.com/gatehouse/gatehouse/internal/errs"
+	"github.com/gatehouse/gatehouse/internal/oktaapi"
+)
+
+type tokenRow struct {
+	ID, Name, Role, Owner, Created, LastUsed, Expires string
+}
+
+type tokensData struct {
+	Tokens    []tokenRow
+	New       []Field
+	Unclaimed []string
+	// Value is the new token, shown once.
+	Value     string
+	ValueName string
+}
+
+func tokenFields(name, role string) []Field {
+	n := Field{Name: "name", Label: "Token name", Type: "text", Value: name, Required: true, Autocomplete: "off",
+		Help: "What the token is for, such as the script or tool that uses it."}
+	if role == "" {
+		role = RoleReadOnlyAdmin
+	}
+	rf := choice("role", "Role", role, Roles...)
+	rf.Help = "What the token may do with the API."
+	return []Field{n, rf}
+}
+
+func (c *Console) tokensPage(w http.ResponseWriter, r *http.Request, rq *request, status int, d tokensData, summary string) error {
+	ctx := r.Context()
+	ts, err := c.Tokens.List(ctx)
+	if err != nil {
+		return err
+	}
+	for _, t := range ts {
+		row := tokenRow{ID: t.ID, Name: t.Name, Role: t.Role, Created: fmtTime(&t.Created), LastUsed: fmtTime(t.LastUsed), Expires: "Never"}
+		if t.ExpiresAt != nil {
+			row.Expires = fmtTime(t.ExpiresAt)
+		}
+		if t.UserID != "" {
+			row.Owner = t.UserID
+			if u, err := c.Directory.Store.User(ctx, t.UserID); err == nil {
+				row.Owner = u.DisplayName()
+			}
+		}
+		d.Tokens = append(d.Tokens, row)
+	}
+	if summary != "" {
+		c.render(w, r, rq, status, "admin_tokens", "API Tokens", "security", "tokens", d, withError(summary))
+		return nil
+	}
+	c.render(w, r, rq, status, "admin_tokens", "API Tokens", "security", "tokens", d)
+	return nil
+}
+
+func (c *Console) tokens(w http.ResponseWriter, r *http.Request, rq *request) error {
+	return c.tokensPage(w, r, rq, http.StatusOK, tokensData{New: tokenFields("", "")}, "")
+}
+
+func (c *Console) createToken(w http.ResponseWriter, r *http.Request, rq *request) error {
+	name, role := strings.TrimSpace(r.PostFormValue("name")), r.PostFormValue("role")
+	var fe []errs.FieldError
+	if name == "" || len(name) > 128 {
+		fe = append(fe, errs.Field("name", "Enter a name of 1 to 128 characters."))
+	}
+	valid := false
+	for _, ro := range Roles {
+		valid = valid || ro == role
+	}
+	if !valid {
+		fe = append(fe, errs.Field("role", "Choose one of the listed roles."))
+	}
+	if fe != nil {
+		fields := tokenFields(name, role)
+		_, fm, _ := fieldErrors(errs.InvalidFields("", fe...))
+		unclaimed := bind(fields, fm)
+		return c.tokensPage(w, r, rq, http.StatusBadRequest, tokensData{New: fields, Unclaimed: unclaimed}, "Fix the fields marked below.")
+	}
+	value, _, err := oktaapi.NewToken(r.Context(), c.Tokens, c.IDs, c.Now(), c.Audit, name, rq.user.ID, role)
+	if err != nil {
+		return err
+	}
+	return c.tokensPage(w, r, rq, http.StatusOK, tokensData{New: tokenFields("", ""), Value: value, ValueName: name}, "")
+}
+
+func (c *Console) revokeToken(w http.ResponseWriter, r *http.Request, rq *request) error {
+	id := r.PathValue("id")
+	ev := c.Audit.New(r.Context(), "system.api_token.revoke", "Revoke API token", audit.Success,
+		audit.Target{ID: id, Type: "Token", AlternateID: id, DisplayName: "API token"})
+	if err := c.Tokens.Revoke(r.Context(), id, c.Now(), ev); err != nil {
+		return err
+	}
+	return done(w, r, "/admin/security/api-tokens", "revoked")
+}
+
+type adminRow struct {
+	UserID, Name, Login string
+	Roles               []string
+}
+
+type adminsData struct {
+	Listed    bool
+	Admins    []adminRow
+	Lookup    Field
+	Found     *adminRow
+	Grant     []Field
+	Unclaimed []string
+}
+
+func grantFields(username, role string) []Field {
+	u := Field{Name: "username", Label: "Username", Type: "text", Value: username, Required: true, Autocomplete: "off"}
+	if role == "" {
+		role = RoleReadOnlyAdmin
+	}
+	rf := choice("role", "Role", role, Roles...)
+	rf.Help = "Super Administrator changes everything; Application Administrator changes applications and their assignments; Read-only Administrator sees everything and changes nothing."
+	return []Field{u, rf}
+}
+
+func (c *Console) adminsPage(w http.ResponseWriter, r *http.Request, rq *request, status int, d adminsData, summary string) error {
+	ctx := r.Context()
+	if l, ok := c.Admins.(AdminLister); ok {
+		grants, err := l.AdminGrants(ctx)
+		if err != nil {
+			return err
+		}
+		d.Listed = true
+		by := map[string]*adminRow{}
+		for _, g := range grants {
+			row := by[g.UserID]
+			if row == nil {
+				row = &adminRow{UserID: g.UserID, Name: g.UserID}
+				if u, err := c.Directory.Store.User(ctx, g.UserID); err == nil {
+					row.Name, row.Login = u.DisplayName(), u.Login()
+				}
+				by[g.UserID] = row
+			}
+			row.Roles = append(row.Roles, g.Role)
+		}
+		for _, row := range by {
+			d.Admins = append(d.Admins, *row)
+		}
+		sort.Slice(d.Admins, func(i, j int) bool { return d.Admins[i].Name < d.Admins[j].Name })
+	}
+	lookup := strings.TrimSpace(r.URL.Query().Get("username"))
+	d.Lookup = Field{Name: "username", ID: "lookup-username", Label: "Look up a person by username", Type: "search", Value: lookup}
+	if lookup != "" {
+		if u, err := c.Directory.Store.User(ctx, lookup); err == nil {
+			roles, err := c.Admins.AdminRoles(ctx, u.ID)
+			if err != nil {
+				return err
+			}
+			d.Found = &adminRow{UserID: u.ID, Name: u.DisplayName(), Login: u.Login(), Roles: roles}
+		} else if errs.Is(err, errs.NotFound) {
+			d.Lookup.Error = "No person has this username."
+		} else {
+			return err
+		}
+	}
+	if d.Grant == nil {
+		d.Grant = grantFields(lookup, "")
+	}
+	if summary != "" {
+		c.render(w, r, rq, status, "admin_admins", "Administrators", "security", "admins", d, withError(summary))
+		return nil
+	}
+	c.render(w, r, rq, status, "admin_admins", "Administrators", "security", "admins", d)
+	return nil
+}
+
+func (c *Console) administrators(w http.ResponseWriter, r *http.Request, rq *request) error {
+	return c.adminsPage(w, r, rq, http.StatusOK, adminsData{}, "")
+}
+
+func validRole(role string) bool {
+	for _, ro := range Roles {
+		if ro == role {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *Console) grantRole(w http.ResponseWriter, r *http.Request, rq *request) error {
+	ctx := r.Context()
+	login, role := strings.TrimSpace(r.PostFormValue("username")), r.PostFormValue("role")
+	var fe []errs.FieldError
+	if !validRole(role) {
+		fe = append(fe, errs.Field("role", "Choose one of the listed roles."))
+	}
+	var userID, name string
+	if login == "" {
+		fe = append(fe, errs.Field("username", "Enter a username."))
+	} else if u, err := c.Directory.Store.User(ctx, login); errs.Is(err, errs.NotFound) {
+		fe = append(fe, errs.Field("username", "No person has the username %q.", login))
+	} else if err != nil {
+		return err
+	} else {
+		userID, name = u.ID, u.DisplayName()
+		login = u.Login()
+	}
+	if fe != nil {
+		fields := grantFields(login, role)
+		_, fm, _ := fieldErrors(errs.InvalidFields("", fe...))
+		unclaimed := bind(fields, fm)
+		return c.adminsPage(w, r, rq, http.StatusBadRequest, adminsData{Grant: fields, Unclaimed: unclaimed}, "Fix the fields marked below.")
+	}
+	ev := c.Audit.New(ctx, "user.account.privilege.grant", "Grant user privilege", audit.Success, audit.UserTarget(userID, login, name))
+	ev.Debug = map[string]string{"privilegeGranted": role}
+	if err := c.Admins.GrantRole(ctx, userID, role, c.Now(), ev); err != nil {
+		return err
+	}
+	return done(w, r, "/admin/security/administrators?username="+urlQuery(login), "granted")
+}
+
+func (c *Console) revokeRole(w http.ResponseWriter, r *http.Request, rq *request) error {
+	ctx := r.Context()
+	u, err := c.Directory.Store.User(ctx, r.PostFormValue("userId"))
+	if err != nil {
+		return err
+	}
+	role := r.PostFormValue("role")
+	if !validRole(role) {
+		return errs.Invalidf("There is no role %q.", role)
+	}
+	if u.ID == rq.user.ID && role == RoleSuperAdmin {
+		return errs.IllegalStatef("You cannot revoke your own Super Administrator role; ask another super administrator.")
+	}
+	ev := c.Audit.New(ctx, "user.account.privilege.revoke", "Revoke user privilege", audit.Success, audit.UserTarget(u.ID, u.Login(), u.DisplayName()))
+	ev.Debug = map[string]string{"privilegeRevoked": role}
+	if err := c.Admins.RevokeRole(ctx, u.ID, role, ev); err != nil {
+		return err
+	}
+	return done(w, r, "/admin/security/administrators?username="+urlQuery(u.Login()), "revoked")
+}
