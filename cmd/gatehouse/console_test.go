@@ -14,6 +14,8 @@ import (
 	"github.com/gatehouse/gatehouse/internal/oktaapi"
 )
 
+const connectInstance = "2fb42df9-78a2-2e74-d572-c8af67ed289b"
+
 // adminBrowser creates a person with the given admin role (none for "")
 // and signs them in.
 func (ts *testServer) adminBrowser(t *testing.T, login, role string) (*browser, *directory.User) {
@@ -102,7 +104,8 @@ func TestConsoleAccess(t *testing.T) {
 	ts := newTestServer(t, false)
 	ctx := context.Background()
 	// Something to look at.
-	app, err := ts.catalog.CreateApp(ctx, catalog.AppInput{Name: catalog.TemplateConnect, Label: "Connect"}, catalog.CreateOptions{Activate: true})
+	app, err := ts.catalog.CreateApp(ctx, catalog.AppInput{Name: catalog.TemplateConnect, Label: "Connect",
+		SettingsApp: map[string]any{"region": "eu-west-2", "instanceId": connectInstance}}, catalog.CreateOptions{Activate: true})
 	if err != nil {
 		t.Fatal(err)
 	}

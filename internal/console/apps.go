@@ -2,6 +2,7 @@ package console
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/catalog"
@@ -98,13 +99,96 @@ func generalFields(t *catalog.Template, label, loginURL string, hideWeb, hideIOS
 	return out
 }
 
+// creationSettings are the settings.app fields a new app of a template
+// asks for besides the general ones (Amazon Connect needs its instance).
+func creationSettings(t *catalog.Template) []string {
+	if t.Key == catalog.TemplateConnect {
+		return []string{"region", "instanceId"}
+	}
+	return nil
+}
+
+// settingField is the input of one settings.app field.
+func settingField(f catalog.Field, value string) Field {
+	name := "settings.app." + f.Name
+	fd := Field{Name: name, Label: f.Label, Type: "text", Value: value, Help: f.Help, Keys: []string{f.Name}, Required: f.Required}
+	switch {
+	case f.Type == catalog.FieldBoolean:
+		fd.Type, fd.Checked = "checkbox", value == "true"
+	case f.Type == catalog.FieldInteger:
+		fd.Type = "number"
+	case len(f.Enum) > 0:
+		fd = choice(name, f.Label, value, f.Enum...)
+		fd.Help, fd.Keys = f.Help, []string{f.Name}
+	}
+	return fd
+}
+
+// settingValue converts a form value of a settings.app field.
+func settingValue(f catalog.Field, raw string) (any, string) {
+	switch f.Type {
+	case catalog.FieldBoolean:
+		return raw == "true", ""
+	case catalog.FieldInteger:
+		if raw == "" {
+			return nil, ""
+		}
+		n, err := strconv.ParseInt(raw, 10, 64)
+		if err != nil {
+			return nil, "Enter a whole number."
+		}
+		return n, ""
+	}
+	return nullable(raw), ""
+}
+
+// newAppForm builds the creation form: the general fields, the template's
+// creation settings, and any other setting a failed attempt complained
+// about, so that every message has its input.
+func newAppForm(t *catalog.Template, form func(string) string, fe map[string]string) []Field {
+	label, loginURL := t.DefaultLabel, profileString(t.DefaultSettings()["loginURL"])
+	hideWeb, hideIOS := false, false
+	if form != nil {
+		label, loginURL = form("label"), form("settings.app.loginURL")
+		hideWeb, hideIOS = form("hideWeb") == "true", form("hideIOS") == "true"
+	}
+	fields := generalFields(t, label, loginURL, hideWeb, hideIOS)
+	general := fields[:len(fields)-2]
+	hides := fields[len(fields)-2:]
+	names := creationSettings(t)
+	for k := range fe {
+		if n, ok := strings.CutPrefix(k, "settings.app."); ok && n != "loginURL" {
+			dup := false
+			for _, e := range names {
+				dup = dup || e == n
+			}
+			if !dup {
+				names = append(names, n)
+			}
+		}
+	}
+	out := append([]Field{}, general...)
+	for _, n := range names {
+		f, ok := t.Field(n)
+		if !ok || f.WriteOnly {
+			continue
+		}
+		v := profileString(t.DefaultSettings()[n])
+		if form != nil {
+			v = form("settings.app." + n)
+		}
+		out = append(out, settingField(f, v))
+	}
+	return append(out, hides...)
+}
+
 func (c *Console) newAppPage(w http.ResponseWriter, r *http.Request, rq *request) error {
 	key := r.URL.Query().Get("template")
 	t := catalog.TemplateByKey(key)
 	if t == nil {
 		return errs.NotFoundf("There is no %q in the app catalog.", key)
 	}
-	d := newAppData{Key: t.Key, Title: t.Title, Fields: generalFields(t, t.DefaultLabel, profileString(t.DefaultSettings()["loginURL"]), false, false)}
+	d := newAppData{Key: t.Key, Title: t.Title, Fields: newAppForm(t, nil, nil)}
 	c.render(w, r, rq, http.StatusOK, "admin_app_new", "Add "+t.Title, "apps", "", d)
 	return nil
 }
@@ -115,26 +199,49 @@ func (c *Console) createApp(w http.ResponseWriter, r *http.Request, rq *request)
 	if t == nil {
 		return errs.NotFoundf("There is no %q in the app catalog.", key)
 	}
-	label := strings.TrimSpace(r.PostFormValue("label"))
-	loginURL := strings.TrimSpace(r.PostFormValue("settings.app.loginURL"))
-	hideWeb, hideIOS := r.PostFormValue("hideWeb") == "true", r.PostFormValue("hideIOS") == "true"
-	in := catalog.AppInput{Name: t.Key, Label: label,
-		Visibility: &catalog.Visibility{Hide: catalog.Hide{Web: hideWeb, IOS: hideIOS}, AppLinks: map[string]bool{t.LinkID: true}}}
-	if _, ok := t.Field("loginURL"); ok {
-		in.SettingsApp = map[string]any{"loginURL": nullable(loginURL)}
-	}
-	a, err := c.Catalog.CreateApp(r.Context(), in, catalog.CreateOptions{Activate: true})
-	if err != nil {
-		summary, fe, ok := fieldErrors(err)
-		if !ok {
-			return err
+	form := func(k string) string { return strings.TrimSpace(r.PostFormValue(k)) }
+	in := catalog.AppInput{Name: t.Key, Label: form("label"),
+		Visibility: &catalog.Visibility{Hide: catalog.Hide{Web: form("hideWeb") == "true", IOS: form("hideIOS") == "true"}, AppLinks: map[string]bool{t.LinkID: true}}}
+	var bad []errs.FieldError
+	for _, f := range t.Fields {
+		if f.WriteOnly {
+			continue
 		}
-		d := newAppData{Key: t.Key, Title: t.Title, Fields: generalFields(t, label, loginURL, hideWeb, hideIOS)}
-		d.Unclaimed = bind(d.Fields, fe)
-		c.render(w, r, rq, http.StatusBadRequest, "admin_app_new", "Add "+t.Title, "apps", "", d, withError(summary))
-		return nil
+		if _, posted := r.PostForm["settings.app."+f.Name]; !posted {
+			continue // not on the form: the template default stays
+		}
+		v, msg := settingValue(f, form("settings.app."+f.Name))
+		if msg != "" {
+			bad = append(bad, errs.Field("settings.app."+f.Name, "%s", msg))
+			continue
+		}
+		if in.SettingsApp == nil {
+			in.SettingsApp = map[string]any{}
+		}
+		in.SettingsApp[f.Name] = v
 	}
-	return done(w, r, "/admin/apps/"+a.ID, "created")
+	if rs := connectRelayState(form("settings.app.region"), form("settings.app.instanceId")); rs != "" && t.Key == catalog.TemplateConnect {
+		so := t.DefaultSignOn
+		so.DefaultRelayState = rs
+		in.SignOn = &so
+	}
+	var err error
+	if bad != nil {
+		err = errs.InvalidFields("Api validation failed: app", bad...)
+	} else {
+		var a *catalog.App
+		if a, err = c.Catalog.CreateApp(r.Context(), in, catalog.CreateOptions{Activate: true}); err == nil {
+			return done(w, r, "/admin/apps/"+a.ID, "created")
+		}
+	}
+	summary, fe, ok := fieldErrors(err)
+	if !ok {
+		return err
+	}
+	d := newAppData{Key: t.Key, Title: t.Title, Fields: newAppForm(t, form, fe)}
+	d.Unclaimed = bind(d.Fields, fe)
+	c.render(w, r, rq, http.StatusBadRequest, "admin_app_new", "Add "+t.Title, "apps", "", d, withError(summary))
+	return nil
 }
 
 func nullable(s string) any {

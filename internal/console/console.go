@@ -133,7 +133,12 @@ func parsePages(fsys fs.FS) (map[string]*template.Template, error) {
 		if err != nil {
 			return nil, err
 		}
-		t := template.New("layout")
+		// Only the functions web.ParsePages also defines: the shared page
+		// set parses these files too.
+		t := template.New("layout").Funcs(template.FuncMap{
+			"fieldError": func(pg web.Page, field string) string { return pg.FieldErrors[field] },
+			"join":       strings.Join,
+		})
 		for _, src := range []struct{ name, text string }{{"layout.html", string(layout)}, {sharedFile, string(shared)}, {n, string(body)}} {
 			if _, err := t.Parse(src.text); err != nil {
 				return nil, fmt.Errorf("console template %s: %w", src.name, err)

@@ -100,15 +100,9 @@ func signOnFields(a *catalog.App, form url.Values) (relay, saml, advanced []Fiel
 		}
 		name := "settings.app." + f.Name
 		cur := profileString(a.Settings.App[f.Name])
-		fd := Field{Name: name, Label: f.Label, Type: "text", Value: get(name, cur), Help: f.Help, Keys: []string{f.Name}, Required: f.Required}
-		switch {
-		case f.Type == catalog.FieldBoolean:
-			fd.Type, fd.Checked = "checkbox", on(name, cur == "true")
-		case f.Type == catalog.FieldInteger:
-			fd.Type = "number"
-		case len(f.Enum) > 0:
-			fd = choice(name, f.Label, get(name, cur), f.Enum...)
-			fd.Help, fd.Keys = f.Help, []string{f.Name}
+		fd := settingField(f, get(name, cur))
+		if f.Type == catalog.FieldBoolean {
+			fd.Checked = on(name, cur == "true")
 		}
 		advanced = append(advanced, fd)
 	}
@@ -179,21 +173,12 @@ func signOnInput(a *catalog.App, form url.Values) (catalog.AppInput, []errs.Fiel
 		if f.WriteOnly || f.Name == "loginURL" {
 			continue
 		}
-		raw := strings.TrimSpace(form.Get("settings.app." + f.Name))
-		switch f.Type {
-		case catalog.FieldBoolean:
-			in.SettingsApp[f.Name] = raw == "true"
-		case catalog.FieldInteger:
-			if raw == "" {
-				in.SettingsApp[f.Name] = nil
-			} else if n, err := strconv.ParseInt(raw, 10, 64); err == nil {
-				in.SettingsApp[f.Name] = n
-			} else {
-				fe = append(fe, errs.Field("settings.app."+f.Name, "Enter a whole number."))
-			}
-		default:
-			in.SettingsApp[f.Name] = nullable(raw)
+		v, msg := settingValue(f, strings.TrimSpace(form.Get("settings.app."+f.Name)))
+		if msg != "" {
+			fe = append(fe, errs.Field("settings.app."+f.Name, "%s", msg))
+			continue
 		}
+		in.SettingsApp[f.Name] = v
 	}
 	return in, fe
 }
