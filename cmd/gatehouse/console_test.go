@@ -5,6 +5,7 @@ import (
 	"html"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -139,7 +140,7 @@ func TestConsoleAccess(t *testing.T) {
 		"/admin/apps/" + app.ID + "/provisioning/to-app", "/admin/apps/" + app.ID + "/assignments",
 		"/admin/apps/" + app.ID + "/assign/people", "/admin/apps/" + app.ID + "/assign/people/" + person.ID,
 		"/admin/apps/" + app.ID + "/assign/groups", "/admin/apps/" + app.ID + "/assign/groups/" + g.ID,
-		"/admin/reports/system-log", "/admin/security/api-tokens", "/admin/security/administrators?username=agent@example.com",
+		"/admin/reports/system-log", "/admin/security/api-tokens", "/admin/security/administrators?lookup=agent@example.com",
 	}
 	super, _ := ts.adminBrowser(t, "root@example.com", oktaapi.RoleSuperAdmin)
 	for _, p := range pages {
@@ -238,4 +239,451 @@ func (ts *testServer) mustUser(t *testing.T, login string) *directory.User {
 		t.Fatal(err)
 	}
 	return u
+}
+
+func TestConsolePeople(t *testing.T) {
+	ts := newTestServer(t, false)
+	ctx := context.Background()
+	b, _ := ts.adminBrowser(t, "root@example.com", oktaapi.RoleSuperAdmin)
+
+	// Add Person: a new person, then the same username again.
+	form := b.page("/admin/people/new", 200)
+	for _, label := range []string{">First name", ">Last name", ">Username", ">Primary email", ">Password", ">Activate now"} {
+		if !strings.Contains(form, label) {
+			t.Fatalf("Add Person form lacks %s", label)
+		}
+	}
+	add := url.Values{"firstName": {"Sam"}, "lastName": {"Agent"}, "login": {"sam@example.com"}, "email": {"sam@example.com"}, "password": {"Secret-Passw0rd"}, "activate": {"true"}}
+	code, loc, _ := b.submit(form, "/admin/people/new", add)
+	if code != 303 || !strings.HasPrefix(loc, "/admin/people/00u") {
+		t.Fatalf("add person: %d %s", code, loc)
+	}
+	sam := ts.mustUser(t, "sam@example.com")
+	if sam.Status != directory.Active {
+		t.Fatalf("activate checkbox ignored: %s", sam.Status)
+	}
+	code, _, page := b.submit(form, "/admin/people/new", add)
+	if code != 400 {
+		t.Fatalf("duplicate username: %d", code)
+	}
+	if msg := fieldError(t, page, "login"); !strings.Contains(msg, "already exists") {
+		t.Fatalf("duplicate username message beside Username: %q", msg)
+	}
+	if !strings.Contains(page, `value="Sam"`) {
+		t.Fatal("the form lost what was typed")
+	}
+	// Several problems at once, each beside its field.
+	code, _, page = b.submit(form, "/admin/people/new", url.Values{"firstName": {"Kim"}, "login": {"not-an-email"}, "email": {"kim@example.com"}})
+	if code != 400 || fieldError(t, page, "login") == "" || fieldError(t, page, "lastName") == "" || fieldError(t, page, "firstName") != "" {
+		t.Fatalf("field errors: %d login=%q lastName=%q", code, fieldError(t, page, "login"), fieldError(t, page, "lastName"))
+	}
+	code, _, page = b.submit(form, "/admin/people/new", url.Values{"firstName": {"Kim"}, "lastName": {"Lee"}, "login": {"kim@example.com"}, "email": {"kim@example.com"}, "password": {"short"}})
+	if code != 400 || !strings.Contains(fieldError(t, page, "password"), "Password requirements") {
+		t.Fatalf("weak password: %d %q", code, fieldError(t, page, "password"))
+	}
+
+	// Search and cursor paging over more people than a page holds.
+	for i := 0; i < 55; i++ {
+		ts.createUser(t, "bulk"+strconv.Itoa(100+i)+"@example.com", "Secret-Passw0rd")
+	}
+	first := b.page("/admin/people?q=bulk", 200)
+	if strings.Count(first, `<tr>`) != 51 || !strings.Contains(first, `rel="next"`) || strings.Contains(first, `rel="prev"`) {
+		t.Fatalf("first page: %d rows", strings.Count(first, `<tr>`)-1)
+	}
+	next := html.UnescapeString(regexp.MustCompile(`href="([^"]+)" rel="next"`).FindStringSubmatch(first)[1])
+	if strings.Contains(next, "offset") || !strings.Contains(next, "after=00u") {
+		t.Fatalf("next link is not a cursor: %s", next)
+	}
+	second := b.page(next, 200)
+	if strings.Count(second, `<tr>`) != 6 || strings.Contains(second, `rel="next"`) || !strings.Contains(second, `rel="prev"`) {
+		t.Fatalf("second page: %d rows", strings.Count(second, `<tr>`)-1)
+	}
+	prev := html.UnescapeString(regexp.MustCompile(`href="([^"]+)" rel="prev"`).FindStringSubmatch(second)[1])
+	if back := b.page(prev, 200); strings.Count(back, `<tr>`) != 51 {
+		t.Fatal("previous page differs from the first")
+	}
+
+	// The person page: lifecycle buttons by status.
+	page = b.page("/admin/people/"+sam.ID, 200)
+	for _, want := range []string{">Suspend<", ">Reset Password<", ">Deactivate<", ">Assign Applications<"} {
+		if !strings.Contains(page, want) {
+			t.Fatalf("active person page lacks %s", want)
+		}
+	}
+	if strings.Contains(page, ">Unsuspend<") || strings.Contains(page, ">Delete<") {
+		t.Fatal("active person page offers Unsuspend or Delete")
+	}
+	if code, loc, _ := b.submit(page, "/admin/people/"+sam.ID+"/lifecycle/suspend", nil); code != 303 || !strings.HasSuffix(loc, "ok=suspended") {
+		t.Fatalf("suspend: %d %s", code, loc)
+	}
+	page = b.page("/admin/people/"+sam.ID+"?ok=suspended", 200)
+	if !strings.Contains(page, ">Unsuspend<") || strings.Contains(page, ">Suspend<") || !strings.Contains(page, "Suspended.") {
+		t.Fatal("suspended person page")
+	}
+	b.submit(page, "/admin/people/"+sam.ID+"/lifecycle/unsuspend", nil)
+	// Profile edit with an error beside the field, then a good one.
+	code, _, page = b.submit(page, "/admin/people/"+sam.ID+"/profile", url.Values{"profile.login": {"sam@example.com"}, "profile.firstName": {"Samuel"}, "profile.lastName": {"Agent"}, "profile.email": {"not-mail"}})
+	if code != 400 || fieldError(t, page, "profile.email") == "" {
+		t.Fatalf("bad email: %d", code)
+	}
+	code, _, _ = b.submit(page, "/admin/people/"+sam.ID+"/profile", url.Values{"profile.login": {"sam@example.com"}, "profile.firstName": {"Samuel"}, "profile.lastName": {"Agent"}, "profile.email": {"sam@example.com"}, "profile.title": {"Agent"}})
+	if u := ts.mustUser(t, sam.ID); code != 303 || u.Profile.String("firstName") != "Samuel" || u.Profile.String("title") != "Agent" {
+		t.Fatalf("profile save: %d %v", code, u.Profile)
+	}
+	// Deactivate, then Delete appears and removes.
+	b.submit(page, "/admin/people/"+sam.ID+"/lifecycle/deactivate", nil)
+	page = b.page("/admin/people/"+sam.ID, 200)
+	if !strings.Contains(page, ">Delete<") || !strings.Contains(page, ">Activate<") || !strings.Contains(page, `data-confirm="Delete this person`) {
+		t.Fatal("deactivated person page")
+	}
+	if code, _, _ := b.submit(page, "/admin/people/"+sam.ID+"/delete", nil); code != 303 {
+		t.Fatalf("delete: %d", code)
+	}
+	if _, err := ts.directory.Store.User(ctx, sam.ID); err == nil {
+		t.Fatal("person not deleted")
+	}
+
+	// Groups: create, add a member, remove.
+	page = b.page("/admin/groups", 200)
+	code, loc, _ = b.submit(page, "/admin/groups", url.Values{"name": {"Agents"}, "description": {"Contact center"}})
+	if code != 303 {
+		t.Fatalf("create group: %d", code)
+	}
+	gpath := strings.Split(loc, "?")[0]
+	page = b.page(gpath, 200)
+	if code, _, p := b.submit(page, gpath+"/members", url.Values{"username": {"nobody@example.com"}}); code != 400 || !strings.Contains(fieldError(t, p, "username"), "No person") {
+		t.Fatalf("add unknown member: %d", code)
+	}
+	if code, _, _ := b.submit(page, gpath+"/members", url.Values{"username": {"bulk100@example.com"}}); code != 303 {
+		t.Fatalf("add member: %d", code)
+	}
+	if page = b.page(gpath, 200); !strings.Contains(page, "bulk100@example.com") {
+		t.Fatal("member not listed")
+	}
+
+	// Profile Editor: add and remove a custom attribute.
+	page = b.page("/admin/profile-editor", 200)
+	if code, _, p := b.submit(page, "/admin/profile-editor", url.Values{"name": {"9bad"}, "title": {""}, "type": {"string"}}); code != 400 || fieldError(t, p, "name") == "" || fieldError(t, p, "title") == "" {
+		t.Fatalf("bad attribute: %d", code)
+	}
+	if code, _, _ := b.submit(page, "/admin/profile-editor", url.Values{"name": {"badge"}, "title": {"Badge number"}, "type": {"string"}}); code != 303 {
+		t.Fatalf("add attribute: %d", code)
+	}
+	page = b.page("/admin/people/"+ts.mustUser(t, "bulk100@example.com").ID, 200)
+	if !strings.Contains(page, ">Badge number") {
+		t.Fatal("custom attribute not on the person page")
+	}
+	page = b.page("/admin/profile-editor", 200)
+	if code, _, _ := b.submit(page, "/admin/profile-editor/badge/remove", nil); code != 303 {
+		t.Fatalf("remove attribute: %d", code)
+	}
+	if sc, _ := ts.directory.Store.Schema(ctx); len(sc.Custom) != 0 {
+		t.Fatal("attribute not removed")
+	}
+}
+
+func TestConsoleApplications(t *testing.T) {
+	ts := newTestServer(t, false)
+	ctx := context.Background()
+	b, _ := ts.adminBrowser(t, "root@example.com", oktaapi.RoleSuperAdmin)
+	agent := ts.createUser(t, "agent@example.com", "Secret-Passw0rd")
+
+	// Applications → Add Application → search "Amazon" → Add.
+	page := b.page("/admin/apps", 200)
+	if !strings.Contains(page, ">Add Application<") || !strings.Contains(page, ">Browse App Catalog<") {
+		t.Fatal("applications page lacks the catalog links")
+	}
+	page = b.page("/admin/apps/catalog?q=Amazon", 200)
+	if !strings.Contains(page, ">Amazon Connect<") || !strings.Contains(page, ">Amazon Web Services<") || strings.Contains(page, ">Custom SAML 2.0<") {
+		t.Fatal("catalog search for Amazon")
+	}
+	if !strings.Contains(page, `name="template" value="amazon_connect"><button type="submit" aria-label="Add Amazon Connect">Add</button>`) {
+		t.Fatal("no Add button next to Amazon Connect")
+	}
+	form := b.page("/admin/apps/new?template=amazon_connect", 200)
+	for _, label := range []string{">General Settings<", ">Application Label", ">Login URL", ">Region", ">Instance ID"} {
+		if !strings.Contains(form, label) {
+			t.Fatalf("General Settings lacks %s", label)
+		}
+	}
+	create := url.Values{"template": {"amazon_connect"}, "label": {"Contact Center"}, "settings.app.loginURL": {"https://console.aws.amazon.com/connect/home"},
+		"settings.app.region": {"eu-west-2"}, "settings.app.instanceId": {"not-an-instance"}}
+	code, _, page := b.submit(form, "/admin/apps/new", create)
+	if code != 400 || !strings.Contains(fieldError(t, page, "settings.app.instanceId"), "not an Amazon Connect instance ID") {
+		t.Fatalf("bad instance id: %d %q", code, fieldError(t, page, "settings.app.instanceId"))
+	}
+	create.Set("settings.app.instanceId", connectInstance)
+	code, loc, _ := b.submit(form, "/admin/apps/new", create)
+	if code != 303 || !strings.HasPrefix(loc, "/admin/apps/0oa") {
+		t.Fatalf("create app: %d %s", code, loc)
+	}
+	appPath := strings.Split(loc, "?")[0]
+	app, err := ts.catalog.Store.App(ctx, strings.TrimPrefix(appPath, "/admin/apps/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if app.Status != catalog.Active || app.Label != "Contact Center" || app.Settings.SignOn.DefaultRelayState != "https://eu-west-2.console.aws.amazon.com/connect/federate/"+connectInstance {
+		t.Fatalf("created app: %s %s relay=%q", app.Status, app.Label, app.Settings.SignOn.DefaultRelayState)
+	}
+
+	// Sign On: the story's fields, the metadata link, and errors beside fields.
+	so := b.page(appPath+"/signon", 200)
+	for _, want := range []string{">Default Relay State", ">Identity Provider metadata<", app.MetadataPath(), ">Advanced Sign-On Settings<",
+		">Identity Provider ARN", ">Session Duration", ">Join all roles", ">Use Group Mapping", ">Group Filter", ">Role Value Pattern", ">Region", ">Instance ID",
+		">Save<", ">Done<", ">Generate new certificate<", app.EntityID(), app.SSOPath()} {
+		if !strings.Contains(so, want) {
+			t.Fatalf("Sign On lacks %s", want)
+		}
+	}
+	if resp, body := b.get(app.MetadataPath()); resp.StatusCode != 200 || !strings.Contains(body, "EntityDescriptor") {
+		t.Fatalf("metadata download: %d", resp.StatusCode)
+	}
+	vals := formValues(so, "/admin/apps/"+app.ID+"/signon")
+	vals.Set("settings.signOn.ssoAcsUrl", "not a url")
+	vals.Set("settings.app.identityProviderArn", "arn:aws:iam::12345:role/Nope")
+	vals.Set("settings.app.sessionDuration", "99999")
+	code, _, page = b.submit(so, appPath+"/signon", vals)
+	if code != 400 {
+		t.Fatalf("invalid sign-on settings: %d", code)
+	}
+	for _, f := range []string{"settings.signOn.ssoAcsUrl", "settings.app.identityProviderArn", "settings.app.sessionDuration"} {
+		if fieldError(t, page, f) == "" {
+			t.Fatalf("no message beside %s", f)
+		}
+	}
+	if !strings.Contains(page, `value="arn:aws:iam::12345:role/Nope"`) {
+		t.Fatal("the form lost the typed ARN")
+	}
+	// Paste the provider ARN → Done.
+	vals = formValues(so, "/admin/apps/"+app.ID+"/signon")
+	vals.Set("settings.app.identityProviderArn", "arn:aws:iam::123456789012:saml-provider/Okta_Connect_Admin")
+	vals.Set("after", "done")
+	code, loc, _ = b.submit(so, appPath+"/signon", vals)
+	if code != 303 || loc != appPath+"?ok=saved" {
+		t.Fatalf("Done: %d %s", code, loc)
+	}
+	app, _ = ts.catalog.Store.App(ctx, app.ID)
+	if app.Settings.App["identityProviderArn"] != "arn:aws:iam::123456789012:saml-provider/Okta_Connect_Admin" || app.Settings.SignOn.SSOAcsURL != catalog.AWSSignInACS {
+		t.Fatalf("saved settings: %v %s", app.Settings.App["identityProviderArn"], app.Settings.SignOn.SSOAcsURL)
+	}
+
+	// Signing keys: generate, make active, delete the old one.
+	oldKid := app.Credentials.SigningKid
+	if code, loc, _ := b.submit(so, appPath+"/keys/generate", nil); code != 303 || !strings.Contains(loc, "ok=key") {
+		t.Fatalf("generate key: %d %s", code, loc)
+	}
+	_, keys, _ := ts.catalog.Keys(ctx, app.ID)
+	if len(keys) != 2 {
+		t.Fatalf("keys: %d", len(keys))
+	}
+	newKid := keys[1].Kid
+	if newKid == oldKid {
+		newKid = keys[0].Kid
+	}
+	so = b.page(appPath+"/signon", 200)
+	if !strings.Contains(so, ">Make active<") {
+		t.Fatal("no Make active button")
+	}
+	if code, _, _ := b.submit(so, appPath+"/keys/"+newKid+"/activate", nil); code != 303 {
+		t.Fatalf("make active: %d", code)
+	}
+	if app, _ = ts.catalog.Store.App(ctx, app.ID); app.Credentials.SigningKid != newKid {
+		t.Fatal("key not active")
+	}
+	if code, _, _ := b.submit(so, appPath+"/keys/"+oldKid+"/delete", nil); code != 303 {
+		t.Fatalf("delete key: %d", code)
+	}
+
+	// General: an invalid Login URL is shown beside the field.
+	gen := b.page(appPath, 200)
+	code, _, page = b.submit(gen, appPath+"/general", url.Values{"label": {"Contact Center"}, "settings.app.loginURL": {"javascript:alert(1)"}})
+	if code != 400 || fieldError(t, page, "settings.app.loginURL") == "" {
+		t.Fatalf("bad login URL: %d", code)
+	}
+
+	// Provisioning is a placeholder until an integration provides it.
+	if page := b.page(appPath+"/provisioning", 200); !strings.Contains(page, "Provisioning is not available for this application") {
+		t.Fatal("provisioning placeholder")
+	}
+
+	// Directory → People → person → Assign Applications → Assign → Save and Go Back → Done.
+	person := b.page("/admin/people/"+agent.ID, 200)
+	if !strings.Contains(person, `href="/admin/people/`+agent.ID+`/assign">Assign Applications<`) {
+		t.Fatal("person page lacks Assign Applications")
+	}
+	list := b.page("/admin/people/"+agent.ID+"/assign", 200)
+	if !strings.Contains(list, `action="/admin/people/`+agent.ID+`/assign/`+app.ID+`"><button type="submit" aria-label="Assign Contact Center">Assign</button>`) || !strings.Contains(list, ">Done<") {
+		t.Fatal("assign list lacks the Assign button or Done")
+	}
+	af := b.page("/admin/people/"+agent.ID+"/assign/"+app.ID, 200)
+	for _, want := range []string{">User Name", ">Role", ">SAML User Roles", ">Save and Go Back<", `value="agent@example.com"`} {
+		if !strings.Contains(af, want) {
+			t.Fatalf("assignment form lacks %s", want)
+		}
+	}
+	// No roles are imported yet, so a role cannot be validated: the
+	// message is beside Role.
+	code, _, page = b.submit(af, "/admin/people/"+agent.ID+"/assign/"+app.ID, url.Values{"userName": {"agent"}, "role": {"Okta_Role"}})
+	if code != 400 || !strings.Contains(fieldError(t, page, "role"), "No IAM roles are imported") {
+		t.Fatalf("role without imported roles: %d %q", code, fieldError(t, page, "role"))
+	}
+	code, loc, _ = b.submit(af, "/admin/people/"+agent.ID+"/assign/"+app.ID, url.Values{"userName": {"agent"}})
+	if code != 303 || loc != "/admin/people/"+agent.ID+"/assign?ok=assigned" {
+		t.Fatalf("Save and Go Back: %d %s", code, loc)
+	}
+	as, err := ts.catalog.Assignment(ctx, app.ID, agent.ID)
+	if err != nil || as.UserName != "agent" || as.Scope != catalog.ScopeUser {
+		t.Fatalf("assignment: %v %+v", err, as)
+	}
+	if list = b.page("/admin/people/"+agent.ID+"/assign?ok=assigned", 200); !strings.Contains(list, ">Assigned<") {
+		t.Fatal("assigned app not marked")
+	}
+	if page := b.page("/admin/people/"+agent.ID, 200); !strings.Contains(page, ">Contact Center<") {
+		t.Fatal("person page does not list the app")
+	}
+	if page := b.page(appPath+"/assignments", 200); !strings.Contains(page, "agent@example.com") || !strings.Contains(page, ">Individually<") {
+		t.Fatal("assignments tab does not list the person")
+	}
+
+	// Deactivate, then Delete.
+	gen = b.page(appPath, 200)
+	if code, _, _ := b.submit(gen, appPath+"/delete", nil); code != 400 {
+		t.Fatalf("deleting an active app: %d", code)
+	}
+	b.submit(gen, appPath+"/lifecycle/deactivate", nil)
+	if code, _, _ := b.submit(gen, appPath+"/delete", nil); code != 303 {
+		t.Fatalf("delete app: %d", code)
+	}
+	if _, err := ts.catalog.Store.App(ctx, app.ID); err == nil {
+		t.Fatal("app not deleted")
+	}
+}
+
+func TestConsoleSystemLogAndSecurity(t *testing.T) {
+	ts := newTestServer(t, false)
+	b, root := ts.adminBrowser(t, "root@example.com", oktaapi.RoleSuperAdmin)
+	ts.createUser(t, "lee@example.com", "Secret-Passw0rd")
+	page := b.page("/admin/groups", 200)
+	b.submit(page, "/admin/groups", url.Values{"name": {"Night shift"}})
+
+	all := b.page("/admin/reports/system-log", 200)
+	if !strings.Contains(all, "group.user_membership") && !strings.Contains(all, "group.lifecycle.create") {
+		t.Fatalf("system log lacks the group creation: %.2000s", all)
+	}
+	got := b.page("/admin/reports/system-log?eventType=user.lifecycle.create", 200)
+	if !strings.Contains(got, "lee@example.com") || strings.Contains(got, "group.lifecycle.create") {
+		t.Fatal("event type filter")
+	}
+	got = b.page("/admin/reports/system-log?eventType=user.*", 200)
+	if !strings.Contains(got, "user.lifecycle.create") || !strings.Contains(got, "eventType sw") {
+		t.Fatal("event type prefix filter")
+	}
+	got = b.page("/admin/reports/system-log?actor=root@example.com", 200)
+	if !strings.Contains(got, "group.lifecycle.create") || strings.Contains(got, "user.lifecycle.create<") {
+		t.Fatal("actor filter")
+	}
+	if got = b.page("/admin/reports/system-log?outcome=FAILURE", 200); !strings.Contains(got, "No events match") {
+		t.Fatal("outcome filter")
+	}
+	resp, got := b.get("/admin/reports/system-log?since=yesterday")
+	if resp.StatusCode != 400 || fieldError(t, got, "since") == "" {
+		t.Fatalf("bad since: %d", resp.StatusCode)
+	}
+	if got = b.page("/admin/reports/system-log?since=2000-01-01T00:00&until=2000-01-02T00:00", 200); !strings.Contains(got, "No events match") {
+		t.Fatal("time window")
+	}
+
+	// API Tokens: create (value shown once), then revoke.
+	page = b.page("/admin/security/api-tokens", 200)
+	code, _, got := b.submit(page, "/admin/security/api-tokens", url.Values{"name": {"deploy"}, "role": {"READ_ONLY_ADMIN"}})
+	m := regexp.MustCompile(`id="token-value" type="text" readonly value="(ghs_[^"]+)"`).FindStringSubmatch(got)
+	if code != 200 || m == nil {
+		t.Fatalf("create token: %d", code)
+	}
+	if r := ts.call(t, "GET", "/api/v1/users", m[1], ""); r.status != 200 {
+		t.Fatalf("new token does not work: %d", r.status)
+	}
+	if strings.Contains(b.page("/admin/security/api-tokens", 200), m[1]) {
+		t.Fatal("token value shown twice")
+	}
+	toks, _ := ts.db.Tokens().List(context.Background())
+	var id string
+	for _, tk := range toks {
+		if tk.Name == "deploy" {
+			id = tk.ID
+		}
+	}
+	if code, _, _ := b.submit(page, "/admin/security/api-tokens/"+id+"/revoke", nil); code != 303 {
+		t.Fatalf("revoke: %d", code)
+	}
+	if r := ts.call(t, "GET", "/api/v1/users", m[1], ""); r.status != 401 {
+		t.Fatalf("revoked token still works: %d", r.status)
+	}
+
+	// Administrators: grant, see, revoke; never one's own super admin role.
+	page = b.page("/admin/security/administrators", 200)
+	if code, _, got := b.submit(page, "/admin/security/administrators/grant", url.Values{"username": {"nobody@example.com"}, "role": {"APP_ADMIN"}}); code != 400 || fieldError(t, got, "username") == "" {
+		t.Fatalf("grant to nobody: %d", code)
+	}
+	if code, _, _ := b.submit(page, "/admin/security/administrators/grant", url.Values{"username": {"lee@example.com"}, "role": {"APP_ADMIN"}}); code != 303 {
+		t.Fatalf("grant: %d", code)
+	}
+	lee := ts.mustUser(t, "lee@example.com")
+	if roles, _ := ts.db.Tokens().AdminRoles(context.Background(), lee.ID); len(roles) != 1 || roles[0] != "APP_ADMIN" {
+		t.Fatalf("roles: %v", roles)
+	}
+	if got = b.page("/admin/security/administrators?lookup=lee@example.com", 200); !strings.Contains(got, "APP_ADMIN") {
+		t.Fatal("lookup does not show the role")
+	}
+	if code, _, _ := b.submit(page, "/admin/security/administrators/revoke", url.Values{"userId": {lee.ID}, "role": {"APP_ADMIN"}}); code != 303 {
+		t.Fatalf("revoke role: %d", code)
+	}
+	if code, _, _ := b.submit(page, "/admin/security/administrators/revoke", url.Values{"userId": {root.ID}, "role": {"SUPER_ADMIN"}}); code != 400 {
+		t.Fatalf("revoking one's own super admin role: %d", code)
+	}
+	if got := b.page("/admin/reports/system-log?eventType=user.account.privilege.grant", 200); !strings.Contains(got, "Grant user privilege") {
+		t.Fatal("grant not logged")
+	}
+}
+
+var formInputRe = regexp.MustCompile(`<(input|select|textarea)([^>]*)>`)
+var attrRe = regexp.MustCompile(`(\w[\w-]*)="([^"]*)"`)
+
+// formValues collects what a browser would submit from the form posting
+// to action: text inputs, checked checkboxes and selected options.
+func formValues(page, action string) url.Values {
+	start := strings.Index(page, `action="`+action+`"`)
+	end := strings.Index(page[start:], "</form>")
+	form := page[start : start+end]
+	out := url.Values{}
+	for _, m := range formInputRe.FindAllStringSubmatchIndex(form, -1) {
+		tag, attrs := form[m[2]:m[3]], map[string]string{}
+		for _, a := range attrRe.FindAllStringSubmatch(form[m[4]:m[5]], -1) {
+			attrs[a[1]] = html.UnescapeString(a[2])
+		}
+		name := attrs["name"]
+		if name == "" || name == "csrf" {
+			continue
+		}
+		switch tag {
+		case "input":
+			if attrs["type"] == "checkbox" {
+				if strings.Contains(form[m[4]:m[5]], " checked") {
+					out.Add(name, attrs["value"])
+				}
+				continue
+			}
+			out.Add(name, attrs["value"])
+		case "textarea":
+			rest := form[m[1]:]
+			out.Add(name, html.UnescapeString(rest[:strings.Index(rest, "</textarea>")]))
+		case "select":
+			rest := form[m[1]:]
+			rest = rest[:strings.Index(rest, "</select>")]
+			for _, o := range regexp.MustCompile(`<option value="([^"]*)" selected>`).FindAllStringSubmatch(rest, -1) {
+				out.Add(name, html.UnescapeString(o[1]))
+			}
+		}
+	}
+	return out
 }

@@ -150,8 +150,8 @@ func (c *Console) adminsPage(w http.ResponseWriter, r *http.Request, rq *request
 		}
 		sort.Slice(d.Admins, func(i, j int) bool { return d.Admins[i].Name < d.Admins[j].Name })
 	}
-	lookup := strings.TrimSpace(r.URL.Query().Get("username"))
-	d.Lookup = Field{Name: "username", ID: "lookup-username", Label: "Look up a person by username", Type: "search", Value: lookup}
+	lookup := strings.TrimSpace(r.URL.Query().Get("lookup"))
+	d.Lookup = Field{Name: "lookup", Label: "Look up a person by username", Type: "search", Value: lookup}
 	if lookup != "" {
 		if u, err := c.Directory.Store.User(ctx, lookup); err == nil {
 			roles, err := c.Admins.AdminRoles(ctx, u.ID)
@@ -218,7 +218,7 @@ func (c *Console) grantRole(w http.ResponseWriter, r *http.Request, rq *request)
 	if err := c.Admins.GrantRole(ctx, userID, role, c.Now(), ev); err != nil {
 		return err
 	}
-	return done(w, r, "/admin/security/administrators?username="+urlQuery(login), "granted")
+	return done(w, r, "/admin/security/administrators?lookup="+urlQuery(login), "granted")
 }
 
 func (c *Console) revokeRole(w http.ResponseWriter, r *http.Request, rq *request) error {
@@ -239,5 +239,5 @@ func (c *Console) revokeRole(w http.ResponseWriter, r *http.Request, rq *request
 	if err := c.Admins.RevokeRole(ctx, u.ID, role, ev); err != nil {
 		return err
 	}
-	return done(w, r, "/admin/security/administrators?username="+urlQuery(u.Login()), "revoked")
+	return done(w, r, "/admin/security/administrators?lookup="+urlQuery(u.Login()), "revoked")
 }
