@@ -21,7 +21,7 @@ type apiResult struct {
 	raw    string
 }
 
-func (ts *testServer) call(t *testing.T, method, path, token, body string) apiResult {
+func (ts *testServer) call(t testing.TB, method, path, token, body string) apiResult {
 	t.Helper()
 	var rd io.Reader
 	if body != "" {
@@ -46,7 +46,7 @@ func (ts *testServer) call(t *testing.T, method, path, token, body string) apiRe
 	return r
 }
 
-func (ts *testServer) userCount(t *testing.T) int {
+func (ts *testServer) userCount(t testing.TB) int {
 	t.Helper()
 	us, err := ts.directory.Store.Users(context.Background(), directory.UserQuery{Limit: 1000, IncludeDeprovisioned: true})
 	if err != nil {

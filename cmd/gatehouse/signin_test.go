@@ -16,12 +16,12 @@ import (
 // browser is a cookie-jar HTTP client that does not follow redirects by
 // itself, so tests see each step.
 type browser struct {
-	t    *testing.T
+	t    testing.TB
 	c    *http.Client
 	base string
 }
 
-func newBrowser(t *testing.T, base string) *browser {
+func newBrowser(t testing.TB, base string) *browser {
 	jar, _ := cookiejar.New(nil)
 	return &browser{t: t, base: base, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
@@ -57,7 +57,7 @@ func (b *browser) abs(path string) string {
 
 var csrfRe = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
-func formCSRF(t *testing.T, html string) string {
+func formCSRF(t testing.TB, html string) string {
 	t.Helper()
 	m := csrfRe.FindStringSubmatch(html)
 	if m == nil {
@@ -72,7 +72,7 @@ func (b *browser) signIn(user, password, next string) (*http.Response, string) {
 	return b.post("/login", url.Values{"username": {user}, "password": {password}, "csrf": {formCSRF(b.t, page)}, "next": {next}})
 }
 
-func (ts *testServer) createUser(t *testing.T, login, password string) *directory.User {
+func (ts *testServer) createUser(t testing.TB, login, password string) *directory.User {
 	t.Helper()
 	u, err := ts.directory.CreateUser(context.Background(), directory.CreateUserInput{
 		Profile:  directory.Profile{"login": login, "email": login, "firstName": "Pat", "lastName": "Doe"},

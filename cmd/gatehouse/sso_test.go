@@ -21,7 +21,7 @@ const spACS = "https://sp.example.test/saml/acs"
 
 // newSAMLApp creates and activates a custom SAML app through the API and
 // returns its id and JSON.
-func (ts *testServer) newSAMLApp(t *testing.T, label string, extraSignOn string) (string, map[string]any) {
+func (ts *testServer) newSAMLApp(t testing.TB, label string, extraSignOn string) (string, map[string]any) {
 	t.Helper()
 	body := fmt.Sprintf(`{"label":%q,"signOnMode":"SAML_2_0","settings":{"signOn":{
 		"ssoAcsUrl":%q,"recipient":%q,"destination":%q,"audience":"https://sp.example.test/metadata",
@@ -40,7 +40,7 @@ func (ts *testServer) newSAMLApp(t *testing.T, label string, extraSignOn string)
 	return r.body["id"].(string), r.body
 }
 
-func (ts *testServer) assign(t *testing.T, appID, userID string) {
+func (ts *testServer) assign(t testing.TB, appID, userID string) {
 	t.Helper()
 	r := ts.call(t, "POST", "/api/v1/apps/"+appID+"/users", ts.token, fmt.Sprintf(`{"id":%q,"scope":"USER"}`, userID))
 	if r.status != 200 {
@@ -50,7 +50,7 @@ func (ts *testServer) assign(t *testing.T, appID, userID string) {
 
 // gosamlSP builds an independent SP (gosaml2) trusting the certificates in
 // the app's published metadata.
-func (ts *testServer) gosamlSP(t *testing.T, appID string) *saml2.SAMLServiceProvider {
+func (ts *testServer) gosamlSP(t testing.TB, appID string) *saml2.SAMLServiceProvider {
 	t.Helper()
 	r := ts.call(t, "GET", "/api/v1/apps/"+appID+"/sso/saml/metadata", ts.token, "")
 	if r.status != 200 {
@@ -98,7 +98,7 @@ var (
 )
 
 // samlPost extracts the auto-submitted SAML form of a page.
-func samlPost(t *testing.T, page string) (action, response, relay string) {
+func samlPost(t testing.TB, page string) (action, response, relay string) {
 	t.Helper()
 	a, r := formActionRe.FindStringSubmatch(page), samlRespRe.FindStringSubmatch(page)
 	if a == nil || r == nil {

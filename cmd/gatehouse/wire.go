@@ -221,7 +221,7 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 		Admins:       a.db.Tokens(),
 		Log:          a.log,
 		LockoutAfter: a.cfg.LockoutAfter,
-		IPAttempts:   60,
+		IPAttempts:   a.cfg.SignInIPLimit,
 		SignIns:      signIns,
 		Static:       http.FileServerFS(ui.Static()),
 	}

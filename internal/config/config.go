@@ -40,6 +40,7 @@ type Config struct {
 	LockoutAfter           int           `yaml:"lockout_after" help:"consecutive failed sign-ins before LOCKED_OUT"`
 	SessionIdle            time.Duration `yaml:"session_idle" help:"sign-in session idle timeout"`
 	SessionMax             time.Duration `yaml:"session_max" help:"sign-in session absolute lifetime"`
+	SignInIPLimit          int           `yaml:"signin_ip_limit" help:"sign-in attempts per minute from one address"`
 	AWSEndpoint            string        `yaml:"aws_endpoint" help:"send AWS API calls to this URL instead of AWS (the Gatehouse AWS sandbox; testing only)"`
 	Provisioners           int           `yaml:"provisioning_workers" help:"concurrent provisioning jobs on this node"`
 	BootstrapAdminEmail    string        `yaml:"bootstrap_admin_email" help:"create this super admin at first start"`
@@ -49,15 +50,16 @@ type Config struct {
 // Default returns the defaults: SQLite in ./gatehouse-data on 127.0.0.1:8080.
 func Default() Config {
 	return Config{
-		Listen:       "127.0.0.1:8080",
-		DataDir:      "gatehouse-data",
-		LogLevel:     "info",
-		LogFormat:    "text",
-		APIRateLimit: 600,
-		LockoutAfter: 10,
-		SessionIdle:  2 * time.Hour,
-		SessionMax:   12 * time.Hour,
-		Provisioners: 4,
+		Listen:        "127.0.0.1:8080",
+		DataDir:       "gatehouse-data",
+		LogLevel:      "info",
+		LogFormat:     "text",
+		APIRateLimit:  600,
+		LockoutAfter:  10,
+		SessionIdle:   2 * time.Hour,
+		SessionMax:    12 * time.Hour,
+		Provisioners:  4,
+		SignInIPLimit: 60,
 	}
 }
 
@@ -263,6 +265,9 @@ func (c Config) Validate() []string {
 		if u, err := url.Parse(c.AWSEndpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			p = append(p, fmt.Sprintf("aws_endpoint: %q must be an http(s) URL", c.AWSEndpoint))
 		}
+	}
+	if c.SignInIPLimit < 1 {
+		p = append(p, "signin_ip_limit: must be at least 1")
 	}
 	if c.Provisioners < 1 || c.Provisioners > 64 {
 		p = append(p, "provisioning_workers: must be between 1 and 64")

@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -46,6 +48,33 @@ type DB struct {
 	dialect Dialect
 	w       *sql.DB
 	r       *sql.DB
+	// stmts caches prepared read statements by their text: parsing SQL is
+	// a large part of a point lookup. Bounded; dynamic filters beyond the
+	// bound run unprepared.
+	stmts  sync.Map
+	nstmts atomic.Int32
+}
+
+const maxCachedStatements = 512
+
+// prepared returns the cached prepared statement for q on the reader pool.
+func (db *DB) prepared(ctx context.Context, q string) (*sql.Stmt, bool) {
+	if v, ok := db.stmts.Load(q); ok {
+		return v.(*sql.Stmt), true
+	}
+	if db.nstmts.Load() >= maxCachedStatements {
+		return nil, false
+	}
+	st, err := db.r.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, false
+	}
+	if v, loaded := db.stmts.LoadOrStore(q, st); loaded {
+		st.Close()
+		return v.(*sql.Stmt), true
+	}
+	db.nstmts.Add(1)
+	return st, true
 }
 
 // Open opens the database named by dsn: a postgres:// or postgresql:// URL
@@ -95,6 +124,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 
 // Close closes the pools.
 func (db *DB) Close() error {
+	db.stmts.Range(func(_, v any) bool { v.(*sql.Stmt).Close(); return true })
 	err := db.w.Close()
 	if db.r != db.w {
 		err = errors.Join(err, db.r.Close())
@@ -138,11 +168,19 @@ func (db *DB) rebind(q string) string {
 }
 
 func (db *DB) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	return db.r.QueryContext(ctx, db.rebind(q), args...)
+	q = db.rebind(q)
+	if st, ok := db.prepared(ctx, q); ok {
+		return st.QueryContext(ctx, args...)
+	}
+	return db.r.QueryContext(ctx, q, args...)
 }
 
 func (db *DB) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
-	return db.r.QueryRowContext(ctx, db.rebind(q), args...)
+	q = db.rebind(q)
+	if st, ok := db.prepared(ctx, q); ok {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return db.r.QueryRowContext(ctx, q, args...)
 }
 
 func (db *DB) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
