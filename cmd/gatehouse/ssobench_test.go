@@ -134,5 +134,3 @@ func BenchmarkPasswordSignIn(b *testing.B) {
 	b.ReportMetric(bound, "hash-bound/s")
 	b.ReportMetric(100*rate/bound, "%-of-bound")
 }
-
-
