@@ -392,6 +392,9 @@ func (c *Console) lifecycle(w http.ResponseWriter, r *http.Request, rq *request)
 	if flash == "" {
 		return errs.NotFoundf("There is no lifecycle action %q.", op)
 	}
+	if r.PathValue("id") == rq.user.ID && (op == directory.OpSuspend || op == directory.OpDeactivate) {
+		return errs.IllegalStatef("You cannot suspend or deactivate yourself.")
+	}
 	u, err := c.Directory.Transition(r.Context(), r.PathValue("id"), op)
 	if err != nil {
 		return err
