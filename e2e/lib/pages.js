@@ -1,0 +1,47 @@
+// What every browser test does on every page it reaches: wait for the
+// page, run axe-core (no serious or critical violations), check that the
+// page loaded without script errors or CSP refusals, and save a
+// screenshot under e2e/out/ (git-ignored).
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { axeCheck, blocking } from './axe.js';
+
+export const OUT = path.join(path.dirname(path.dirname(fileURLToPath(import.meta.url))), 'out');
+
+/**
+ * Checks the page a test has just reached, under a short name used for
+ * the screenshot (out/<name>.png) and in messages. Returns the
+ * screenshot's path.
+ */
+export async function checkPage(page, name, { fullPage = true } = {}) {
+  await page.waitForLoadState('load');
+  const violations = await axeCheck(page, name);
+  assert.deepEqual(blocking(violations).map((v) => `${v.id}: ${v.help} (${v.nodes.join(', ')})`), [],
+    `${name} (${page.url()}): serious or critical accessibility violations`);
+  const problems = (page.problems ?? []).splice(0);
+  assert.deepEqual(problems, [], `${name} (${page.url()}): script errors, CSP refusals or failed loads`);
+  await mkdir(OUT, { recursive: true });
+  const file = path.join(OUT, `${name}.png`);
+  await page.screenshot({ path: file, fullPage });
+  return file;
+}
+
+/**
+ * The error shown beside an input (found by its label): the input is
+ * marked aria-invalid, points at the message with aria-describedby, and
+ * the message sits in the same field container. Returns the message.
+ */
+export async function fieldError(page, label) {
+  const input = page.getByLabel(label, { exact: true });
+  assert.equal(await input.getAttribute('aria-invalid'), 'true', `"${label}" is not marked invalid`);
+  const described = (await input.getAttribute('aria-describedby') ?? '').split(/\s+/).filter(Boolean);
+  assert.ok(described.length > 0, `"${label}" has no aria-describedby`);
+  const msg = page.locator(`[id="${described[0]}"]`);
+  assert.equal(await msg.getAttribute('class'), 'field-error', `"${label}": its first description is not an error`);
+  // Beside the field: the message and the input share their .field wrapper.
+  const sameField = await input.evaluate((el, id) => el.closest('.field')?.contains(document.getElementById(id)) ?? false, described[0]);
+  assert.ok(sameField, `the error of "${label}" is not beside it`);
+  return (await msg.innerText()).trim();
+}
