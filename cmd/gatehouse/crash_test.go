@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -70,6 +71,10 @@ func TestSIGKILLDuringCreates(t *testing.T) {
 	cmd.Env = env
 	out, err := cmd.Output()
 	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			t.Fatalf("token create: %v: %s", err, ee.Stderr)
+		}
 		t.Fatalf("token create: %v", err)
 	}
 	token := strings.TrimSpace(string(out))

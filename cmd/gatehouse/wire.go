@@ -256,18 +256,19 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 		})
 	})
 	admin, err := console.New(console.Console{
-		BaseURL:   a.cfg.EffectiveBaseURL(),
-		Login:     endUser,
-		Directory: a.directory,
-		Catalog:   a.catalog,
-		Admins:    a.db.Tokens(),
-		Tokens:    a.db.Tokens(),
-		Events:    a.db.Events(),
-		Roles:     a.aws,
-		IDs:       a.ids,
-		Now:       a.now,
-		Audit:     a.events,
-		Log:       a.log,
+		BaseURL:      a.cfg.EffectiveBaseURL(),
+		Login:        endUser,
+		Directory:    a.directory,
+		Catalog:      a.catalog,
+		Admins:       a.db.Tokens(),
+		Tokens:       a.db.Tokens(),
+		Events:       a.db.Events(),
+		Roles:        a.aws,
+		Provisioning: consoleProvisioning{in: a.aws, queue: a.queue},
+		IDs:          a.ids,
+		Now:          a.now,
+		Audit:        a.events,
+		Log:          a.log,
 	}, ui.Templates())
 	if err != nil {
 		// The templates are embedded: a parse error is a build defect.
