@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/config"
 	"github.com/gatehouse/gatehouse/internal/credential"
 	"github.com/gatehouse/gatehouse/internal/directory"
 	"github.com/gatehouse/gatehouse/internal/filter"
@@ -65,9 +66,17 @@ func BenchmarkDirectory(b *testing.B) {
 			name = "postgres"
 		}
 		b.Run(name, func(b *testing.B) {
-			ts := newTestServer(b, pg)
-			d := seedUsers(b, ts, n)
-			b.Logf("%s: imported %d users in %s (%.0f users/s)", name, n, d.Round(time.Millisecond), float64(n)/d.Seconds())
+			ts := newTestServer(b, pg, func(c *config.Config) {
+				// GATEHOUSE_BENCH_SQLITE_DIR reuses a data dir seeded by
+				// `gatehouse import users` (user%07d@example.com logins).
+				if dir := os.Getenv("GATEHOUSE_BENCH_SQLITE_DIR"); dir != "" && !pg {
+					c.DataDir = dir
+				}
+			})
+			if dir := os.Getenv("GATEHOUSE_BENCH_SQLITE_DIR"); dir == "" || pg {
+				d := seedUsers(b, ts, n)
+				b.Logf("%s: imported %d users in %s (%.0f users/s)", name, n, d.Round(time.Millisecond), float64(n)/d.Seconds())
+			}
 			ctx := context.Background()
 			store := ts.directory.Store
 			ids := make([]string, 0, 1000)
