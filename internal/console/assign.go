@@ -241,7 +241,11 @@ func (c *Console) saveUserAssignment(r *http.Request, a *catalog.App, u *directo
 	}
 	in := catalog.AssignUserInput{Profile: profileFromForm(a, cur, r.PostForm)}
 	name := strings.TrimSpace(r.PostFormValue("userName"))
-	if name != "" && name != c.Catalog.UserName(a, u, in.Profile) {
+	// The username stays computed from the app's template unless the admin
+	// typed another. AWS apps always store it: it is the RoleSessionName
+	// and the Connect username, which must not change behind the admin's
+	// back when the template does.
+	if name != "" && (isAWS(a) || name != c.Catalog.UserName(a, u, in.Profile)) {
 		in.UserName = &name
 	}
 	_, err := c.Catalog.AssignUser(ctx, a.ID, u.ID, in)
