@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/audit"
@@ -60,8 +61,13 @@ type Integration struct {
 	// sandbox and tests.
 	Endpoint string
 	// Limiter is shared by every Connect call of this node (2/s, burst 5 by
-	// default, per account and region).
+	// default, per account and region). An app whose provisioning settings
+	// state a raised API rate uses a limiter of that rate instead.
 	Limiter *amazonconnect.Limiter
+
+	mu       sync.Mutex
+	limiters map[string]*amazonconnect.Limiter // by rate/burst
+	cache    profileCache                      // instances' security and routing profiles
 }
 
 // Settings parses an app's settings.app.

@@ -42,6 +42,11 @@ type ProvisioningSettings struct {
 	SecurityProfiles []string `json:"securityProfiles"`
 	RoutingProfile   string   `json:"routingProfile"`
 	PhoneType        string   `json:"phoneType"`
+	// APIRate and APIBurst state the account's Amazon Connect API rate
+	// (requests a second, and burst) when AWS has raised it above the
+	// documented default of 2/s with a burst of 5. Zero keeps the default.
+	APIRate  float64 `json:"apiRate,omitempty"`
+	APIBurst int     `json:"apiBurst,omitempty"`
 }
 
 // MappedAttributes are the Connect attributes a mapping may set, in the order
@@ -110,6 +115,12 @@ func (in *Integration) SaveProvisioning(ctx context.Context, appID string, p Pro
 	if strings.TrimSpace(p.RoutingProfile) == "" {
 		fe = append(fe, errs.Field("routingProfile", "Choose a routing profile."))
 	}
+	if p.APIRate < 0 || p.APIRate > 1000 {
+		fe = append(fe, errs.Field("apiRate", "The Amazon Connect API rate must be between 0 (the default, 2 requests a second) and 1000 requests a second."))
+	}
+	if p.APIBurst < 0 || p.APIBurst > 10000 || (p.APIBurst > 0 && p.APIRate == 0) {
+		fe = append(fe, errs.Field("apiBurst", "The API burst must be between 1 and 10000, with an API rate."))
+	}
 	if (p.CreateUsers || p.UpdateUsers || p.DeactivateUsers) && !p.APIIntegration {
 		fe = append(fe, errs.Field("apiIntegration", "Enable API Integration before turning on To App features."))
 	}
@@ -124,6 +135,11 @@ func (in *Integration) SaveProvisioning(ctx context.Context, appID string, p Pro
 // person who is gone can still be removed from Connect.
 type syncPayload struct {
 	UserName string `json:"userName"`
+	// New hints that the person has no Connect user yet (a new assignment,
+	// or one reconciliation found missing): the job then tries CreateUser
+	// first, one call instead of a ListUsers scan and a create. The hint is
+	// only an optimisation: a user that exists after all is linked.
+	New bool `json:"new,omitempty"`
 }
 
 // jobTx is what the hooks need of a transaction.
@@ -141,9 +157,9 @@ func (in *Integration) provisioningIn(tx jobTx, appID string) (ProvisioningSetti
 	return p, json.Unmarshal(b, &p)
 }
 
-func (in *Integration) enqueueSync(tx jobTx, appID, userID, userName string) error {
+func (in *Integration) enqueueSync(tx jobTx, appID, userID, userName string, isNew bool) error {
 	return in.Queue.Enqueue(tx, &provisioning.Job{Kind: KindConnectSync, AppID: appID, UserID: userID,
-		DedupeKey: "connect:" + appID + ":" + userID, Payload: mustJSON(syncPayload{UserName: userName})})
+		DedupeKey: "connect:" + appID + ":" + userID, Payload: mustJSON(syncPayload{UserName: userName, New: isNew})})
 }
 
 // OnCatalogChange is the catalog hook: it checks AWS app usernames and
@@ -180,7 +196,7 @@ func (in *Integration) OnCatalogChange(ctx context.Context, tx catalog.Tx, c cat
 		} else if c.UserBefore != nil {
 			name = c.UserBefore.UserName
 		}
-		return in.enqueueSync(jt, c.App.ID, c.UserID, name)
+		return in.enqueueSync(jt, c.App.ID, c.UserID, name, c.Kind == catalog.UserAssigned)
 	case catalog.GroupAssigned, catalog.GroupAssignmentUpdated, catalog.GroupUnassigned, catalog.AppActivated, catalog.AppDeactivated:
 		// Many people at once: reconcile the whole app.
 		return in.Queue.Enqueue(jt, &provisioning.Job{Kind: KindConnectReconcile, AppID: c.App.ID, DedupeKey: "connect-reconcile:" + c.App.ID})
@@ -218,15 +234,23 @@ func (in *Integration) OnUserChange(ctx context.Context, tx directory.Tx, before
 		if asg, err := in.Catalog.Assignment(ctx, a.ID, u.ID); err == nil {
 			name = asg.UserName
 		}
-		if err := in.enqueueSync(jt, a.ID, u.ID, name); err != nil {
+		if err := in.enqueueSync(jt, a.ID, u.ID, name, false); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// connectSession is a Connect client for one app with the throttling
+// policy of its calls.
+type connectSession struct {
+	c        *amazonconnect.Client
+	call     connectCall
+	instance string // cache key of the instance's profiles
+}
+
 // connectClient returns a Connect client for an app.
-func (in *Integration) connectClient(ctx context.Context, a *catalog.App) (*amazonconnect.Client, error) {
+func (in *Integration) connectClient(ctx context.Context, a *catalog.App, p ProvisioningSettings) (*connectSession, error) {
 	s, err := Settings(a)
 	if err != nil {
 		return nil, provisioning.Permanent(err)
@@ -235,8 +259,14 @@ func (in *Integration) connectClient(ctx context.Context, a *catalog.App) (*amaz
 	if err != nil {
 		return nil, provisioning.Permanent(err)
 	}
-	return amazonconnect.New(amazonconnect.Options{Region: s.Region, InstanceID: s.InstanceID, AccessKeyID: creds.AccessKeyID,
-		SecretAccessKey: creds.SecretAccessKey, Endpoint: in.Endpoint, Limiter: in.Limiter})
+	lim, key := in.limiterFor(p), amazonconnect.Key(creds.AccessKeyID, s.Region)
+	c, err := amazonconnect.New(amazonconnect.Options{Region: s.Region, InstanceID: s.InstanceID, AccessKeyID: creds.AccessKeyID,
+		SecretAccessKey: creds.SecretAccessKey, Endpoint: in.Endpoint, Limiter: lim, LimitKey: key})
+	if err != nil {
+		return nil, provisioning.Permanent(err)
+	}
+	return &connectSession{c: c, call: connectCall{in: in, lim: lim, key: key},
+		instance: a.ID + "|" + key + "|" + s.InstanceID}, nil
 }
 
 // jobError classifies a Connect error for the job engine.
@@ -344,16 +374,25 @@ type connectProfiles struct {
 	security, routing []amazonconnect.Profile
 }
 
-func (in *Integration) profiles(ctx context.Context, c *amazonconnect.Client) (*connectProfiles, error) {
-	sec, err := c.ListSecurityProfiles(ctx)
-	if err != nil {
+// profiles returns the instance's security and routing profiles, from the
+// cache unless fresh is set.
+func (in *Integration) profiles(ctx context.Context, cs *connectSession, fresh bool) (*connectProfiles, error) {
+	now := in.Now()
+	if !fresh {
+		if p := in.cache.get(cs.instance, now); p != nil {
+			return p, nil
+		}
+	}
+	var sec, rt []amazonconnect.Profile
+	if err := cs.call.do(ctx, func() (err error) { sec, err = cs.c.ListSecurityProfiles(ctx); return err }); err != nil {
 		return nil, err
 	}
-	rt, err := c.ListRoutingProfiles(ctx)
-	if err != nil {
+	if err := cs.call.do(ctx, func() (err error) { rt, err = cs.c.ListRoutingProfiles(ctx); return err }); err != nil {
 		return nil, err
 	}
-	return &connectProfiles{security: sec, routing: rt}, nil
+	p := &connectProfiles{security: sec, routing: rt}
+	in.cache.put(cs.instance, p, now)
+	return p, nil
 }
 
 // SyncResult is what a sync job did.
@@ -380,15 +419,22 @@ func (in *Integration) HandleSync(ctx context.Context, j *provisioning.Job) (any
 	if err != nil {
 		return nil, err
 	}
-	c, err := in.connectClient(ctx, a)
+	cs, err := in.connectClient(ctx, a, p)
 	if err != nil {
 		return nil, err
 	}
-	profiles, err := in.profiles(ctx, c)
+	profiles, err := in.profiles(ctx, cs, false)
 	if err != nil {
 		return nil, jobError(err)
 	}
 	spec, err := in.desired(ctx, a, p, j.UserID, profiles)
+	if err != nil && errs.Is(err, errs.Invalid) {
+		// A profile name may be new in Connect: look again before failing.
+		if profiles, err = in.profiles(ctx, cs, true); err != nil {
+			return nil, jobError(err)
+		}
+		spec, err = in.desired(ctx, a, p, j.UserID, profiles)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -399,8 +445,15 @@ func (in *Integration) HandleSync(ctx context.Context, j *provisioning.Job) (any
 	if name == "" {
 		return SyncResult{Action: "skipped"}, nil
 	}
-	existing, found, err := c.FindUser(ctx, name)
-	if err != nil {
+	c := cs.c
+	if spec != nil && pl.New && p.CreateUsers {
+		// Most likely absent: create straight away; CreateUser links a user
+		// that exists after all.
+		return in.create(ctx, cs, p, *spec)
+	}
+	var existing amazonconnect.UserSummary
+	var found bool
+	if err := cs.call.do(ctx, func() (err error) { existing, found, err = c.FindUser(ctx, name); return err }); err != nil {
 		return nil, jobError(err)
 	}
 	switch {
@@ -410,7 +463,7 @@ func (in *Integration) HandleSync(ctx context.Context, j *provisioning.Job) (any
 		if !p.DeactivateUsers {
 			return SyncResult{Action: "skipped", UserName: name, UserID: existing.ID}, nil
 		}
-		if err := c.DeleteUser(ctx, existing.ID); err != nil && !amazonconnect.IsKind(err, amazonconnect.NotFound) {
+		if err := cs.call.do(ctx, func() error { return c.DeleteUser(ctx, existing.ID) }); err != nil && !amazonconnect.IsKind(err, amazonconnect.NotFound) {
 			return nil, jobError(err)
 		}
 		return SyncResult{Action: "deleted", UserName: name, UserID: existing.ID}, nil
@@ -418,36 +471,44 @@ func (in *Integration) HandleSync(ctx context.Context, j *provisioning.Job) (any
 		if !p.CreateUsers {
 			return SyncResult{Action: "skipped", UserName: name}, nil
 		}
-		cr, err := c.CreateUser(ctx, *spec)
-		if err != nil {
-			return nil, jobError(err)
-		}
-		if cr.Linked {
-			return in.update(ctx, c, p, *spec, cr.UserID, "linked")
-		}
-		return SyncResult{Action: "created", UserName: name, UserID: cr.UserID}, nil
+		return in.create(ctx, cs, p, *spec)
 	default:
-		return in.update(ctx, c, p, *spec, existing.ID, "updated")
+		return in.update(ctx, cs, p, *spec, existing.ID, "updated")
 	}
 }
 
-func (in *Integration) update(ctx context.Context, c *amazonconnect.Client, p ProvisioningSettings, spec amazonconnect.UserSpec, id, action string) (any, error) {
+// create creates the Connect user, or links and updates the one that has
+// the username already.
+func (in *Integration) create(ctx context.Context, cs *connectSession, p ProvisioningSettings, spec amazonconnect.UserSpec) (any, error) {
+	var cr amazonconnect.Created
+	if err := cs.call.do(ctx, func() (err error) { cr, err = cs.c.CreateUser(ctx, spec); return err }); err != nil {
+		return nil, jobError(err)
+	}
+	if cr.Linked {
+		return in.update(ctx, cs, p, spec, cr.UserID, "linked")
+	}
+	return SyncResult{Action: "created", UserName: spec.Username, UserID: cr.UserID}, nil
+}
+
+func (in *Integration) update(ctx context.Context, cs *connectSession, p ProvisioningSettings, spec amazonconnect.UserSpec, id, action string) (any, error) {
 	if !p.UpdateUsers {
 		if action == "linked" {
 			return SyncResult{Action: "linked", UserName: spec.Username, UserID: id}, nil
 		}
 		return SyncResult{Action: "unchanged", UserName: spec.Username, UserID: id}, nil
 	}
-	cur, err := c.DescribeUser(ctx, id)
-	if err != nil {
+	var cur *amazonconnect.DescribedUser
+	if err := cs.call.do(ctx, func() (err error) { cur, err = cs.c.DescribeUser(ctx, id); return err }); err != nil {
 		return nil, jobError(err)
 	}
 	changes := amazonconnect.Plan(spec, cur)
 	if len(changes) == 0 && action == "updated" {
 		action = "unchanged"
 	}
-	if len(changes) > 0 {
-		if _, err := c.Apply(ctx, id, changes); err != nil {
+	// One call per change, so a throttled change is retried alone.
+	for _, ch := range changes {
+		step := []amazonconnect.Change{ch}
+		if err := cs.call.do(ctx, func() error { _, err := cs.c.Apply(ctx, id, step); return err }); err != nil {
 			return nil, jobError(err)
 		}
 	}
@@ -469,12 +530,16 @@ func (in *Integration) Reconcile(ctx context.Context, appID string, dryRun bool)
 	if err != nil {
 		return nil, err
 	}
-	c, err := in.connectClient(ctx, a)
+	p, err := in.Provisioning(ctx, appID)
 	if err != nil {
 		return nil, err
 	}
-	remote, err := c.ListAllUsers(ctx)
+	cs, err := in.connectClient(ctx, a, p)
 	if err != nil {
+		return nil, err
+	}
+	var remote []amazonconnect.UserSummary
+	if err := cs.call.do(ctx, func() (err error) { remote, err = cs.c.ListAllUsers(ctx); return err }); err != nil {
 		return nil, err
 	}
 	inConnect := map[string]bool{}
@@ -520,7 +585,7 @@ func (in *Integration) Reconcile(ctx context.Context, appID string, dryRun bool)
 			continue // unknown to Gatehouse: reported, never deleted blindly
 		}
 		if err := in.Queue.EnqueueNow(ctx, &provisioning.Job{Kind: KindConnectSync, AppID: appID, UserID: d.UserID,
-			DedupeKey: "connect:" + appID + ":" + d.UserID, Payload: mustJSON(syncPayload{UserName: d.UserName})}); err != nil {
+			DedupeKey: "connect:" + appID + ":" + d.UserID, Payload: mustJSON(syncPayload{UserName: d.UserName, New: true})}); err != nil {
 			return drift, err
 		}
 	}
