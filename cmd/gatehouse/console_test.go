@@ -501,8 +501,53 @@ func TestConsoleApplications(t *testing.T) {
 		t.Fatalf("bad login URL: %d", code)
 	}
 
-	// Provisioning is a placeholder until an integration provides it.
-	if page := b.page(appPath+"/provisioning", 200); !strings.Contains(page, "Provisioning is not available for this application") {
+	// Provisioning: Configure API Integration → Enable API Integration,
+	// keys → Save; To App → Edit → Create Users → Save.
+	prov := b.page(appPath+"/provisioning", 200)
+	if !strings.Contains(prov, ">Configure API Integration<") || !strings.Contains(prov, ">To App<") {
+		t.Fatal("provisioning tab")
+	}
+	prov = b.page(appPath+"/provisioning?configure=1", 200)
+	for _, want := range []string{">Enable API Integration<", ">Access Key", ">Secret Key", ">Test API Credentials<", ">Save<"} {
+		if !strings.Contains(prov, want) {
+			t.Fatalf("API integration form lacks %s", want)
+		}
+	}
+	code, loc, page = b.submit(prov, appPath+"/provisioning", url.Values{"enabled": {"true"}, "accessKey": {"AKIAIOSFODNN7EXAMPLE"}, "secretKey": {"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}, "action": {"save"}})
+	if code != 303 {
+		t.Fatalf("save API integration: %d %s %.500s", code, loc, page)
+	}
+	if got := b.page(appPath+"/provisioning", 200); strings.Contains(got, "wJalrXUtnFEMI") || !strings.Contains(got, "(stored)") {
+		t.Fatal("stored secret shown, or not marked stored")
+	}
+	toApp := b.page(appPath+"/provisioning/to-app", 200)
+	if !strings.Contains(toApp, ">Edit<") || !strings.Contains(toApp, ">Attribute Mappings<") {
+		t.Fatal("To App page")
+	}
+	toApp = b.page(appPath+"/provisioning/to-app?edit=1", 200)
+	for _, want := range []string{">Create Users<", ">Update User Attributes<", ">Deactivate Users<"} {
+		if !strings.Contains(toApp, want) {
+			t.Fatalf("To App form lacks %s", want)
+		}
+	}
+	// Turning Create Users on reads the Connect instance's users; without
+	// AWS here it fails, and the page says why with the choice kept.
+	code, _, page = b.submit(toApp, appPath+"/provisioning/to-app", url.Values{"createUsers": {"true"}})
+	if code == 303 {
+		if got := b.page(appPath+"/provisioning/to-app", 200); !strings.Contains(got, "<dt>Create Users</dt><dd>Enabled</dd>") {
+			t.Fatal("Create Users not enabled")
+		}
+	} else if code != 400 || !strings.Contains(page, `class="alert error"`) || !regexp.MustCompile(`name="createUsers" value="true" checked`).MatchString(page) {
+		t.Fatalf("save To App: %d", code)
+	}
+	// Applications without an integration show a placeholder.
+	custom, err := ts.catalog.CreateApp(ctx, catalog.AppInput{Label: "Wiki", SignOn: &catalog.SignOn{SSOAcsURL: "https://wiki.example.com/acs", Audience: "wiki",
+		SubjectNameIDTemplate: "${user.userName}", SubjectNameIDFormat: catalog.NameIDUnspecified, ResponseSigned: true, AssertionSigned: true,
+		SignatureAlgorithm: "RSA_SHA256", DigestAlgorithm: "SHA256"}}, catalog.CreateOptions{Activate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if page := b.page("/admin/apps/"+custom.ID+"/provisioning", 200); !strings.Contains(page, "Provisioning is not available for this application") {
 		t.Fatal("provisioning placeholder")
 	}
 
