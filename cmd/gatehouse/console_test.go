@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"html"
+	"io"
+	"net/http"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -731,4 +733,106 @@ func formValues(page, action string) url.Values {
 		}
 	}
 	return out
+}
+
+func TestConsoleGroupAssignments(t *testing.T) {
+	ts := newTestServer(t, false)
+	ctx := context.Background()
+	b, _ := ts.adminBrowser(t, "root@example.com", oktaapi.RoleSuperAdmin)
+	app, err := ts.catalog.CreateApp(ctx, catalog.AppInput{Name: catalog.TemplateAWS, Label: "AWS Console"}, catalog.CreateOptions{Activate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, _ := ts.directory.CreateGroup(ctx, "Engineers", "")
+	member := ts.createUser(t, "eng@example.com", "Secret-Passw0rd")
+	if err := ts.directory.AddMember(ctx, g.ID, member.ID); err != nil {
+		t.Fatal(err)
+	}
+
+	// From the group: Assign Applications → Assign → Save and Go Back.
+	list := b.page("/admin/groups/"+g.ID+"/assign", 200)
+	if !strings.Contains(list, `aria-label="Assign AWS Console">Assign<`) {
+		t.Fatal("group assign list")
+	}
+	form := b.page("/admin/groups/"+g.ID+"/assign/"+app.ID, 200)
+	if strings.Contains(form, ">User Name") || !strings.Contains(form, ">Role") {
+		t.Fatal("group assignment form: no username, but the roles")
+	}
+	code, loc, _ := b.submit(form, "/admin/groups/"+g.ID+"/assign/"+app.ID, url.Values{})
+	if code != 303 || loc != "/admin/groups/"+g.ID+"/assign?ok=assigned" {
+		t.Fatalf("assign group: %d %s", code, loc)
+	}
+	if page := b.page("/admin/groups/"+g.ID, 200); !strings.Contains(page, ">AWS Console<") {
+		t.Fatal("group page does not list the app")
+	}
+	// The member has it through the group; the app lists both.
+	if page := b.page("/admin/people/"+member.ID, 200); !strings.Contains(page, "Through a group") {
+		t.Fatal("member's page")
+	}
+	page := b.page("/admin/apps/"+app.ID+"/assignments", 200)
+	if !strings.Contains(page, ">Engineers<") || !strings.Contains(page, "eng@example.com") || !strings.Contains(page, ">Through a group<") {
+		t.Fatal("assignments tab")
+	}
+	// From the app: Assign to Groups lists the group as assigned; remove it.
+	if page := b.page("/admin/apps/"+app.ID+"/assign/groups", 200); !strings.Contains(page, ">Assigned<") {
+		t.Fatal("assigned group not marked")
+	}
+	if code, _, _ := b.submit(page, "/admin/apps/"+app.ID+"/unassign/groups/"+g.ID, nil); code != 303 {
+		t.Fatalf("unassign group: %d", code)
+	}
+	if _, err := ts.catalog.Store.GroupAssignment(ctx, app.ID, g.ID); err == nil {
+		t.Fatal("group still assigned")
+	}
+}
+
+// BenchmarkConsolePeople measures the People list deep into a large
+// directory: the cursor keeps every page as cheap as the first.
+func BenchmarkConsolePeople(b *testing.B) {
+	ts := newTestServer(b, false)
+	ctx := context.Background()
+	for i := 0; i < 2000; i++ {
+		if _, err := ts.directory.CreateUser(ctx, directory.CreateUserInput{Profile: directory.Profile{
+			"login": "p" + strconv.Itoa(100000+i) + "@example.com", "email": "p" + strconv.Itoa(i) + "@example.com", "firstName": "P", "lastName": "Q"}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	users, _ := ts.directory.Store.Users(ctx, directory.UserQuery{Limit: 2000, IncludeDeprovisioned: true})
+	deep := users[len(users)-60].ID
+	u, err := ts.directory.CreateUser(ctx, directory.CreateUserInput{Profile: directory.Profile{"login": "root@example.com", "email": "root@example.com", "firstName": "R", "lastName": "T"},
+		Password: "Secret-Passw0rd", Activate: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ev := ts.events.New(ctx, "user.account.privilege.grant", "Grant user privilege", audit.Success)
+	if err := ts.db.Tokens().GrantRole(ctx, u.ID, oktaapi.RoleSuperAdmin, ts.now(), ev); err != nil {
+		b.Fatal(err)
+	}
+	sid, _, err := ts.sessions.Start(ctx, u.ID, []string{"pwd"}, "127.0.0.1", "bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	get := func(path string) int {
+		req, _ := http.NewRequest("GET", ts.srv.URL+path, nil)
+		req.AddCookie(&http.Cookie{Name: "gh_sid", Value: sid})
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, c := range []struct{ name, path string }{
+		{"first", "/admin/people"},
+		{"deep", "/admin/people?after=" + deep},
+		{"search", "/admin/people?q=p1010"},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				if code := get(c.path); code != 200 {
+					b.Fatalf("%s: %d", c.path, code)
+				}
+			}
+		})
+	}
 }

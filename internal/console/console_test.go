@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"net/url"
 	"reflect"
 	"strings"
@@ -251,3 +252,54 @@ func FuzzCursor(f *testing.F) {
 }
 
 func appNamed(name string) *catalog.App { return &catalog.App{Name: name} }
+
+type fakeRoles []string
+
+func (f fakeRoles) RoleOptions(context.Context, string) ([]string, error) { return f, nil }
+
+func TestRoleFields(t *testing.T) {
+	ctx := context.Background()
+	app := appNamed("amazon_aws")
+	profile := map[string]any{"role": "Okta_Role", "samlRoles": []any{"ReadOnly", "Gone"}}
+
+	// Imported roles: a select and a multi-select, keeping chosen values
+	// that are no longer imported.
+	c := &Console{Roles: fakeRoles{"Admin", "Okta_Role", "ReadOnly"}}
+	fields, notice, err := c.profileFieldsFor(ctx, app, profile, nil)
+	if err != nil || notice != "" || len(fields) != 2 {
+		t.Fatalf("%v %q %d", err, notice, len(fields))
+	}
+	role, saml := fields[0], fields[1]
+	if role.Label != "Role" || role.Type != "select" || saml.Label != "SAML User Roles" || saml.Type != "multiselect" {
+		t.Fatalf("%+v %+v", role, saml)
+	}
+	selected := func(f Field) []string {
+		var out []string
+		for _, o := range f.Options {
+			if o.Selected {
+				out = append(out, o.Value)
+			}
+		}
+		return out
+	}
+	if got := selected(role); !reflect.DeepEqual(got, []string{"Okta_Role"}) {
+		t.Errorf("role selected %v", got)
+	}
+	if got := selected(saml); !reflect.DeepEqual(got, []string{"ReadOnly", "Gone"}) {
+		t.Errorf("saml selected %v", got)
+	}
+
+	// Nothing imported (the default): free text, and a notice.
+	c = &Console{}
+	fields, notice, _ = c.profileFieldsFor(ctx, app, profile, nil)
+	if notice == "" || fields[0].Type != "text" || fields[0].Value != "Okta_Role" || fields[1].Type != "textarea" || fields[1].Value != "ReadOnly\nGone" {
+		t.Fatalf("free text fields: %+v", fields)
+	}
+	// Connect adds its profile choices; other apps have no fields.
+	if fields, _, _ = c.profileFieldsFor(ctx, appNamed("amazon_connect"), nil, nil); len(fields) != 4 {
+		t.Fatalf("connect fields: %d", len(fields))
+	}
+	if fields, _, _ = c.profileFieldsFor(ctx, appNamed("gatehouse_wiki_1"), nil, nil); len(fields) != 0 {
+		t.Fatalf("custom app fields: %d", len(fields))
+	}
+}
