@@ -184,7 +184,6 @@ func connectCalls(sb *awssandbox.Sandbox) int {
 	return n
 }
 
-
 // TestConnectBadInput: every AWS-facing input an administrator can get
 // wrong is refused in Okta's error shape, naming the field, without a
 // request to AWS and without changing anything.
