@@ -34,7 +34,7 @@ export async function checkPage(page, name, { fullPage = true } = {}) {
  * the message sits in the same field container. Returns the message.
  */
 export async function fieldError(page, label) {
-  const input = page.getByLabel(label, { exact: true });
+  const input = page.getByLabel(labelled(label));
   assert.equal(await input.getAttribute('aria-invalid'), 'true', `"${label}" is not marked invalid`);
   const described = (await input.getAttribute('aria-describedby') ?? '').split(/\s+/).filter(Boolean);
   assert.ok(described.length > 0, `"${label}" has no aria-describedby`);
@@ -44,4 +44,12 @@ export async function fieldError(page, label) {
   const sameField = await input.evaluate((el, id) => el.closest('.field')?.contains(document.getElementById(id)) ?? false, described[0]);
   assert.ok(sameField, `the error of "${label}" is not beside it`);
   return (await msg.innerText()).trim();
+}
+
+/**
+ * Matches a field's label exactly, with or without the required-field
+ * marker (an aria-hidden "*" inside the label).
+ */
+export function labelled(label) {
+  return new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\s*\\*)?$`);
 }

@@ -14,13 +14,14 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { Demo } from '../lib/demo.js';
 import { launch } from '../lib/chromium.js';
-import { checkPage, fieldError } from '../lib/pages.js';
+import { checkPage, fieldError, labelled } from '../lib/pages.js';
 import { sandboxIAM, createSAMLProvider, createConnectRole } from '../lib/sandboxiam.js';
 
 const PROVIDER = 'Gatehouse_Contact_Center';
 const ROLE = 'Contact_Center_Agent';
 const PERSON = { login: 'jo.jones@example.com', firstName: 'Jo', lastName: 'Jones', password: 'Headset-Queue-77' };
 const LABEL = 'Contact Center';
+const READER = { login: 'rita.reader@example.com', firstName: 'Rita', lastName: 'Reader', password: 'Audit-Trail-2026' };
 
 let demo;
 let browser;
@@ -32,6 +33,10 @@ before(async () => {
   await demo.api('POST', '/api/v1/users?activate=true', {
     profile: { login: PERSON.login, email: PERSON.login, firstName: PERSON.firstName, lastName: PERSON.lastName },
     credentials: { password: { value: PERSON.password } },
+  });
+  await demo.api('POST', '/api/v1/users?activate=true', {
+    profile: { login: READER.login, email: READER.login, firstName: READER.firstName, lastName: READER.lastName },
+    credentials: { password: { value: READER.password } },
   });
   page = await browser.context.newPage();
 });
@@ -250,5 +255,100 @@ test('administrator adds Amazon Connect and assigns a person by the walkthrough 
   // The Connect user Gatehouse created carries the mapped names.
   assert.match(await tab.locator('#ccp').innerText(), new RegExp(`\\(${PERSON.firstName} ${PERSON.lastName}\\)`));
   await tab.close();
+  await signOut();
+});
+
+test('a read-only administrator sees the console without any form and every change is refused', async () => {
+  const { info } = demo;
+  const appID = info.app_id;
+
+  // A super administrator grants the role: Security → Administrators →
+  // Grant a role. A mistyped username is refused beside its field.
+  await signIn(info.admin.email, info.admin.password);
+  await page.goto(`${info.gatehouse_url}/admin`);
+  await adminNav().getByRole('link', { name: 'Administrators' }).click();
+  await page.getByRole('heading', { name: 'Grant a role' }).waitFor();
+  await page.getByLabel(labelled('Username')).fill('rita.reader@example.org');
+  await page.getByLabel('Role', { exact: true }).selectOption('READ_ONLY_ADMIN');
+  await page.getByRole('button', { name: 'Grant' }).click();
+  await page.getByRole('alert').first().waitFor();
+  assert.match(await fieldError(page, 'Username'), /No person has the username/);
+  await checkPage(page, 'admin-20-grant-error');
+  await page.getByLabel(labelled('Username')).fill(READER.login);
+  await page.getByRole('button', { name: 'Grant' }).click();
+  await page.waitForURL((u) => u.searchParams.get('lookup') === READER.login);
+  await page.getByText('READ_ONLY_ADMIN').first().waitFor();
+  await checkPage(page, 'admin-21-administrators');
+  await signOut();
+
+  await signIn(READER.login, READER.password);
+  await page.getByRole('link', { name: 'Admin' }).click();
+  await page.waitForURL((u) => u.pathname === '/admin');
+  assert.match(await adminNav().innerText(), /read only/);
+
+  const reader = await demo.api('GET', `/api/v1/users/${READER.login}`);
+  const agent = await demo.api('GET', `/api/v1/users/${info.agent.username}`);
+  const pages = [
+    ['/admin', 'dashboard'],
+    ['/admin/people', 'people'],
+    [`/admin/people/${agent.id}`, 'person'],
+    ['/admin/people/new', 'person-new'],
+    ['/admin/groups', 'groups'],
+    ['/admin/profile-editor', 'profile-editor'],
+    ['/admin/apps', 'apps'],
+    ['/admin/apps/catalog?q=Amazon', 'catalog'],
+    [`/admin/apps/${appID}`, 'app-general'],
+    [`/admin/apps/${appID}/signon`, 'app-sign-on'],
+    [`/admin/apps/${appID}/provisioning`, 'app-provisioning'],
+    [`/admin/apps/${appID}/provisioning/to-app`, 'app-to-app'],
+    [`/admin/apps/${appID}/assignments`, 'app-assignments'],
+    [`/admin/people/${agent.id}/assign`, 'assign-applications'],
+    ['/admin/reports/system-log', 'system-log'],
+    ['/admin/security/api-tokens', 'api-tokens'],
+    ['/admin/security/administrators', 'administrators'],
+  ];
+  for (const [path, name] of pages) {
+    const resp = await page.goto(info.gatehouse_url + path);
+    assert.ok(resp.status() === 200 || resp.status() === 403, `${path}: ${resp.status()}`);
+    // The only form that posts is "Sign out"; outside search and filter
+    // forms (GET), no input can be edited.
+    const posts = await page.locator('form[method="post"]').evaluateAll((fs) => fs.map((f) => f.getAttribute('action')));
+    assert.deepEqual(posts, ['/logout'], `${path} offers forms to a read-only administrator`);
+    const editable = await page.locator('main input:not([type=hidden]), main textarea, main select')
+      .evaluateAll((els) => els.filter((e) => !e.disabled && !e.closest('fieldset[disabled]') && e.closest('form')?.method !== 'get').map((e) => e.name));
+    assert.deepEqual(editable, [], `${path} has editable inputs`);
+    for (const label of ['Save', 'Add Person', 'Add Application', 'Assign Applications', 'Grant', 'Deactivate', 'Delete']) {
+      assert.equal(await page.getByRole('button', { name: label, exact: true }).count(), 0, `${path} shows "${label}"`);
+    }
+    await checkPage(page, `readonly-${name}`, { fullPage: false });
+  }
+
+  // A forged POST with the reader's own valid CSRF token is refused, and
+  // nothing changes.
+  const csrf = await page.locator('form[action="/logout"] input[name=csrf]').inputValue();
+  const attempts = [
+    [`/admin/apps/${appID}/general`, { label: 'Renamed by a reader' }],
+    [`/admin/apps/${appID}/lifecycle/deactivate`, {}],
+    [`/admin/people/${agent.id}/lifecycle/suspend`, {}],
+    ['/admin/security/administrators/grant', { username: READER.login, role: 'SUPER_ADMIN' }],
+    ['/admin/security/api-tokens', { name: 'reader token', role: 'SUPER_ADMIN' }],
+  ];
+  for (const [path, form] of attempts) {
+    const r = await page.request.post(info.gatehouse_url + path, {
+      form: { csrf, ...form },
+      headers: { Origin: info.gatehouse_url },
+      maxRedirects: 0,
+    });
+    assert.equal(r.status(), 403, `POST ${path} by a read-only administrator: ${r.status()}`);
+  }
+  const app = await demo.api('GET', `/api/v1/apps/${appID}`);
+  assert.equal(app.label, 'Amazon Connect');
+  assert.equal(app.status, 'ACTIVE');
+  assert.equal((await demo.api('GET', `/api/v1/users/${agent.id}`)).status, 'ACTIVE');
+  const tokens = await demo.api('GET', '/api/v1/api-tokens');
+  assert.ok(!tokens.some((t) => t.name === 'reader token'), 'the reader created a token');
+  const roles = await page.request.get(`${info.gatehouse_url}/admin/security/administrators?lookup=${encodeURIComponent(READER.login)}`);
+  assert.doesNotMatch(await roles.text(), /SUPER_ADMIN<\/li>|<li>SUPER_ADMIN/);
+  assert.ok(reader.id);
   await signOut();
 });
