@@ -25,7 +25,7 @@ func (ts *testServer) adminBrowser(t *testing.T, login, role string) (*browser, 
 	t.Helper()
 	u := ts.createUser(t, login, "Secret-Passw0rd")
 	if role != "" {
-		ev := ts.events.New(context.Background(), "user.account.privilege.grant", "Grant user privilege", audit.Success)
+		ev := ts.events.New(context.Background(), "user.account.privilege.grant", "Grant user privilege", audit.Success, audit.UserTarget(u.ID, u.Login(), u.DisplayName()))
 		if err := ts.db.Tokens().GrantRole(context.Background(), u.ID, role, ts.now(), ev); err != nil {
 			t.Fatal(err)
 		}
@@ -682,11 +682,19 @@ func TestConsoleSystemLogAndSecurity(t *testing.T) {
 	if got = b.page("/admin/security/administrators?lookup=lee@example.com", 200); !strings.Contains(got, "APP_ADMIN") {
 		t.Fatal("lookup does not show the role")
 	}
+	// The list names every administrator with their roles.
+	got = b.page("/admin/security/administrators", 200)
+	if !strings.Contains(got, `aria-label="Revoke APP_ADMIN from Pat Doe"`) || !strings.Contains(got, `aria-label="Revoke SUPER_ADMIN from Pat Doe"`) {
+		t.Fatalf("administrators list: %.3000s", got)
+	}
 	if code, _, _ := b.submit(page, "/admin/security/administrators/revoke", url.Values{"userId": {lee.ID}, "role": {"APP_ADMIN"}}); code != 303 {
 		t.Fatalf("revoke role: %d", code)
 	}
 	if code, _, _ := b.submit(page, "/admin/security/administrators/revoke", url.Values{"userId": {root.ID}, "role": {"SUPER_ADMIN"}}); code != 400 {
 		t.Fatalf("revoking one's own super admin role: %d", code)
+	}
+	if got := b.page("/admin/security/administrators", 200); strings.Contains(got, "Revoke APP_ADMIN from") || !strings.Contains(got, "Revoke SUPER_ADMIN from") {
+		t.Fatal("revoked role still listed")
 	}
 	if got := b.page("/admin/reports/system-log?eventType=user.account.privilege.grant", 200); !strings.Contains(got, "Grant user privilege") {
 		t.Fatal("grant not logged")

@@ -1,12 +1,14 @@
 package console
 
 import (
+	"context"
 	"net/http"
 	"sort"
 	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/audit"
 	"github.com/gatehouse/gatehouse/internal/errs"
+	"github.com/gatehouse/gatehouse/internal/filter"
 	"github.com/gatehouse/gatehouse/internal/oktaapi"
 )
 
@@ -107,7 +109,9 @@ type adminRow struct {
 }
 
 type adminsData struct {
-	Listed    bool
+	// FromLog says the list was found through the role grants in the
+	// System Log (each checked against the current roles).
+	FromLog   bool
 	Admins    []adminRow
 	Lookup    Field
 	Found     *adminRow
@@ -127,29 +131,33 @@ func grantFields(username, role string) []Field {
 
 func (c *Console) adminsPage(w http.ResponseWriter, r *http.Request, rq *request, status int, d adminsData, summary string) error {
 	ctx := r.Context()
+	var grants []AdminGrant
+	var err error
 	if l, ok := c.Admins.(AdminLister); ok {
-		grants, err := l.AdminGrants(ctx)
-		if err != nil {
-			return err
-		}
-		d.Listed = true
-		by := map[string]*adminRow{}
-		for _, g := range grants {
-			row := by[g.UserID]
-			if row == nil {
-				row = &adminRow{UserID: g.UserID, Name: g.UserID}
-				if u, err := c.Directory.Store.User(ctx, g.UserID); err == nil {
-					row.Name, row.Login = u.DisplayName(), u.Login()
-				}
-				by[g.UserID] = row
-			}
-			row.Roles = append(row.Roles, g.Role)
-		}
-		for _, row := range by {
-			d.Admins = append(d.Admins, *row)
-		}
-		sort.Slice(d.Admins, func(i, j int) bool { return d.Admins[i].Name < d.Admins[j].Name })
+		grants, err = l.AdminGrants(ctx)
+	} else {
+		grants, err = c.grantsFromLog(ctx)
+		d.FromLog = true
 	}
+	if err != nil {
+		return err
+	}
+	by := map[string]*adminRow{}
+	for _, g := range grants {
+		row := by[g.UserID]
+		if row == nil {
+			row = &adminRow{UserID: g.UserID, Name: g.UserID}
+			if u, err := c.Directory.Store.User(ctx, g.UserID); err == nil {
+				row.Name, row.Login = u.DisplayName(), u.Login()
+			}
+			by[g.UserID] = row
+		}
+		row.Roles = append(row.Roles, g.Role)
+	}
+	for _, row := range by {
+		d.Admins = append(d.Admins, *row)
+	}
+	sort.Slice(d.Admins, func(i, j int) bool { return d.Admins[i].Name < d.Admins[j].Name })
 	lookup := strings.TrimSpace(r.URL.Query().Get("lookup"))
 	d.Lookup = Field{Name: "lookup", Label: "Look up a person by username", Type: "search", Value: lookup}
 	if lookup != "" {
@@ -240,4 +248,43 @@ func (c *Console) revokeRole(w http.ResponseWriter, r *http.Request, rq *request
 		return err
 	}
 	return done(w, r, "/admin/security/administrators?lookup="+urlQuery(u.Login()), "revoked")
+}
+
+// maxGrantEvents bounds the System Log scan for role grants.
+const maxGrantEvents = 2000
+
+// grantsFromLog finds the people who hold an admin role: every grant is
+// logged with the person as target, so the grant events name every
+// candidate, and the stored roles say who still holds which.
+func (c *Console) grantsFromLog(ctx context.Context) ([]AdminGrant, error) {
+	q := audit.Query{Filter: &filter.Compare{Attr: "eventType", Op: filter.OpEq, Value: filter.StringValue("user.account.privilege.grant")}, Limit: 200, Descending: true}
+	seen := map[string]bool{}
+	var out []AdminGrant
+	for scanned := 0; scanned < maxGrantEvents; {
+		evs, next, err := c.Events.Query(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		scanned += len(evs)
+		for _, ev := range evs {
+			for _, t := range ev.Target {
+				if t.Type != "User" || t.ID == "" || seen[t.ID] {
+					continue
+				}
+				seen[t.ID] = true
+				roles, err := c.Admins.AdminRoles(ctx, t.ID)
+				if err != nil {
+					return nil, err
+				}
+				for _, r := range roles {
+					out = append(out, AdminGrant{UserID: t.ID, Role: r})
+				}
+			}
+		}
+		if next == "" {
+			break
+		}
+		q.After = next
+	}
+	return out, nil
 }
