@@ -60,6 +60,7 @@ func (a *app) runner(log *slog.Logger) *provisioning.Runner {
 		Handlers: map[string]provisioning.Handler{
 			awsapp.KindConnectSync:      a.aws.HandleSync,
 			awsapp.KindConnectReconcile: a.aws.HandleReconcile,
+			awsapp.KindRefreshRoles:     a.aws.HandleRefreshRoles,
 		},
 		Workers: a.cfg.Provisioners,
 		Events:  a.events,
@@ -254,4 +255,10 @@ func (p consoleProvisioning) PushNow(ctx context.Context, appID string) (string,
 		return "", err
 	}
 	return fmt.Sprintf("Compared with Amazon Connect: %d difference(s); syncs queued for assigned people.", len(d)), nil
+}
+
+// scheduler keeps the periodic integration work going: role refreshes and
+// Connect reconciliations.
+func (a *app) scheduler(log *slog.Logger) *provisioning.Scheduler {
+	return &provisioning.Scheduler{Queue: a.queue, Jobs: a.aws.Periodic, Logger: log}
 }

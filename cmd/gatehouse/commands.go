@@ -58,6 +58,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 			log.Error("provisioning runner stopped", "err", err)
 		}
 	}()
+	go a.scheduler(log).Run(jobsCtx)
 	defer func() { stopJobs(); <-jobsDone }()
 	base := cfg.EffectiveBaseURL()
 	fmt.Fprintf(stdout, "Gatehouse is listening on %s (database: %s)\n", base, a.db.Dialect())

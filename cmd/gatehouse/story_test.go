@@ -96,3 +96,39 @@ func regexpFind(t *testing.T, re, s string) string {
 	}
 	return m[1]
 }
+
+// TestStorySchedule: the Connect app of the story gets its periodic role
+// refresh and reconciliation, and both jobs run to success.
+func TestStorySchedule(t *testing.T) {
+	e := newStory(t, awssandbox.Options{})
+	ctx := context.Background()
+	periodic, err := e.ts.aws.Periodic(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]bool{}
+	for _, p := range periodic {
+		if p.AppID == e.story.AppID {
+			kinds[p.Kind] = true
+		}
+	}
+	if !kinds["aws.refresh_roles"] || !kinds["connect.reconcile"] {
+		t.Fatalf("periodic work for the app: %v", kinds)
+	}
+	before := e.sb.Calls("ListRoles")
+	jobs, err := e.ts.scheduler(e.ts.log).Once(ctx)
+	if err != nil || len(jobs) < 2 {
+		t.Fatalf("schedule: %v %d", err, len(jobs))
+	}
+	if err := demo.WaitProvisioned(ctx, e.gh, e.story.AppID, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if e.sb.Calls("ListRoles") <= before {
+		t.Fatal("the scheduled refresh did not call IAM ListRoles")
+	}
+	// A second tick right away schedules nothing new: the intervals have not passed.
+	again, err := e.ts.scheduler(e.ts.log).Once(ctx)
+	if err != nil || len(again) != 0 {
+		t.Fatalf("second tick enqueued %d jobs (%v)", len(again), err)
+	}
+}
