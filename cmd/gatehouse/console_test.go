@@ -552,6 +552,41 @@ func TestConsoleApplications(t *testing.T) {
 	if page := b.page("/admin/apps/"+custom.ID+"/provisioning", 200); !strings.Contains(page, "Provisioning is not available for this application") {
 		t.Fatal("provisioning placeholder")
 	}
+	// Attribute statements of a custom SAML app: a bad expression is
+	// shown beside its row, a good one is saved, an emptied row removed.
+	cso := b.page("/admin/apps/"+custom.ID+"/signon", 200)
+	vals = formValues(cso, "/admin/apps/"+custom.ID+"/signon")
+	if vals.Get("statements") != "2" {
+		t.Fatalf("spare statement rows: %q", vals.Get("statements"))
+	}
+	vals.Set("settings.signOn.attributeStatements[0].name", "email")
+	vals.Set("settings.signOn.attributeStatements[0].values", "${user.email")
+	code, _, page = b.submit(cso, "/admin/apps/"+custom.ID+"/signon", vals)
+	if code != 400 || fieldError(t, page, "settings.signOn.attributeStatements[0].values") == "" {
+		t.Fatalf("bad attribute expression: %d", code)
+	}
+	vals.Set("settings.signOn.attributeStatements[0].values", "${user.email}")
+	vals.Set("settings.signOn.attributeStatements[1].type", "GROUP")
+	vals.Set("settings.signOn.attributeStatements[1].name", "groups")
+	vals.Set("settings.signOn.attributeStatements[1].filterType", "STARTS_WITH")
+	vals.Set("settings.signOn.attributeStatements[1].filterValue", "wiki_")
+	if code, _, _ := b.submit(cso, "/admin/apps/"+custom.ID+"/signon", vals); code != 303 {
+		t.Fatalf("save statements: %d", code)
+	}
+	got, _ := ts.catalog.Store.App(ctx, custom.ID)
+	if sts := got.Settings.SignOn.AttributeStatements; len(sts) != 2 || sts[0].Values[0] != "${user.email}" || sts[1].Type != "GROUP" || sts[1].FilterValue != "wiki_" {
+		t.Fatalf("statements: %+v", sts)
+	}
+	cso = b.page("/admin/apps/"+custom.ID+"/signon", 200)
+	vals = formValues(cso, "/admin/apps/"+custom.ID+"/signon")
+	vals.Set("settings.signOn.attributeStatements[1].name", "")
+	vals.Set("settings.signOn.attributeStatements[1].filterValue", "")
+	if code, _, _ := b.submit(cso, "/admin/apps/"+custom.ID+"/signon", vals); code != 303 {
+		t.Fatalf("remove statement: %d", code)
+	}
+	if got, _ = ts.catalog.Store.App(ctx, custom.ID); len(got.Settings.SignOn.AttributeStatements) != 1 {
+		t.Fatalf("statement not removed: %+v", got.Settings.SignOn.AttributeStatements)
+	}
 
 	// Directory → People → person → Assign Applications → Assign → Save and Go Back → Done.
 	person := b.page("/admin/people/"+agent.ID, 200)

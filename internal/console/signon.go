@@ -26,6 +26,99 @@ type signOnData struct {
 	Unclaimed     []string
 	Keys          []keyRow
 	Connect       bool
+	// Statements are the attribute statement rows; StatementRows their count.
+	Statements    []statementRow
+	StatementRows int
+}
+
+// statementRow is one attribute statement of the form.
+type statementRow struct {
+	Number int
+	Fields []Field
+}
+
+// spareStatements is how many empty attribute statement rows the form adds.
+const spareStatements = 2
+
+var attrNamespaces = []string{
+	"urn:oasis:names:tc:SAML:2.0:attrname-format:unspecified",
+	"urn:oasis:names:tc:SAML:2.0:attrname-format:uri",
+	"urn:oasis:names:tc:SAML:2.0:attrname-format:basic",
+}
+
+// statementRows builds the attribute statement inputs: the app's
+// statements (or the submitted rows) and spare empty rows.
+func statementRows(so catalog.SignOn, form url.Values) []statementRow {
+	type st struct{ typ, name, ns, values, ftype, fvalue string }
+	var rows []st
+	if form != nil {
+		n, _ := strconv.Atoi(form.Get("statements"))
+		n = min(max(n, 0), catalog.MaxStatements)
+		for i := range n {
+			pre := "settings.signOn.attributeStatements[" + strconv.Itoa(i) + "]."
+			rows = append(rows, st{form.Get(pre + "type"), form.Get(pre + "name"), form.Get(pre + "namespace"), form.Get(pre + "values"), form.Get(pre + "filterType"), form.Get(pre + "filterValue")})
+		}
+	} else {
+		for _, a := range so.AttributeStatements {
+			rows = append(rows, st{a.Type, a.Name, a.Namespace, strings.Join(a.Values, "\n"), a.FilterType, a.FilterValue})
+		}
+		for range spareStatements {
+			if len(rows) < catalog.MaxStatements {
+				rows = append(rows, st{typ: catalog.StatementExpression, ns: attrNamespaces[0]})
+			}
+		}
+	}
+	out := make([]statementRow, len(rows))
+	for i, r := range rows {
+		pre := "settings.signOn.attributeStatements[" + strconv.Itoa(i) + "]."
+		n := strconv.Itoa(i + 1)
+		typ := choice(pre+"type", "Statement "+n+": type", r.typ, catalog.StatementExpression, catalog.StatementGroup)
+		ns := choice(pre+"namespace", "Statement "+n+": name format", r.ns, attrNamespaces...)
+		ftype := choice(pre+"filterType", "Statement "+n+": group filter", r.ftype, "", catalog.FilterStartsWith, catalog.FilterEquals, catalog.FilterContains, catalog.FilterRegex)
+		ftype.Help = "GROUP statements: which of the person's group names are sent."
+		for j := range ftype.Options {
+			if ftype.Options[j].Value == "" {
+				ftype.Options[j].Label = "(none)"
+			}
+		}
+		out[i] = statementRow{Number: i + 1, Fields: []Field{
+			typ,
+			{Name: pre + "name", Label: "Statement " + n + ": attribute name", Type: "text", Value: r.name},
+			ns,
+			{Name: pre + "values", Label: "Statement " + n + ": value", Type: "textarea", Value: r.values,
+				Help: "EXPRESSION statements: an expression such as ${user.email}; one per line for several values."},
+			ftype,
+			{Name: pre + "filterValue", Label: "Statement " + n + ": group filter value", Type: "text", Value: r.fvalue},
+		}}
+	}
+	return out
+}
+
+// statementsFromForm reads the attribute statement rows, dropping empty ones.
+func statementsFromForm(form url.Values) []catalog.AttributeStatement {
+	n, _ := strconv.Atoi(form.Get("statements"))
+	n = min(max(n, 0), catalog.MaxStatements)
+	out := []catalog.AttributeStatement{}
+	for i := range n {
+		pre := "settings.signOn.attributeStatements[" + strconv.Itoa(i) + "]."
+		v := func(k string) string { return strings.TrimSpace(form.Get(pre + k)) }
+		st := catalog.AttributeStatement{Type: v("type"), Name: v("name"), Namespace: v("namespace"), FilterType: v("filterType"), FilterValue: v("filterValue")}
+		for _, line := range strings.Split(form.Get(pre+"values"), "\n") {
+			if line = strings.TrimSpace(line); line != "" {
+				st.Values = append(st.Values, line)
+			}
+		}
+		if st.Name == "" && len(st.Values) == 0 && st.FilterValue == "" {
+			continue
+		}
+		if st.Type == catalog.StatementGroup {
+			st.Values = nil
+		} else {
+			st.FilterType, st.FilterValue = "", ""
+		}
+		out = append(out, st)
+	}
+	return out
 }
 
 // nameIDFormats are the choices of "Name ID format".
@@ -111,7 +204,9 @@ func signOnFields(a *catalog.App, form url.Values) (relay, saml, advanced []Fiel
 
 func (c *Console) signOnPage(w http.ResponseWriter, r *http.Request, rq *request, a *catalog.App, form url.Values, saveErr error) error {
 	relay, saml, adv := signOnFields(a, form)
-	d := signOnData{appHead: c.head(a, "signon"), Links: c.links(a), Relay: relay, SAML: saml, Advanced: adv, Connect: a.Name == catalog.TemplateConnect}
+	d := signOnData{appHead: c.head(a, "signon"), Links: c.links(a), Relay: relay, SAML: saml, Advanced: adv, Connect: a.Name == catalog.TemplateConnect,
+		Statements: statementRows(a.Settings.SignOn, form)}
+	d.StatementRows = len(d.Statements)
 	if isAWS(a) {
 		d.AdvancedIntro = "The AWS settings: paste the ARN of the IAM identity provider created from this application's metadata into Identity Provider ARN."
 	}
@@ -129,8 +224,16 @@ func (c *Console) signOnPage(w http.ResponseWriter, r *http.Request, rq *request
 			return saveErr
 		}
 		all := append(append(append([]Field{}, d.Relay...), d.SAML...), d.Advanced...)
+		for _, st := range d.Statements {
+			all = append(all, st.Fields...)
+		}
 		d.Unclaimed = bind(all, fe)
-		d.Relay, d.SAML, d.Advanced = all[:len(d.Relay)], all[len(d.Relay):len(d.Relay)+len(d.SAML)], all[len(d.Relay)+len(d.SAML):]
+		rest := all
+		take := func(n int) []Field { f := rest[:n]; rest = rest[n:]; return f }
+		d.Relay, d.SAML, d.Advanced = take(len(d.Relay)), take(len(d.SAML)), take(len(d.Advanced))
+		for i := range d.Statements {
+			d.Statements[i].Fields = take(len(d.Statements[i].Fields))
+		}
 		c.render(w, r, rq, http.StatusBadRequest, "admin_app_signon", a.Label, "apps", "", d, withError(summary))
 		return nil
 	}
@@ -167,6 +270,9 @@ func signOnInput(a *catalog.App, form url.Values) (catalog.AppInput, []errs.Fiel
 			fe = append(fe, errs.Field(pre+"samlAssertionLifetimeSeconds", "Enter a whole number of seconds."))
 		}
 		so.SAMLAssertionLifetimeSeconds = n
+	}
+	if form.Has("statements") {
+		so.AttributeStatements = statementsFromForm(form)
 	}
 	in := catalog.AppInput{SignOn: &so, SettingsApp: map[string]any{}}
 	for _, f := range catalog.TemplateFor(a.Name).Fields {
