@@ -197,6 +197,7 @@ func (a *app) close() { a.db.Close() }
 // handler builds the HTTP handler of every surface.
 func (a *app) handler(reg *prometheus.Registry) http.Handler {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), server.NewDBCollector(a.db))
+	oneTime := &session.OneTime{Store: a.db.Sessions(), Now: a.now}
 	api := &oktaapi.API{
 		Directory:    a.directory,
 		Tokens:       a.db.Tokens(),
@@ -207,6 +208,7 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 		Log:          a.log,
 		Limiter:      oktaapi.NewLimiter(a.cfg.APIRateLimit),
 		MaxBodyBytes: 1 << 20,
+		OneTime:      oneTime,
 	}
 	apps := &oktaapi.Apps{API: api, Catalog: a.catalog}
 	api.Extra = append(api.Extra, apps.Mount)
@@ -223,6 +225,7 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 		LockoutAfter: a.cfg.LockoutAfter,
 		IPAttempts:   a.cfg.SignInIPLimit,
 		SignIns:      signIns,
+		OneTime:      oneTime,
 		Static:       http.FileServerFS(ui.Static()),
 	}
 	endUser.Apps = appTiles{a.catalog}

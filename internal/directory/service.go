@@ -259,7 +259,11 @@ func (s *Service) changePassword(ctx context.Context, idOrLogin, oldPw, newPw st
 				return &errs.Error{Kind: errs.Forbidden, Code: "E0000014", Msg: "Update of credentials failed", Fields: []errs.FieldError{errs.Field("oldPassword", "Old Password is not correct")}}
 			}
 		}
-		history := append([]string{u.Credentials.PasswordHash}, u.Credentials.PasswordHistory...)
+		var history []string
+		if u.Credentials.HasPassword() {
+			history = append(history, u.Credentials.PasswordHash)
+		}
+		history = append(history, u.Credentials.PasswordHistory...)
 		if err := s.checkPolicy(ctx, newPw, u.Profile, history); err != nil {
 			return err
 		}

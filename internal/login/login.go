@@ -59,6 +59,8 @@ type Surface struct {
 	IPAttempts int
 	SignIns    *prometheus.CounterVec
 	Static     http.Handler
+	// OneTime redeems activation and password-reset links.
+	OneTime *session.OneTime
 }
 
 const csrfCookie = "gh_csrf"
@@ -82,6 +84,7 @@ func (s *Surface) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("POST /login", s.signIn)
 	mux.HandleFunc("POST /logout", s.signOut)
 	mux.HandleFunc("GET /app/UserHome", s.home)
+	s.mountPassword(mux)
 }
 
 // Current returns the session and user of a request, or session.ErrNoSession.
@@ -141,8 +144,15 @@ func (s *Surface) preSessionToken(w http.ResponseWriter, r *http.Request) string
 		return c.Value
 	}
 	v := web.NewID(24)
-	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: v, Path: "/login", HttpOnly: true, Secure: s.secure(), SameSite: http.SameSiteStrictMode})
+	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: v, Path: "/", HttpOnly: true, Secure: s.secure(), SameSite: http.SameSiteStrictMode})
 	return v
+}
+
+// checkPreSessionCSRF checks a form posted before sign-in (double-submit
+// cookie and origin).
+func (s *Surface) checkPreSessionCSRF(r *http.Request) bool {
+	c, err := r.Cookie(csrfCookie)
+	return s.sameOrigin(r) && err == nil && subtle.ConstantTimeCompare([]byte(c.Value), []byte(r.PostFormValue("csrf"))) == 1
 }
 
 // SafeNext keeps only local paths as the place to go after sign-in.
@@ -183,8 +193,7 @@ func (s *Surface) signIn(w http.ResponseWriter, r *http.Request) {
 	fail := func(status int, msg string) {
 		s.Pages.Render(w, status, "signin", web.Page{Title: "Sign In", CSRF: tok, Error: msg, Data: signInData{Next: next, Username: username}})
 	}
-	c, err := r.Cookie(csrfCookie)
-	if !s.sameOrigin(r) || err != nil || subtle.ConstantTimeCompare([]byte(c.Value), []byte(r.PostFormValue("csrf"))) != 1 {
+	if !s.checkPreSessionCSRF(r) {
 		s.count("csrf")
 		fail(http.StatusForbidden, "The sign-in form expired. Please try again.")
 		return
@@ -224,7 +233,7 @@ func (s *Surface) signIn(w http.ResponseWriter, r *http.Request) {
 	}
 	s.count("success")
 	s.setSessionCookie(w, value)
-	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: "", Path: "/login", MaxAge: -1, HttpOnly: true, Secure: s.secure(), SameSite: http.SameSiteStrictMode})
+	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.secure(), SameSite: http.SameSiteStrictMode})
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 

@@ -24,6 +24,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/directory"
 	"github.com/gatehouse/gatehouse/internal/errs"
 	"github.com/gatehouse/gatehouse/internal/ids"
+	"github.com/gatehouse/gatehouse/internal/session"
 	"github.com/gatehouse/gatehouse/internal/sqlstore"
 	"github.com/gatehouse/gatehouse/internal/web"
 )
@@ -61,6 +62,8 @@ type API struct {
 	Log          *slog.Logger
 	Limiter      *Limiter
 	MaxBodyBytes int64
+	// OneTime issues activation and password-reset links.
+	OneTime *session.OneTime
 	// Extra mounts further /api/v1 routes (apps, idps, ...) with the same
 	// authentication, error rendering and limits.
 	Extra []func(m *Mux)

@@ -3,11 +3,13 @@ package oktaapi
 import (
 	"encoding/json"
 	"net/http"
+	"time"
 
 	"github.com/gatehouse/gatehouse/internal/credential"
 	"github.com/gatehouse/gatehouse/internal/directory"
 	"github.com/gatehouse/gatehouse/internal/errs"
 	"github.com/gatehouse/gatehouse/internal/filter"
+	"github.com/gatehouse/gatehouse/internal/session"
 )
 
 func (a *API) mountUsers(m *Mux) {
@@ -304,20 +306,30 @@ func (a *API) lifecycle(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	sendEmail, err := BoolParam(r.URL.Query(), "sendEmail", true)
+	if err != nil {
+		return err
+	}
 	switch op {
 	case directory.OpActivate, directory.OpReactivate:
-		sendEmail, err := BoolParam(r.URL.Query(), "sendEmail", true)
-		if err != nil {
-			return err
-		}
-		if !sendEmail && u.Status == directory.Provisioned {
-			tok := a.IDs.Secret(20)
+		if !sendEmail && u.Status == directory.Provisioned && a.OneTime != nil {
+			tok, err := a.OneTime.Issue(r.Context(), session.PurposeActivation, u.ID, 7*24*time.Hour)
+			if err != nil {
+				return err
+			}
 			return WriteJSON(w, map[string]any{"activationToken": tok, "activationUrl": a.BaseURL + "/welcome/" + tok})
 		}
 		return WriteJSON(w, map[string]any{})
 	case directory.OpExpirePassword:
 		return WriteJSON(w, a.UserJSON(u))
 	case directory.OpResetPassword:
+		if !sendEmail && a.OneTime != nil {
+			tok, err := a.OneTime.Issue(r.Context(), session.PurposeReset, u.ID, time.Hour)
+			if err != nil {
+				return err
+			}
+			return WriteJSON(w, map[string]any{"resetPasswordUrl": a.BaseURL + "/reset-password/" + tok})
+		}
 		return WriteJSON(w, map[string]any{})
 	}
 	return WriteJSON(w, map[string]any{})
