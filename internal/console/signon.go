@@ -46,6 +46,8 @@ var attrNamespaces = []string{
 	"urn:oasis:names:tc:SAML:2.0:attrname-format:basic",
 }
 
+var namespaceLabels = map[string]string{attrNamespaces[0]: "Unspecified", attrNamespaces[1]: "URI Reference", attrNamespaces[2]: "Basic"}
+
 // statementRows builds the attribute statement inputs: the app's
 // statements (or the submitted rows) and spare empty rows.
 func statementRows(so catalog.SignOn, form url.Values) []statementRow {
@@ -74,6 +76,11 @@ func statementRows(so catalog.SignOn, form url.Values) []statementRow {
 		n := strconv.Itoa(i + 1)
 		typ := choice(pre+"type", "Statement "+n+": type", r.typ, catalog.StatementExpression, catalog.StatementGroup)
 		ns := choice(pre+"namespace", "Statement "+n+": name format", r.ns, attrNamespaces...)
+		for j, o := range ns.Options {
+			if l, ok := namespaceLabels[o.Value]; ok {
+				ns.Options[j].Label = l
+			}
+		}
 		ftype := choice(pre+"filterType", "Statement "+n+": group filter", r.ftype, "", catalog.FilterStartsWith, catalog.FilterEquals, catalog.FilterContains, catalog.FilterRegex)
 		ftype.Help = "GROUP statements: which of the person's group names are sent."
 		for j := range ftype.Options {
