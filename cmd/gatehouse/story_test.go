@@ -132,3 +132,22 @@ func TestStorySchedule(t *testing.T) {
 		t.Fatalf("second tick enqueued %d jobs (%v)", len(again), err)
 	}
 }
+
+// TestStoryTemplateUserName: an assignment without an explicit username
+// takes it from the app's username template (the login), which is checked
+// as a RoleSessionName and becomes the Connect username.
+func TestStoryTemplateUserName(t *testing.T) {
+	e := newStory(t, awssandbox.Options{})
+	u := e.ts.createUser(t, "bea.jones@example.com", "Connect-Passw0rd!")
+	r := e.ts.call(t, "POST", "/api/v1/apps/"+e.story.AppID+"/users", e.ts.token,
+		`{"id":"`+u.ID+`","scope":"USER","profile":{"role":"Okta_Role","samlRoles":["Okta_Role"]}}`)
+	if r.status != 200 || r.body["credentials"].(map[string]any)["userName"] != "bea.jones@example.com" {
+		t.Fatalf("assign without userName: %d %s", r.status, r.raw)
+	}
+	if err := demo.WaitProvisioned(context.Background(), e.gh, e.story.AppID, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if e.connectUser("bea.jones@example.com") == nil {
+		t.Fatal("Connect user not created with the template username")
+	}
+}

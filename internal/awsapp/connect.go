@@ -172,7 +172,16 @@ func (in *Integration) OnCatalogChange(ctx context.Context, tx catalog.Tx, c cat
 	switch c.Kind {
 	case catalog.UserAssigned, catalog.UserAssignmentUpdated:
 		if c.UserAfter != nil {
-			if err := CheckUserName(c.App, c.UserAfter.UserName); err != nil {
+			name := c.UserAfter.UserName
+			if name == "" {
+				// Computed from the app's username template.
+				u, err := tx.UserForUpdate(c.UserID)
+				if err != nil {
+					return err
+				}
+				name = in.Catalog.UserName(c.App, u, c.UserAfter.Profile)
+			}
+			if err := CheckUserName(c.App, name); err != nil {
 				return err
 			}
 		}
