@@ -3,25 +3,39 @@
 // page loaded without script errors or CSP refusals, and save a
 // screenshot under e2e/out/ (git-ignored).
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
+import { copyFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { axeCheck, blocking } from './axe.js';
 
-export const OUT = path.join(path.dirname(path.dirname(fileURLToPath(import.meta.url))), 'out');
+const e2eDir = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+export const OUT = path.join(e2eDir, 'out');
+const DOCS = path.join(path.dirname(e2eDir), 'docs', 'screenshots');
+
+/**
+ * Copies a screenshot to docs/screenshots/<name>.png, which the README
+ * shows, when GATEHOUSE_UPDATE_SCREENSHOTS=1 (like -update for golden
+ * files: a normal run leaves the committed images alone).
+ */
+export async function publishScreenshot(file, name) {
+  if (process.env.GATEHOUSE_UPDATE_SCREENSHOTS !== '1') return;
+  await mkdir(DOCS, { recursive: true });
+  await copyFile(file, path.join(DOCS, `${name}.png`));
+}
 
 /**
  * Checks the page a test has just reached, under a short name used for
  * the screenshot (out/<name>.png) and in messages. Returns the
- * screenshot's path.
+ * screenshot's path (none with screenshot: false, for page sweeps).
  */
-export async function checkPage(page, name, { fullPage = true } = {}) {
+export async function checkPage(page, name, { fullPage = true, screenshot = true } = {}) {
   await page.waitForLoadState('load');
   const violations = await axeCheck(page, name);
   assert.deepEqual(blocking(violations).map((v) => `${v.id}: ${v.help} (${v.nodes.join(', ')})`), [],
     `${name} (${page.url()}): serious or critical accessibility violations`);
   const problems = (page.problems ?? []).splice(0);
   assert.deepEqual(problems, [], `${name} (${page.url()}): script errors, CSP refusals or failed loads`);
+  if (!screenshot) return undefined;
   await mkdir(OUT, { recursive: true });
   const file = path.join(OUT, `${name}.png`);
   await page.screenshot({ path: file, fullPage });

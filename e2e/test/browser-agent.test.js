@@ -6,15 +6,10 @@
 // sandbox's AWS sign-in, which sends the agent on to the Connect instance.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Demo } from '../lib/demo.js';
 import { launch } from '../lib/chromium.js';
-import { checkPage } from '../lib/pages.js';
-
-const repoDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const SHOTS = path.join(repoDir, 'docs', 'screenshots');
+import { checkPage, publishScreenshot, OUT } from '../lib/pages.js';
 
 let demo;
 let browser;
@@ -36,7 +31,7 @@ test('agent signs in, clicks the Amazon Connect tile and lands on the Connect ag
   assert.equal(await page.getByRole('heading', { level: 1 }).innerText(), 'Sign In');
   await page.getByLabel('Username').fill(info.agent.username);
   await page.getByLabel('Password').fill(info.agent.password);
-  const signInShot = await checkPage(page, 'agent-1-sign-in');
+  await checkPage(page, 'agent-1-sign-in');
   await page.getByRole('button', { name: 'Sign In' }).click();
 
   await page.waitForURL((u) => u.pathname === '/app/UserHome');
@@ -52,16 +47,13 @@ test('agent signs in, clicks the Amazon Connect tile and lands on the Connect ag
   assert.equal(await tab.locator('#username').innerText(), info.agent.username);
   assert.match(await tab.locator('#ccp').innerText(), new RegExp(`Signed in to Amazon Connect as ${info.agent.username.replace(/\./g, '\\.')}`));
   await tab.waitForLoadState('load');
-  await mkdir(path.dirname(signInShot), { recursive: true });
-  const agentShot = path.join(path.dirname(signInShot), 'agent-3-connect.png');
+  const agentShot = path.join(OUT, 'agent-3-connect.png');
   await tab.screenshot({ path: agentShot, fullPage: true });
   // The sandbox page is a stand-in for AWS, not Gatehouse: no axe here.
 
   // The agent is still on the dashboard in the first tab.
   assert.equal(new URL(page.url()).pathname, '/app/UserHome');
 
-  await mkdir(SHOTS, { recursive: true });
-  await copyFile(signInShot, path.join(SHOTS, 'sign-in.png'));
-  await copyFile(dashboardShot, path.join(SHOTS, 'dashboard.png'));
-  await copyFile(agentShot, path.join(SHOTS, 'connect-agent.png'));
+  await publishScreenshot(dashboardShot, 'dashboard');
+  await publishScreenshot(agentShot, 'connect-agent');
 });
