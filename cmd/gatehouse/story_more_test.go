@@ -1,12 +1,22 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
+	"flag"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	dsig "github.com/russellhaering/goxmldsig"
 
 	"github.com/gatehouse/gatehouse/internal/awssandbox"
 	"github.com/gatehouse/gatehouse/internal/demo"
@@ -311,4 +321,214 @@ func TestConnectBadInput(t *testing.T) {
 			t.Fatalf("AWS was called: %v → %v", before, after)
 		}
 	})
+}
+
+var updateGolden = flag.Bool("update", false, "rewrite golden files under testdata/")
+
+// TestAWSResponseGolden captures the SAML response the agent's browser
+// posts to AWS sign-in in the story, checks it with two independent
+// verifiers (gosaml2, and xmlsec1 when installed) against the certificate
+// of the app's published metadata, checks the AWS attributes, and compares
+// its shape, with IDs, instants, keys and ports replaced, against
+// testdata/aws-response.golden.xml (go test -run AWSResponseGolden -update
+// rewrites it).
+func TestAWSResponseGolden(t *testing.T) {
+	t.Parallel()
+	e := newStory(t, awssandbox.Options{ConnectRate: 100, ConnectBurst: 100})
+	const agent = "agent.smith@example.com"
+	b := newBrowser(t, e.ts.srv.URL)
+	b.signIn(agent, agentPassword, "/app/UserHome")
+	_, home := b.get("/app/UserHome")
+	_, page := b.get(regexpFind(t, `href="(/home/amazon_connect/[^"]+)"`, home))
+	issued := time.Now()
+	action, samlResponse, _ := samlPost(t, page)
+	signIn := e.sbSrv.URL + "/saml"
+	if action != signIn {
+		t.Fatalf("form posts to %s, want the sign-in URL %s", action, signIn)
+	}
+	raw, err := base64.StdEncoding.DecodeString(samlResponse)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// gosaml2, trusting only the certificates of the app's metadata.
+	sp := e.ts.gosamlSP(t, e.story.AppID)
+	sp.AudienceURI = "urn:amazon:webservices"
+	sp.ServiceProviderIssuer = "urn:amazon:webservices"
+	sp.AssertionConsumerServiceURL = signIn
+	info, err := sp.RetrieveAssertionInfo(samlResponse)
+	if err != nil {
+		t.Fatalf("gosaml2 rejected the AWS response: %v", err)
+	}
+	if info.WarningInfo.InvalidTime || info.WarningInfo.NotInAudience {
+		t.Fatalf("gosaml2 warnings: %+v", info.WarningInfo)
+	}
+	attr := func(name string) []string {
+		var out []string
+		for _, v := range info.Values[name].Values {
+			out = append(out, v.Value)
+		}
+		return out
+	}
+	wantRole := e.story.RoleArn + "," + e.story.ProviderArn
+	if got := attr("https://aws.amazon.com/SAML/Attributes/Role"); len(got) != 1 || got[0] != wantRole {
+		t.Errorf("Role %q, want [%q]", got, wantRole)
+	}
+	if got := attr("https://aws.amazon.com/SAML/Attributes/RoleSessionName"); len(got) != 1 || got[0] != agent {
+		t.Errorf("RoleSessionName %q, want %q", got, agent)
+	}
+	if got := attr("https://aws.amazon.com/SAML/Attributes/SessionDuration"); len(got) != 1 || got[0] != "3600" {
+		t.Errorf("SessionDuration %q, want 3600", got)
+	}
+	xs := string(raw)
+	for _, want := range []string{`Destination="` + signIn + `"`, `Recipient="` + signIn + `"`, `<saml2:Audience>urn:amazon:webservices</saml2:Audience>`} {
+		if !strings.Contains(xs, want) {
+			t.Errorf("response lacks %s", want)
+		}
+	}
+	if d := info.SessionNotOnOrAfter; d != nil && d.Before(issued) {
+		t.Errorf("SessionNotOnOrAfter %s is in the past", d)
+	}
+	for _, m := range mustCompile(`\sNotOnOrAfter="([^"]+)"`).FindAllStringSubmatch(xs, -1) {
+		at, err := time.Parse(time.RFC3339, m[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := at.Sub(issued); d < 4*time.Minute || d > 6*time.Minute {
+			t.Errorf("NotOnOrAfter %s is %s after issue, want about 5m", m[1], d)
+		}
+	}
+
+	// xmlsec1: the response's signature, then the assertion's, then a
+	// tampered assertion that must fail.
+	store := sp.IDPCertificateStore.(*dsig.MemoryX509CertificateStore)
+	verifyXMLSec1(t, store.Roots[0], raw)
+
+	got := canonicalAWSResponse(t, xs, map[string]string{e.sbSrv.URL: "{{SIGN_IN_HOST}}"})
+	golden := filepath.Join("testdata", "aws-response.golden.xml")
+	if *updateGolden {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("AWS response differs from %s (run with -update if intended):\n%s", golden, got)
+	}
+}
+
+// verifyXMLSec1 checks the response's and the assertion's signatures with
+// xmlsec1, trusting only cert. Without xmlsec1 it logs and returns, unless
+// GATEHOUSE_REQUIRE_XMLSEC1=1.
+func verifyXMLSec1(t *testing.T, cert *x509.Certificate, raw []byte) {
+	t.Helper()
+	bin, err := exec.LookPath("xmlsec1")
+	if err != nil {
+		if os.Getenv("GATEHOUSE_REQUIRE_XMLSEC1") == "1" {
+			t.Fatal("xmlsec1 is required (GATEHOUSE_REQUIRE_XMLSEC1=1) but not installed")
+		}
+		t.Log("xmlsec1 not installed: skipping its verification")
+		return
+	}
+	dir := t.TempDir()
+	pemFile := filepath.Join(dir, "idp.pem")
+	if err := os.WriteFile(pemFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := func(name string, doc []byte) error {
+		f := filepath.Join(dir, name)
+		if err := os.WriteFile(f, doc, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(bin, "--verify", "--id-attr:ID", "urn:oasis:names:tc:SAML:2.0:protocol:Response",
+			"--id-attr:ID", "urn:oasis:names:tc:SAML:2.0:assertion:Assertion", "--trusted-pem", pemFile, f).CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("%v: %s", err, out)
+		}
+		return nil
+	}
+	// xmlsec1 verifies the first signature of a document: the response's.
+	if err := run("response.xml", raw); err != nil {
+		t.Fatalf("xmlsec1 rejected the response signature: %v", err)
+	}
+	// Without the response's signature, the first is the assertion's.
+	first := mustCompile(`(?s)<ds:Signature .*?</ds:Signature>`)
+	loc := first.FindIndex(raw)
+	if loc == nil {
+		t.Fatal("no signature in the response")
+	}
+	assertionOnly := append(append([]byte{}, raw[:loc[0]]...), raw[loc[1]:]...)
+	if !bytes.Contains(assertionOnly, []byte("<ds:Signature")) {
+		t.Fatal("the assertion is not signed")
+	}
+	if err := run("assertion.xml", assertionOnly); err != nil {
+		t.Fatalf("xmlsec1 rejected the assertion signature: %v", err)
+	}
+	tampered := bytes.Replace(assertionOnly, []byte(">agent.smith@example.com</saml2:AttributeValue>"), []byte(">mallory@example.com</saml2:AttributeValue>"), 1)
+	if bytes.Equal(tampered, assertionOnly) {
+		t.Fatal("tamper target not found")
+	}
+	if err := run("tampered.xml", tampered); err == nil {
+		t.Fatal("xmlsec1 accepted a tampered assertion: the check proves nothing")
+	}
+}
+
+// canonicalAWSResponse replaces what differs between runs (IDs, instants,
+// digests, signatures, certificates, the issuer's app id, session index,
+// the given URLs) with stable names, and puts one element per line.
+func canonicalAWSResponse(t *testing.T, xs string, urls map[string]string) string {
+	t.Helper()
+	for u, name := range urls {
+		xs = strings.ReplaceAll(xs, u, name)
+	}
+	ids := map[string]string{}
+	xs = mustCompile(`\b(ID="|URI="#)(id[0-9a-f]+)"`).ReplaceAllStringFunc(xs, func(m string) string {
+		sm := mustCompile(`^(ID="|URI="#)(id[0-9a-f]+)"$`).FindStringSubmatch(m)
+		if ids[sm[2]] == "" {
+			ids[sm[2]] = fmt.Sprintf("{{ID%d}}", len(ids)+1)
+		}
+		return sm[1] + ids[sm[2]] + `"`
+	})
+	// Instants relative to the response's IssueInstant (or AuthnInstant for
+	// the session's bounds).
+	issue := regexpFind(t, `<saml2p:Response [^>]*IssueInstant="([^"]+)"`, xs)
+	authn := regexpFind(t, `AuthnInstant="([^"]+)"`, xs)
+	rel := func(v, base, name string) string {
+		a, err1 := time.Parse(time.RFC3339, v)
+		b, err2 := time.Parse(time.RFC3339, base)
+		if err1 != nil || err2 != nil {
+			t.Fatalf("instant %q or %q does not parse", v, base)
+		}
+		d := a.Sub(b).Round(time.Second)
+		switch {
+		case d == 0:
+			return "{{" + name + "}}"
+		case d > 0:
+			return "{{" + name + "+" + d.String() + "}}"
+		}
+		return "{{" + name + d.String() + "}}"
+	}
+	xs = mustCompile(`(\w+)="(\d{4}-\d\d-\d\dT[^"]+)"`).ReplaceAllStringFunc(xs, func(m string) string {
+		sm := mustCompile(`^(\w+)="([^"]+)"$`).FindStringSubmatch(m)
+		if sm[1] == "AuthnInstant" || sm[1] == "SessionNotOnOrAfter" {
+			return sm[1] + `="` + rel(sm[2], authn, "AUTHN") + `"`
+		}
+		return sm[1] + `="` + rel(sm[2], issue, "ISSUED") + `"`
+	})
+	for _, r := range []struct{ re, repl string }{
+		{`<ds:DigestValue>[^<]+<`, `<ds:DigestValue>{{DIGEST}}<`},
+		{`<ds:SignatureValue>[^<]+<`, `<ds:SignatureValue>{{SIGNATURE}}<`},
+		{`<ds:X509Certificate>[^<]+<`, `<ds:X509Certificate>{{IDP_CERTIFICATE}}<`},
+		{`(Issuer[^>]*>)http://www\.okta\.com/[A-Za-z0-9]+<`, `${1}{{IDP_ISSUER}}<`},
+		{`SessionIndex="[^"]+"`, `SessionIndex="{{SESSION_INDEX}}"`},
+	} {
+		xs = mustCompile(r.re).ReplaceAllString(xs, r.repl)
+	}
+	return strings.ReplaceAll(xs, "><", ">\n<") + "\n"
 }
