@@ -54,7 +54,11 @@ log "fuzzing each parser of outside input briefly"
 for pkg in $(go list ./...); do
   dir=$(go list -f '{{.Dir}}' "$pkg")
   for f in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //' | sort -u); do
-    go test -run='^$' -fuzz="^${f}\$" -fuzztime="${FUZZTIME:-4s}" "$pkg" >/dev/null
+    if ! out=$(go test -run='^$' -fuzz="^${f}\$" -fuzztime="${FUZZTIME:-4s}" "$pkg" 2>&1); then
+      echo "$out" | tail -40
+      echo "FAIL: fuzzing $pkg $f"
+      exit 1
+    fi
     echo "fuzzed $pkg $f"
   done
 done
