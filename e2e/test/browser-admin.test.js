@@ -6,28 +6,22 @@
 // person, who then signs in and lands on the sandbox's Connect agent page:
 // the proof that every setting entered in the console is right.
 //
-// Then: a read-only administrator sees every page without a form and is
-// refused on forged POSTs; the console pages the story does not reach;
-// confirmation before destructive actions; an API token shown once; the
-// main pages on a phone.
-//
 // Every Gatehouse page reached is checked with axe-core (no serious or
-// critical violations) and for script errors and CSP refusals; the story's
-// pages are saved as screenshots under e2e/out/.
+// critical violations) and for script errors and CSP refusals, and saved
+// as a screenshot under e2e/out/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Demo } from '../lib/demo.js';
 import { launch } from '../lib/chromium.js';
-import { checkPage, fieldError, labelled, publishScreenshot, OUT } from '../lib/pages.js';
+import { checkPage, fieldError, publishScreenshot, OUT } from '../lib/pages.js';
 import { sandboxIAM, createSAMLProvider, createConnectRole } from '../lib/sandboxiam.js';
 
 const PROVIDER = 'Gatehouse_Contact_Center';
 const ROLE = 'Contact_Center_Agent';
 const PERSON = { login: 'jo.jones@example.com', firstName: 'Jo', lastName: 'Jones', password: 'Headset-Queue-77' };
 const LABEL = 'Contact Center';
-const READER = { login: 'rita.reader@example.com', firstName: 'Rita', lastName: 'Reader', password: 'Audit-Trail-2026' };
 
 let demo;
 let browser;
@@ -39,10 +33,6 @@ before(async () => {
   await demo.api('POST', '/api/v1/users?activate=true', {
     profile: { login: PERSON.login, email: PERSON.login, firstName: PERSON.firstName, lastName: PERSON.lastName },
     credentials: { password: { value: PERSON.password } },
-  });
-  await demo.api('POST', '/api/v1/users?activate=true', {
-    profile: { login: READER.login, email: READER.login, firstName: READER.firstName, lastName: READER.lastName },
-    credentials: { password: { value: READER.password } },
   });
   page = await browser.context.newPage();
 });
@@ -265,201 +255,4 @@ test('administrator adds Amazon Connect and assigns a person by the walkthrough 
   assert.match(await tab.locator('#ccp').innerText(), new RegExp(`\\(${PERSON.firstName} ${PERSON.lastName}\\)`));
   await tab.close();
   await signOut();
-});
-
-test('a read-only administrator sees the console without any form and every change is refused', async () => {
-  const { info } = demo;
-  const appID = info.app_id;
-
-  // A super administrator grants the role: Security → Administrators →
-  // Grant a role. A mistyped username is refused beside its field.
-  await signIn(info.admin.email, info.admin.password);
-  await page.goto(`${info.gatehouse_url}/admin`);
-  await adminNav().getByRole('link', { name: 'Administrators' }).click();
-  await page.getByRole('heading', { name: 'Grant a role' }).waitFor();
-  await page.getByLabel(labelled('Username')).fill('rita.reader@example.org');
-  await page.getByLabel('Role', { exact: true }).selectOption('READ_ONLY_ADMIN');
-  await page.getByRole('button', { name: 'Grant' }).click();
-  await page.getByRole('alert').first().waitFor();
-  assert.match(await fieldError(page, 'Username'), /No person has the username/);
-  await checkPage(page, 'admin-20-grant-error');
-  await page.getByLabel(labelled('Username')).fill(READER.login);
-  await page.getByRole('button', { name: 'Grant' }).click();
-  await page.waitForURL((u) => u.searchParams.get('lookup') === READER.login);
-  await page.getByText('READ_ONLY_ADMIN').first().waitFor();
-  await checkPage(page, 'admin-21-administrators');
-  await signOut();
-
-  await signIn(READER.login, READER.password);
-  await page.getByRole('link', { name: 'Admin' }).click();
-  await page.waitForURL((u) => u.pathname === '/admin');
-  assert.match(await adminNav().innerText(), /read only/);
-
-  const reader = await demo.api('GET', `/api/v1/users/${READER.login}`);
-  const agent = await demo.api('GET', `/api/v1/users/${info.agent.username}`);
-  const pages = [
-    ['/admin', 'dashboard'],
-    ['/admin/people', 'people'],
-    [`/admin/people/${agent.id}`, 'person'],
-    ['/admin/people/new', 'person-new'],
-    ['/admin/groups', 'groups'],
-    ['/admin/profile-editor', 'profile-editor'],
-    ['/admin/apps', 'apps'],
-    ['/admin/apps/catalog?q=Amazon', 'catalog'],
-    [`/admin/apps/${appID}`, 'app-general'],
-    [`/admin/apps/${appID}/signon`, 'app-sign-on'],
-    [`/admin/apps/${appID}/provisioning`, 'app-provisioning'],
-    [`/admin/apps/${appID}/provisioning/to-app`, 'app-to-app'],
-    [`/admin/apps/${appID}/assignments`, 'app-assignments'],
-    [`/admin/people/${agent.id}/assign`, 'assign-applications'],
-    ['/admin/reports/system-log', 'system-log'],
-    ['/admin/security/api-tokens', 'api-tokens'],
-    ['/admin/security/administrators', 'administrators'],
-  ];
-  for (const [path, name] of pages) {
-    const resp = await page.goto(info.gatehouse_url + path);
-    assert.ok(resp.status() === 200 || resp.status() === 403, `${path}: ${resp.status()}`);
-    // The only form that posts is "Sign out"; outside search and filter
-    // forms (GET), no input can be edited.
-    const posts = await page.locator('form[method="post"]').evaluateAll((fs) => fs.map((f) => f.getAttribute('action')));
-    assert.deepEqual(posts, ['/logout'], `${path} offers forms to a read-only administrator`);
-    const editable = await page.locator('main input:not([type=hidden]), main textarea, main select')
-      .evaluateAll((els) => els.filter((e) => !e.disabled && !e.closest('fieldset[disabled]') && e.closest('form')?.method !== 'get').map((e) => e.name));
-    assert.deepEqual(editable, [], `${path} has editable inputs`);
-    for (const label of ['Save', 'Add Person', 'Add Application', 'Assign Applications', 'Grant', 'Deactivate', 'Delete']) {
-      assert.equal(await page.getByRole('button', { name: label, exact: true }).count(), 0, `${path} shows "${label}"`);
-    }
-    await checkPage(page, `readonly-${name}`, { screenshot: name === 'app-sign-on' });
-  }
-
-  // A forged POST with the reader's own valid CSRF token is refused, and
-  // nothing changes.
-  const csrf = await page.locator('form[action="/logout"] input[name=csrf]').inputValue();
-  const attempts = [
-    [`/admin/apps/${appID}/general`, { label: 'Renamed by a reader' }],
-    [`/admin/apps/${appID}/lifecycle/deactivate`, {}],
-    [`/admin/people/${agent.id}/lifecycle/suspend`, {}],
-    ['/admin/security/administrators/grant', { username: READER.login, role: 'SUPER_ADMIN' }],
-    ['/admin/security/api-tokens', { name: 'reader token', role: 'SUPER_ADMIN' }],
-  ];
-  for (const [path, form] of attempts) {
-    const r = await page.request.post(info.gatehouse_url + path, {
-      form: { csrf, ...form },
-      headers: { Origin: info.gatehouse_url },
-      maxRedirects: 0,
-    });
-    assert.equal(r.status(), 403, `POST ${path} by a read-only administrator: ${r.status()}`);
-  }
-  const app = await demo.api('GET', `/api/v1/apps/${appID}`);
-  assert.equal(app.label, 'Amazon Connect');
-  assert.equal(app.status, 'ACTIVE');
-  assert.equal((await demo.api('GET', `/api/v1/users/${agent.id}`)).status, 'ACTIVE');
-  const tokens = await demo.api('GET', '/api/v1/api-tokens');
-  assert.ok(!tokens.some((t) => t.name === 'reader token'), 'the reader created a token');
-  const roles = await page.request.get(`${info.gatehouse_url}/admin/security/administrators?lookup=${encodeURIComponent(READER.login)}`);
-  assert.doesNotMatch(await roles.text(), /SUPER_ADMIN<\/li>|<li>SUPER_ADMIN/);
-  assert.ok(reader.id);
-  await signOut();
-});
-
-// The super administrator's session and the ids the remaining checks use
-// (the demo's agent and app, and a group of agents).
-let sweep;
-async function sweepIDs() {
-  if (!sweep) {
-    const { info } = demo;
-    const agent = await demo.api('GET', `/api/v1/users/${info.agent.username}`);
-    const group = await demo.api('POST', '/api/v1/groups', { profile: { name: 'Contact Center Agents', description: 'Everyone answering calls' } });
-    await demo.api('PUT', `/api/v1/groups/${group.id}/users/${agent.id}`);
-    sweep = { agent: agent.id, group: group.id, app: info.app_id };
-    // Whoever an earlier test left signed in, continue as the super admin.
-    await browser.context.clearCookies();
-    await signIn(info.admin.email, info.admin.password);
-  }
-  return sweep;
-}
-
-test('every other console page passes axe for a super administrator', async () => {
-  const base = demo.url;
-  const { agent, group, app } = await sweepIDs();
-  // The pages the tests above did not reach (each page is checked once).
-  const pages = [
-    ['/admin/people?q=agent', 'people-search'],
-    ['/admin/people/new', 'person-new'],
-    ['/admin/groups', 'groups'],
-    [`/admin/groups/${group}`, 'group'],
-    [`/admin/groups/${group}/assign`, 'group-assign'],
-    [`/admin/groups/${group}/assign/${app}`, 'group-assign-app'],
-    ['/admin/profile-editor', 'profile-editor'],
-    ['/admin/apps/new?template=amazon_aws', 'app-new-aws'],
-    ['/admin/apps/new?template=template_saml_2_0', 'app-new-saml'],
-    [`/admin/apps/${app}/assignments`, 'app-assignments'],
-    [`/admin/apps/${app}/assign/people`, 'app-assign-people'],
-    [`/admin/apps/${app}/assign/people/${agent}`, 'app-assign-person'],
-    [`/admin/apps/${app}/assign/groups`, 'app-assign-groups'],
-    ['/admin/reports/system-log', 'system-log'],
-    ['/admin/reports/system-log?outcome=SUCCESS', 'system-log-filtered'],
-    ['/admin/security/api-tokens', 'api-tokens'],
-  ];
-  const failed = [];
-  for (const [path, name] of pages) {
-    const resp = await page.goto(base + path);
-    if (resp.status() !== 200) failed.push(`${path}: ${resp.status()}`);
-    await checkPage(page, `page-${name}`, { screenshot: false });
-  }
-  assert.deepEqual(failed, []);
-});
-
-test('destructive actions ask for confirmation; cancelling changes nothing', async () => {
-  const { agent, app } = await sweepIDs();
-  await page.goto(`${demo.url}/admin/people/${agent}`);
-  let asked = '';
-  page.once('dialog', (d) => { asked = d.message(); d.dismiss(); });
-  await page.getByRole('button', { name: 'Deactivate' }).click();
-  assert.match(asked, /deactivate/i);
-  assert.equal(new URL(page.url()).pathname, `/admin/people/${agent}`);
-  assert.equal((await demo.api('GET', `/api/v1/users/${agent}`)).status, 'ACTIVE');
-
-  await page.goto(`${demo.url}/admin/apps/${app}`);
-  asked = '';
-  page.once('dialog', (d) => { asked = d.message(); d.dismiss(); });
-  await page.getByRole('button', { name: 'Deactivate' }).click();
-  assert.match(asked, /Deactivate Amazon Connect\?/);
-  assert.equal((await demo.api('GET', `/api/v1/apps/${app}`)).status, 'ACTIVE');
-});
-
-test('an API token created in the console is shown once', async () => {
-  await page.goto(`${demo.url}/admin/security/api-tokens`);
-  await page.getByLabel(labelled('Token name')).fill('reporting');
-  await page.getByRole('button', { name: 'Create Token' }).click();
-  const value = await page.getByLabel('Token value').inputValue();
-  assert.match(value, /^\S{20,}$/);
-  await checkPage(page, 'page-api-token-created', { fullPage: false });
-  // The value works with the API...
-  const r = await fetch(`${demo.url}/api/v1/users?limit=1`, { headers: { Authorization: `SSWS ${value}`, Accept: 'application/json' } });
-  assert.equal(r.status, 200);
-  await r.arrayBuffer();
-  // ...and is never shown again.
-  await page.goto(`${demo.url}/admin/security/api-tokens`);
-  assert.equal(await page.getByLabel('Token value').count(), 0);
-  assert.ok(!(await page.content()).includes(value));
-  assert.match(await page.locator('tbody').innerText(), /reporting/);
-});
-
-test('the main pages fit a phone screen without sideways scrolling', async () => {
-  await sweepIDs();
-  await page.setViewportSize({ width: 390, height: 844 });
-  try {
-    const wide = [];
-    for (const path of ['/login', '/app/UserHome', '/admin', '/admin/people', '/admin/apps', '/admin/apps/catalog', '/admin/reports/system-log']) {
-      await page.goto(demo.url + path);
-      const [scroll, client] = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
-      if (scroll > client) wide.push(`${path}: ${scroll}px wide in a ${client}px window`);
-    }
-    assert.deepEqual(wide, []);
-    await page.goto(`${demo.url}/admin/people`);
-    await checkPage(page, 'phone-people', { fullPage: false });
-  } finally {
-    await page.setViewportSize({ width: 1280, height: 800 });
-  }
 });
