@@ -245,3 +245,46 @@ test('the main pages fit a phone screen without sideways scrolling', async () =>
     await page.setViewportSize({ width: 1280, height: 800 });
   }
 });
+
+test('a person signs in and opens a tile with the keyboard alone, with focus always visible', async () => {
+  const { info } = demo;
+  await browser.context.clearCookies();
+  sweep = undefined;
+  await page.goto(info.sign_in_url);
+  // The username field has focus on arrival.
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'username');
+  await page.keyboard.type(info.agent.username);
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'password');
+  await page.keyboard.type(info.agent.password);
+  await page.keyboard.press('Enter');
+  await page.waitForURL((u) => u.pathname === '/app/UserHome');
+
+  /** The focused element: its text, whether it shows an outline, whether it is on screen. */
+  const focused = () => page.evaluate(() => {
+    const el = document.activeElement;
+    const cs = getComputedStyle(el);
+    const r = el.getBoundingClientRect();
+    return {
+      text: (el.textContent || el.getAttribute('aria-label') || '').trim(),
+      outline: cs.outlineStyle !== 'none' && parseFloat(cs.outlineWidth) >= 2,
+      onScreen: r.width > 0 && r.height > 0 && r.left >= 0 && r.top >= 0 && r.right <= innerWidth,
+    };
+  });
+  // The first Tab reaches "Skip to content", which appears.
+  await page.keyboard.press('Tab');
+  assert.deepEqual(await focused(), { text: 'Skip to content', outline: true, onScreen: true });
+  // Every stop on the way to the tile is outlined and on screen.
+  let stop;
+  for (let i = 0; i < 12; i++) {
+    await page.keyboard.press('Tab');
+    stop = await focused();
+    assert.ok(stop.outline && stop.onScreen, `focus on "${stop.text}" is not visible: ${JSON.stringify(stop)}`);
+    if (stop.text.includes('Amazon Connect')) break;
+  }
+  assert.match(stop.text, /Amazon Connect/, 'Tab never reached the Amazon Connect tile');
+  const [tab] = await Promise.all([page.waitForEvent('popup'), page.keyboard.press('Enter')]);
+  await tab.waitForURL(`${info.sandbox.url}/connect/federate/${info.sandbox.connect_instance_id}`, { timeout: 15_000 });
+  assert.equal(await tab.locator('#username').innerText(), info.agent.username);
+  await tab.close();
+});
