@@ -274,7 +274,7 @@ func (in *Integration) connectClient(ctx context.Context, a *catalog.App, p Prov
 	if err != nil {
 		return nil, provisioning.Permanent(err)
 	}
-	return &connectSession{c: c, call: connectCall{in: in, lim: lim, key: key},
+	return &connectSession{c: c, call: connectCall{lim: lim, key: key},
 		instance: a.ID + "|" + key + "|" + s.InstanceID}, nil
 }
 

@@ -36,8 +36,7 @@ const (
 
 // connectCall runs one Connect call under the throttling policy.
 type connectCall struct {
-	in  *Integration
-	lim *amazonconnect.Limiter
+	lim *amazonconnect.Limiter // nil: no limiter
 	key string
 }
 
