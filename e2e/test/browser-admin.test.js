@@ -91,6 +91,8 @@ test('administrator adds Amazon Connect and assigns a person by the walkthrough 
   // Step 3: General Settings: Application Label (and the Connect instance).
   await page.getByRole('heading', { name: 'General Settings' }).waitFor();
   await page.getByLabel('Application Label').fill(LABEL);
+  // "Login URL" comes filled with the Connect console's address.
+  assert.match(await page.getByLabel('Login URL').inputValue(), /^https:\/\/.*console\.aws\.amazon\.com/);
   await page.getByLabel('Region').fill(sb.region);
   await page.getByLabel('Instance ID').fill(sb.connect_instance_id);
   await checkPage(page, 'admin-04-add-app');
