@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { Demo } from '../lib/demo.js';
 import { launch } from '../lib/chromium.js';
 import { checkPage, fieldError, labelled } from '../lib/pages.js';
+import { signOn } from '../lib/fixtures.js';
 
 const READER = { login: 'rita.reader@example.com', firstName: 'Rita', lastName: 'Reader', password: 'Audit-Trail-2026' };
 
@@ -244,6 +245,47 @@ test('the main pages fit a phone screen without sideways scrolling', async () =>
   } finally {
     await page.setViewportSize({ width: 1280, height: 800 });
   }
+});
+
+test('signing certificates roll over from the Sign On tab: generate, confirm, make active, delete the old one', async () => {
+  await sweepIDs();
+  const app = await demo.api('POST', '/api/v1/apps?activate=true', {
+    label: 'Expense Reports',
+    signOnMode: 'SAML_2_0',
+    settings: { signOn: signOn() },
+  });
+  const firstKid = app.credentials.signing.kid;
+  await page.goto(`${demo.url}/admin/apps/${app.id}/signon`);
+  const keys = page.locator('section#keys');
+  const rows = () => keys.locator('tbody tr');
+  assert.equal(await rows().count(), 1);
+
+  await keys.getByRole('button', { name: 'Generate new certificate' }).click();
+  await page.waitForURL((u) => u.searchParams.has('ok'));
+  assert.equal(await rows().count(), 2);
+  const next = rows().filter({ hasNot: page.getByText(firstKid) });
+  const nextKid = (await next.locator('code').innerText()).trim();
+  // Nothing changes until the administrator says so.
+  assert.equal((await demo.api('GET', `/api/v1/apps/${app.id}`)).credentials.signing.kid, firstKid);
+
+  // "Make active" asks first: dismissed, the old key stays; accepted, the new one signs.
+  page.once('dialog', (d) => d.dismiss());
+  await next.getByRole('button', { name: 'Make active' }).click();
+  assert.equal((await demo.api('GET', `/api/v1/apps/${app.id}`)).credentials.signing.kid, firstKid);
+  let asked = '';
+  page.once('dialog', (d) => { asked = d.message(); d.accept(); });
+  await Promise.all([page.waitForURL((u) => u.searchParams.get('ok') === 'keyactive'), next.getByRole('button', { name: 'Make active' }).click()]);
+  assert.match(asked, /metadata/i);
+  assert.equal((await demo.api('GET', `/api/v1/apps/${app.id}`)).credentials.signing.kid, nextKid);
+  await checkPage(page, 'keys-rolled-over', { screenshot: false });
+
+  // The old certificate can now be deleted; the active one cannot.
+  const old = rows().filter({ has: page.getByText(firstKid) });
+  assert.equal(await rows().filter({ has: page.getByText(nextKid) }).getByRole('button', { name: 'Delete' }).count(), 0);
+  page.once('dialog', (d) => d.accept());
+  await Promise.all([page.waitForURL((u) => u.searchParams.get('ok') === 'deleted'), old.getByRole('button', { name: 'Delete' }).click()]);
+  assert.equal(await rows().count(), 1);
+  assert.match(await rows().first().innerText(), new RegExp(nextKid.replace(/[-]/g, '\\-')));
 });
 
 test('a person signs in and opens a tile with the keyboard alone, with focus always visible', async () => {
