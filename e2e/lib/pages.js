@@ -53,9 +53,13 @@ export async function fieldError(page, label) {
   const described = (await input.getAttribute('aria-describedby') ?? '').split(/\s+/).filter(Boolean);
   assert.ok(described.length > 0, `"${label}" has no aria-describedby`);
   const msg = page.locator(`[id="${described[0]}"]`);
-  assert.equal(await msg.getAttribute('class'), 'field-error', `"${label}": its first description is not an error`);
-  // Beside the field: the message and the input share their .field wrapper.
-  const sameField = await input.evaluate((el, id) => el.closest('.field')?.contains(document.getElementById(id)) ?? false, described[0]);
+  assert.match(await msg.getAttribute('class') ?? '', /\bfield-error\b/, `"${label}": its first description is not an error`);
+  // Beside the field: the message and the input share their .field
+  // wrapper, or the message directly follows the input.
+  const sameField = await input.evaluate((el, id) => {
+    const msg = document.getElementById(id);
+    return (el.closest('.field')?.contains(msg) ?? false) || el.nextElementSibling === msg;
+  }, described[0]);
   assert.ok(sameField, `the error of "${label}" is not beside it`);
   return (await msg.innerText()).trim();
 }

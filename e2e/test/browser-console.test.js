@@ -288,6 +288,43 @@ test('signing certificates roll over from the Sign On tab: generate, confirm, ma
   assert.match(await rows().first().innerText(), new RegExp(nextKid.replace(/[-]/g, '\\-')));
 });
 
+test('an activation link lets a new person choose a password, with errors beside the fields, once', async () => {
+  await browser.context.clearCookies();
+  sweep = undefined;
+  const login = 'new.hire@example.com';
+  const user = await demo.api('POST', '/api/v1/users?activate=false', { profile: { login, email: login, firstName: 'Nia', lastName: 'Newhire' } });
+  const { activationUrl } = await demo.api('POST', `/api/v1/users/${user.id}/lifecycle/activate?sendEmail=false`);
+  assert.ok(activationUrl.startsWith(`${demo.url}/welcome/`), activationUrl);
+
+  await page.goto(activationUrl);
+  await page.getByRole('heading', { name: 'Activate your account' }).waitFor();
+  await checkPage(page, 'activate', { screenshot: false });
+  await page.getByLabel('New password').fill('Wardrobe-Lamp-93');
+  await page.getByLabel('Repeat the password').fill('Wardrobe-Lamp-39');
+  await page.getByRole('button', { name: 'Set password' }).click();
+  assert.match(await fieldError(page, 'Repeat the password'), /not the same/);
+  await checkPage(page, 'activate-mismatch', { screenshot: false });
+  await page.getByLabel('New password').fill('short');
+  await page.getByLabel('Repeat the password').fill('short');
+  await page.getByRole('button', { name: 'Set password' }).click();
+  assert.match(await fieldError(page, 'New password'), /at least 8 characters/);
+  await page.getByLabel('New password').fill('Wardrobe-Lamp-93');
+  await page.getByLabel('Repeat the password').fill('Wardrobe-Lamp-93');
+  await page.getByRole('button', { name: 'Set password' }).click();
+  await page.waitForURL((u) => u.pathname === '/login');
+  assert.equal((await demo.api('GET', `/api/v1/users/${user.id}`)).status, 'ACTIVE');
+
+  await page.getByLabel('Username').fill(login);
+  await page.getByLabel('Password').fill('Wardrobe-Lamp-93');
+  await page.getByRole('button', { name: 'Sign In' }).click();
+  await page.waitForURL((u) => u.pathname === '/app/UserHome');
+  await checkPage(page, 'dashboard-empty', { screenshot: false });
+  // The link works once.
+  const again = await page.goto(activationUrl);
+  assert.equal(again.status(), 404);
+  assert.equal(await page.getByLabel('New password').count(), 0);
+});
+
 test('a person signs in and opens a tile with the keyboard alone, with focus always visible', async () => {
   const { info } = demo;
   await browser.context.clearCookies();
