@@ -1,7 +1,6 @@
-// The administrator's half of the Amazon Connect story, clicked through in
-// Debian's Chromium (playwright-core) by the labels of the Okta walkthrough
-// (../../shared/story.md steps 2–10), against `gatehouse demo`'s AWS
-// sandbox. The demo already has one Connect app; the administrator adds a
+// The administrator's half of the Amazon Connect story (steps 2–10),
+// clicked through in Debian's Chromium (playwright-core) by the labels of
+// the Okta walkthrough, against `gatehouse demo`'s AWS sandbox. The demo already has one Connect app; the administrator adds a
 // second one, "Contact Center", from the catalog and assigns it to a new
 // person, who then signs in and lands on the sandbox's Connect agent page:
 // the proof that every setting entered in the console is right.
