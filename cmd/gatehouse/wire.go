@@ -24,10 +24,12 @@ import (
 	"github.com/gatehouse/gatehouse/internal/credential"
 	"github.com/gatehouse/gatehouse/internal/directory"
 	"github.com/gatehouse/gatehouse/internal/expr"
+	"github.com/gatehouse/gatehouse/internal/federation"
 	"github.com/gatehouse/gatehouse/internal/ids"
 	"github.com/gatehouse/gatehouse/internal/integration/amazonconnect"
 	"github.com/gatehouse/gatehouse/internal/keys"
 	"github.com/gatehouse/gatehouse/internal/login"
+	"github.com/gatehouse/gatehouse/internal/oidclogin"
 	"github.com/gatehouse/gatehouse/internal/oktaapi"
 	"github.com/gatehouse/gatehouse/internal/provisioning"
 	"github.com/gatehouse/gatehouse/internal/server"
@@ -54,6 +56,9 @@ type app struct {
 	catalog   *catalog.Service
 	aws       *awsapp.Integration
 	queue     *provisioning.Queue
+	// idpIssuers overrides the issuers of Google and LinkedIn (tests run a
+	// local OpenID Connect provider in their place).
+	idpIssuers map[federation.Type]string
 }
 
 func loadConfig(name string, args []string, stderr io.Writer, getenv func(string) string, extra func(*flag.FlagSet)) (config.Config, error) {
@@ -229,6 +234,17 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 		Static:       http.FileServerFS(ui.Static()),
 	}
 	endUser.Apps = appTiles{a.catalog}
+	fed := &federation.Service{
+		Store: a.db.IdPs(), Directory: a.directory, Sealer: a.sealer, Expr: a.catalog.Expr,
+		IDs: a.ids, Now: a.now, Events: a.events,
+	}
+	federated := &oidclogin.Handler{
+		BaseURL: a.cfg.EffectiveBaseURL(), IdPs: fed, Login: endUser, Pending: a.db.Sessions(),
+		Now: a.now, Log: a.log, Issuers: a.idpIssuers,
+	}
+	fed.Discover = federated
+	endUser.Providers = federated
+	api.Extra = append(api.Extra, (&oktaapi.IdPs{API: api, Service: fed}).Mount)
 	api.Extra = append(api.Extra, (&oktaapi.AWSApps{API: api, Integration: a.aws, Queue: a.queue}).Mount)
 	single := &sso.Surface{
 		BaseURL:     a.cfg.EffectiveBaseURL(),
@@ -277,7 +293,7 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 		// The templates are embedded: a parse error is a build defect.
 		panic(fmt.Errorf("admin console: %w", err))
 	}
-	return server.New(a.log, reg, a.db, api, endUser, single, admin)
+	return server.New(a.log, reg, a.db, api, endUser, single, admin, federated)
 }
 
 // appTiles lists a person's active, visible apps as dashboard tiles.

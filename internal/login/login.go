@@ -61,6 +61,18 @@ type Surface struct {
 	Static     http.Handler
 	// OneTime redeems activation and password-reset links.
 	OneTime *session.OneTime
+	// Providers lists the "Sign in with ..." buttons of the enabled
+	// external identity providers; nil shows none.
+	Providers interface {
+		SignInButtons(ctx context.Context) ([]Button, error)
+	}
+}
+
+// Button is a "Sign in with ..." link to an external identity provider.
+type Button struct {
+	Label string // "Sign in with Google"
+	Href  string // starts the provider's flow
+	Kind  string // google, linkedin, oidc: a style hook
 }
 
 const csrfCookie = "gh_csrf"
@@ -169,8 +181,25 @@ func (s *Surface) RedirectToSignIn(w http.ResponseWriter, r *http.Request, next 
 }
 
 type signInData struct {
-	Next     string
-	Username string
+	Next      string
+	Username  string
+	Providers []Button
+}
+
+// providerButtons returns the provider buttons, each carrying next.
+func (s *Surface) providerButtons(r *http.Request, next string) []Button {
+	if s.Providers == nil {
+		return nil
+	}
+	bs, err := s.Providers.SignInButtons(r.Context())
+	if err != nil {
+		web.Logger(r.Context(), s.Log).Error("sign-in providers", "err", err)
+		return nil
+	}
+	for i := range bs {
+		bs[i].Href += "?next=" + url.QueryEscape(next)
+	}
+	return bs
 }
 
 func (s *Surface) signInPage(w http.ResponseWriter, r *http.Request) {
@@ -179,7 +208,7 @@ func (s *Surface) signInPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, next, http.StatusFound)
 		return
 	}
-	s.Pages.Render(w, http.StatusOK, "signin", web.Page{Title: "Sign In", CSRF: s.preSessionToken(w, r), Data: signInData{Next: next}})
+	s.Pages.Render(w, http.StatusOK, "signin", web.Page{Title: "Sign In", CSRF: s.preSessionToken(w, r), Data: signInData{Next: next, Providers: s.providerButtons(r, next)}})
 }
 
 const genericFailure = "Unable to sign in. Check your username and password, or contact your administrator."
@@ -191,7 +220,7 @@ func (s *Surface) signIn(w http.ResponseWriter, r *http.Request) {
 	next := SafeNext(r.PostFormValue("next"))
 	tok := s.preSessionToken(w, r)
 	fail := func(status int, msg string) {
-		s.Pages.Render(w, status, "signin", web.Page{Title: "Sign In", CSRF: tok, Error: msg, Data: signInData{Next: next, Username: username}})
+		s.Pages.Render(w, status, "signin", web.Page{Title: "Sign In", CSRF: tok, Error: msg, Data: signInData{Next: next, Username: username, Providers: s.providerButtons(r, next)}})
 	}
 	if !s.checkPreSessionCSRF(r) {
 		s.count("csrf")
@@ -235,6 +264,22 @@ func (s *Surface) signIn(w http.ResponseWriter, r *http.Request) {
 	s.setSessionCookie(w, value)
 	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.secure(), SameSite: http.SameSiteStrictMode})
 	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// StartSession signs a person in after an authentication done elsewhere
+// (an external identity provider): any previous session of the browser
+// ends, a new one starts with the given methods (amr) and its cookie is
+// set. The caller redirects.
+func (s *Surface) StartSession(w http.ResponseWriter, r *http.Request, userID string, amr []string) error {
+	if old, err := r.Cookie(s.CookieName()); err == nil {
+		_ = s.Sessions.End(r.Context(), old.Value)
+	}
+	value, _, err := s.Sessions.Start(r.Context(), userID, amr, web.ClientIP(r), r.UserAgent())
+	if err != nil {
+		return err
+	}
+	s.setSessionCookie(w, value)
+	return nil
 }
 
 func (s *Surface) count(outcome string) {
