@@ -260,7 +260,13 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		body.ErrorSummary = e.Kind.String()
 	}
 	for _, f := range e.Fields {
-		body.ErrorCauses = append(body.ErrorCauses, errorCause{ErrorSummary: f.Message})
+		msg := f.Message
+		// Okta's causes read "field: message"; keep messages that already
+		// name their field as they are.
+		if f.Field != "" && !strings.Contains(msg, f.Field) {
+			msg = f.Field + ": " + msg
+		}
+		body.ErrorCauses = append(body.ErrorCauses, errorCause{ErrorSummary: msg})
 	}
 	if e.Kind == errs.Unauthorized {
 		w.Header().Set("WWW-Authenticate", `SSWS realm="Gatehouse"`)

@@ -135,7 +135,7 @@ func (h *AWSApps) getProvisioning(w http.ResponseWriter, r *http.Request) error 
 
 func (h *AWSApps) putProvisioning(w http.ResponseWriter, r *http.Request) error {
 	var p awsapp.ProvisioningSettings
-	if err := DecodeStrict(r, &p, []string{"apiIntegration", "createUsers", "updateUsers", "deactivateUsers", "mappings", "securityProfiles", "routingProfile", "phoneType"}); err != nil {
+	if err := DecodeStrict(r, &p, []string{"apiIntegration", "createUsers", "updateUsers", "deactivateUsers", "mappings", "securityProfiles", "routingProfile", "phoneType", "apiRate", "apiBurst"}); err != nil {
 		return err
 	}
 	if err := h.Integration.SaveProvisioning(r.Context(), r.PathValue("id"), p); err != nil {
