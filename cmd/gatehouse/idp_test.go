@@ -268,6 +268,33 @@ func TestFederatedSignIn(t *testing.T) {
 		t.Fatalf("unlink twice: %d", r.status)
 	}
 
+	// The official Okta SDK reads providers and their users.
+	sdk := sdkClient(t, ts)
+	list, _, err := sdk.IdentityProviderAPI.ListIdentityProviders(ctx).Execute()
+	if err != nil || len(list) != 2 {
+		t.Fatalf("SDK list: %d %v", len(list), err)
+	}
+	gp, _, err := sdk.IdentityProviderAPI.GetIdentityProvider(ctx, w.googleID).Execute()
+	if err != nil || gp.GetType() != "GOOGLE" || gp.GetName() != "Google" {
+		t.Fatalf("SDK get: %v %+v", err, gp)
+	}
+	if pr := gp.GetProtocol(); pr.GetType() != "OIDC" || len(pr.GetScopes()) != 3 {
+		t.Fatalf("SDK protocol: %+v", pr)
+	}
+	if cl := gp.GetProtocol().Credentials.GetClient(); cl.GetClientId() != "google-client-1" || cl.GetClientSecret() != "" {
+		t.Fatalf("SDK client credentials: %+v", cl)
+	}
+	pol := gp.GetPolicy()
+	if prov := pol.GetProvisioning(); prov.GetAction() != "AUTO" {
+		t.Fatalf("SDK provisioning: %+v", prov)
+	}
+	if subj := pol.GetSubject(); subj.GetMatchType() != "USERNAME_OR_EMAIL" {
+		t.Fatalf("SDK subject: %+v", subj)
+	}
+	// (The SDK's IdentityProviderApplicationUser types every profile value
+	// as an object, so it cannot read Okta's own string-valued profiles;
+	// the users list is checked through plain JSON above.)
+
 	// Replacing the settings without a secret keeps the sealed one.
 	put := idpRequest("GOOGLE", "Google Workspace", w.google.ClientID, "", "", map[string]any{
 		"provisioning": map[string]any{"action": "AUTO"}, "accountLink": map[string]any{"action": "AUTO"},

@@ -32,8 +32,7 @@ func (d discoverer) Discover(context.Context, string) (federation.Endpoints, err
 	return federation.Endpoints{Authorization: "https://op.example/auth", Token: "https://op.example/token", JWKS: "https://op.example/jwks"}, d.err
 }
 
-func newService(t *testing.T, db *sqlstore.DB) *federation.Service {
-	t.Helper()
+func newService(t testing.TB, db *sqlstore.DB) *federation.Service {
 	mk, err := keys.NewMasterKey(make([]byte, 32))
 	if err != nil {
 		t.Fatal(err)
@@ -220,5 +219,27 @@ func TestCreateSealsSecretAndValidates(t *testing.T) {
 	e, _ := errs.As(err)
 	if e == nil || len(e.Fields) != 5 {
 		t.Fatalf("want 5 field errors: %v", err)
+	}
+}
+
+// BenchmarkSignInReturning measures the decision and transaction of a
+// returning federated sign-in (link lookup, last sign-in, events) on SQLite.
+func BenchmarkSignInReturning(b *testing.B) {
+	ctx := context.Background()
+	db := storetest.SQLite(b)
+	s := newService(b, db)
+	p, err := s.Create(ctx, &federation.IdP{Type: federation.Google, ClientID: "c"}, "s")
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := claims("bench-1", "bench@example.com", true)
+	if _, _, err := s.SignIn(ctx, p, c); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, how, err := s.SignIn(ctx, p, c); err != nil || how != federation.Returning {
+			b.Fatal(how, err)
+		}
 	}
 }

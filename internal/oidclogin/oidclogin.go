@@ -385,7 +385,7 @@ func tokenProblem(err error) string {
 	switch {
 	case strings.Contains(s, "audience"):
 		return "AUDIENCE"
-	case strings.Contains(s, "issuer"):
+	case strings.Contains(s, "issuer"), strings.Contains(s, "different provider"):
 		return "ISSUER"
 	case strings.Contains(s, "signature"), strings.Contains(s, "key"), strings.Contains(s, "malformed"):
 		return "SIGNATURE"
