@@ -20,14 +20,18 @@ import (
 	"github.com/gatehouse/gatehouse/internal/federation"
 	"github.com/gatehouse/gatehouse/internal/oidclogin/oidctest"
 	"github.com/gatehouse/gatehouse/internal/oktaapi"
+	"github.com/gatehouse/gatehouse/internal/sqlstore/storetest"
 )
 
 // newFederatedServer is newTestServer with local OpenID Connect providers
 // standing in for Google and LinkedIn.
-func newFederatedServer(t *testing.T, issuers map[federation.Type]string) *testServer {
+func newFederatedServer(t *testing.T, postgres bool, issuers map[federation.Type]string) *testServer {
 	t.Helper()
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
+	if postgres {
+		cfg.DatabaseURL = storetest.PostgresURL(t)
+	}
 	cfg.MasterKeyFile = filepath.Join(cfg.DataDir, "master.key")
 	cfg.APIRateLimit = 100000
 	srv := httptest.NewUnstartedServer(nil)
@@ -112,13 +116,13 @@ type idpWorld struct {
 	staffID            string
 }
 
-func newIdPWorld(t *testing.T) *idpWorld {
+func newIdPWorld(t *testing.T, postgres bool) *idpWorld {
 	t.Helper()
 	google := oidctest.Start("", "google-client-1", "google-secret-XYZ", googleClaims("g-1001", "ann@example.com", true, "Ann", "Lee"))
 	linkedin := oidctest.Start("/oauth", "linkedin-client-1", "linkedin-secret-XYZ", linkedInClaims("li-77", "lee@example.com", true, "Lee", "Park"))
 	t.Cleanup(google.Close)
 	t.Cleanup(linkedin.Close)
-	ts := newFederatedServer(t, map[federation.Type]string{federation.Google: google.Issuer, federation.LinkedIn: linkedin.Issuer})
+	ts := newFederatedServer(t, postgres, map[federation.Type]string{federation.Google: google.Issuer, federation.LinkedIn: linkedin.Issuer})
 	w := &idpWorld{ts: ts, google: google, linkedin: linkedin}
 	g, err := ts.directory.CreateGroup(context.Background(), "Staff", "")
 	if err != nil {
@@ -154,7 +158,12 @@ func (ts *testServer) idpEvents(t *testing.T, result string) string {
 }
 
 func TestFederatedSignIn(t *testing.T) {
-	w := newIdPWorld(t)
+	t.Run("sqlite", func(t *testing.T) { testFederatedSignIn(t, false) })
+	t.Run("postgres", func(t *testing.T) { testFederatedSignIn(t, true) })
+}
+
+func testFederatedSignIn(t *testing.T, postgres bool) {
+	w := newIdPWorld(t, postgres)
 	ts := w.ts
 	ctx := context.Background()
 
@@ -323,7 +332,7 @@ func TestFederatedSignIn(t *testing.T) {
 }
 
 func TestFederatedSignInRefusals(t *testing.T) {
-	w := newIdPWorld(t)
+	w := newIdPWorld(t, false)
 	ts := w.ts
 	users := ts.userCount(t)
 	type tc struct {
@@ -422,7 +431,7 @@ func TestFederatedSignInRefusals(t *testing.T) {
 func TestIdPAPIBadInput(t *testing.T) {
 	op := oidctest.Start("/realms/acme", "acme-client", "acme-secret", googleClaims("a-1", "a@example.com", true, "A", "B"))
 	t.Cleanup(op.Close)
-	ts := newFederatedServer(t, nil)
+	ts := newFederatedServer(t, false, nil)
 	good := func() map[string]any {
 		return idpRequest("OIDC", "Acme SSO", "acme-client", "acme-secret", op.Issuer, map[string]any{"provisioning": map[string]any{"action": "AUTO"}})
 	}
@@ -514,8 +523,23 @@ func TestIdPAPIBadInput(t *testing.T) {
 		t.Fatalf("unknown idp: %d %s", r.status, r.raw)
 	}
 	// The generic OIDC provider signs a person in too.
+	acme := r.body["id"].(string)
 	b := newBrowser(t, ts.srv.URL)
-	if resp, body, _ := b.federate(r.body["id"].(string), ""); resp.StatusCode != 303 {
+	if resp, body, _ := b.federate(acme, ""); resp.StatusCode != 303 {
 		t.Fatalf("OIDC sign-in: %d %.400s", resp.StatusCode, body)
+	}
+	// The provider goes away between its authorization and the callback:
+	// the code cannot be exchanged, and later starts cannot discover it.
+	b = newBrowser(t, ts.srv.URL)
+	cb := b.authorizeOnly(acme)
+	op.Close()
+	if resp, body := b.get(cb); resp.StatusCode != 502 || !strings.Contains(body, "cannot be reached") || b.cookie("gh_sid") != "" {
+		t.Fatalf("provider gone at the token endpoint: %d %.300s", resp.StatusCode, body)
+	}
+	if resp, body := b.get("/sso/idps/" + acme + "/start"); resp.StatusCode != 502 || !strings.Contains(body, "cannot be reached") {
+		t.Fatalf("provider gone at the start: %d %.300s", resp.StatusCode, body)
+	}
+	if n := strings.Count(ts.idpEvents(t, "FAILURE"), `"reason":"PROVIDER_UNAVAILABLE"`); n != 2 {
+		t.Fatalf("provider failures logged: %d", n)
 	}
 }

@@ -202,6 +202,17 @@ func label(p *federation.IdP) string { return p.Name }
 
 func (h *Handler) start(w http.ResponseWriter, r *http.Request) {
 	ctx := h.ctx(r)
+	// Each start stores a flow record: an address may start only so many
+	// a minute (the password form's limit).
+	limit := h.Login.IPAttempts
+	if limit <= 0 {
+		limit = 30
+	}
+	if n, err := h.Pending.Hit(ctx, "idp-start-ip:"+web.ClientIP(r), time.Minute, h.Now()); err == nil && n > limit {
+		w.Header().Set("Retry-After", "60")
+		h.page(w, r, http.StatusTooManyRequests, "Too many sign-in attempts from your network. Wait a minute and try again.")
+		return
+	}
 	p, err := h.IdPs.Store.IdP(ctx, r.PathValue("id"))
 	if err != nil || p.Status != federation.Active {
 		if err != nil && !errs.Is(err, errs.NotFound) {

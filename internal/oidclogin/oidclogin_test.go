@@ -182,3 +182,19 @@ func TestTokenProblem(t *testing.T) {
 		}
 	}
 }
+
+func TestStartIsThrottledPerAddress(t *testing.T) {
+	r := newRig(t, nil)
+	r.h.Login.IPAttempts = 3
+	c := client()
+	for i := 1; i <= 4; i++ {
+		resp := get(t, c, r.srv.URL+"/sso/idps/0oinope/start")
+		want := http.StatusNotFound
+		if i == 4 {
+			want = http.StatusTooManyRequests
+		}
+		if resp.StatusCode != want {
+			t.Fatalf("start %d: %d, want %d", i, resp.StatusCode, want)
+		}
+	}
+}
