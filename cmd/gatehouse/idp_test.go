@@ -276,6 +276,17 @@ func testFederatedSignIn(t *testing.T, postgres bool) {
 	if r := ts.call(t, "DELETE", "/api/v1/idps/"+w.linkedID+"/users/"+lee.ID, ts.token, ""); r.status != 404 {
 		t.Fatalf("unlink twice: %d", r.status)
 	}
+	// An administrator links by hand; a subject already linked to someone
+	// else is refused.
+	if r := ts.call(t, "POST", "/api/v1/idps/"+w.linkedID+"/users/"+lee.ID, ts.token, `{"externalId":"li-77"}`); r.status != 200 || r.body["externalId"] != "li-77" {
+		t.Fatalf("link by hand: %d %s", r.status, r.raw)
+	}
+	if r := ts.call(t, "POST", "/api/v1/idps/"+w.googleID+"/users/"+lee.ID, ts.token, `{"externalId":"g-1001"}`); r.status != 409 {
+		t.Fatalf("link a subject twice: %d %s", r.status, r.raw)
+	}
+	if r := ts.call(t, "POST", "/api/v1/idps/"+w.googleID+"/users/"+lee.ID, ts.token, `{"externalId":""}`); r.status != 400 || r.body["errorCode"] != "E0000001" {
+		t.Fatalf("link without externalId: %d %s", r.status, r.raw)
+	}
 
 	// The official Okta SDK reads providers and their users.
 	sdk := sdkClient(t, ts)

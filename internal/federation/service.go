@@ -131,6 +131,40 @@ func (s *Service) Unlink(ctx context.Context, idpID, userID string) error {
 	return s.Store.DeleteLink(ctx, idpID, u.ID, ev)
 }
 
+// Link ties a person to a provider subject by hand (Okta's link a user to
+// an IdP): an existing link of the person is replaced; a subject already
+// linked to someone else is a Conflict.
+func (s *Service) Link(ctx context.Context, idpID, userID, externalID string) (*Link, error) {
+	externalID = strings.TrimSpace(externalID)
+	if externalID == "" || len(externalID) > 255 {
+		return nil, errs.InvalidFields("Api validation failed: externalId", errs.Field("externalId", "externalId: required, at most 255 characters (the sub claim the provider issues for the person)"))
+	}
+	p, err := s.Store.IdP(ctx, idpID)
+	if err != nil {
+		return nil, err
+	}
+	var out *Link
+	err = s.Directory.Store.Update(ctx, func(tx directory.Tx) error {
+		lt, ok := tx.(LinkTx)
+		if !ok {
+			return fmt.Errorf("federation: the directory transaction cannot write links")
+		}
+		u, err := tx.UserForUpdate(userID)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		l := &Link{IdPID: p.ID, UserID: u.ID, ExternalID: externalID, Profile: map[string]any{}, Created: now, LastUpdated: now}
+		if err := lt.PutLink(l); err != nil {
+			return err
+		}
+		out = l
+		return tx.Append(s.Events.New(ctx, "user.identity_provider.link", "Link user to identity provider", audit.Success,
+			audit.UserTarget(u.ID, u.Login(), u.DisplayName()), IdPTarget(p)))
+	})
+	return out, err
+}
+
 // prepare validates p, fills defaults and the discovered endpoints, and
 // seals a new secret. Every problem is reported at once.
 func (s *Service) prepare(ctx context.Context, p *IdP, secret string, create bool) error {

@@ -28,6 +28,7 @@ func (h *IdPs) Mount(m *Mux) {
 	m.Handle("POST /api/v1/idps/{id}/lifecycle/deactivate", WriteAccess, h.lifecycle(federation.Inactive))
 	m.Handle("GET /api/v1/idps/{id}/users", ReadAccess, h.listUsers)
 	m.Handle("GET /api/v1/idps/{id}/users/{userId}", ReadAccess, h.getUser)
+	m.Handle("POST /api/v1/idps/{id}/users/{userId}", WriteAccess, h.link)
 	m.Handle("DELETE /api/v1/idps/{id}/users/{userId}", WriteAccess, h.unlink)
 	m.Handle("GET /api/v1/users/{id}/idps", ReadAccess, h.userIdPs)
 }
@@ -324,6 +325,24 @@ func (h *IdPs) getUser(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	l, err := h.Service.Store.Link(r.Context(), r.PathValue("id"), uid)
+	if err != nil {
+		return err
+	}
+	return WriteJSON(w, h.IdPUserJSON(l))
+}
+
+func (h *IdPs) link(w http.ResponseWriter, r *http.Request) error {
+	var body struct {
+		ExternalID string `json:"externalId"`
+	}
+	if err := DecodeStrict(r, &body, []string{"externalId"}); err != nil {
+		return err
+	}
+	uid, err := h.userID(r)
+	if err != nil {
+		return err
+	}
+	l, err := h.Service.Link(r.Context(), r.PathValue("id"), uid, body.ExternalID)
 	if err != nil {
 		return err
 	}
