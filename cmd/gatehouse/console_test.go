@@ -432,7 +432,7 @@ func TestConsoleApplications(t *testing.T) {
 	so := b.page(appPath+"/signon", 200)
 	for _, want := range []string{">Default Relay State", ">Identity Provider metadata<", app.MetadataPath(), ">Advanced Sign-On Settings<",
 		">Identity Provider ARN", ">Session Duration", ">Join all roles", ">Use Group Mapping", ">Group Filter", ">Role Value Pattern", ">Region", ">Instance ID",
-		">Save<", ">Done<", ">Generate new certificate<", app.EntityID(), app.SSOPath()} {
+		">Save<", ">Done<", ">Generate new certificate<", app.EntityID(ts.srv.URL), app.SSOPath()} {
 		if !strings.Contains(so, want) {
 			t.Fatalf("Sign On lacks %s", want)
 		}

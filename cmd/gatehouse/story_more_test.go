@@ -530,7 +530,7 @@ func canonicalAWSResponse(t *testing.T, xs string, urls map[string]string) strin
 		{`<ds:DigestValue>[^<]+<`, `<ds:DigestValue>{{DIGEST}}<`},
 		{`<ds:SignatureValue>[^<]+<`, `<ds:SignatureValue>{{SIGNATURE}}<`},
 		{`<ds:X509Certificate>[^<]+<`, `<ds:X509Certificate>{{IDP_CERTIFICATE}}<`},
-		{`(Issuer[^>]*>)http://www\.okta\.com/[A-Za-z0-9]+<`, `${1}{{IDP_ISSUER}}<`},
+		{`(Issuer[^>]*>)http://127\.0\.0\.1:[0-9]+/exk[A-Za-z0-9]+<`, `${1}{{IDP_ISSUER}}<`},
 		{`SessionIndex="[^"]+"`, `SessionIndex="{{SESSION_INDEX}}"`},
 	} {
 		xs = mustCompile(r.re).ReplaceAllString(xs, r.repl)

@@ -29,9 +29,10 @@ const (
 // DefaultUserNameTemplate is Okta's default app username: the user's login.
 const DefaultUserNameTemplate = "${source.login}"
 
-// DefaultIdPIssuer is Okta's default SAML issuer template; org.externalKey
-// is the app's ExternalKey (see App.EntityID).
-const DefaultIdPIssuer = "http://www.okta.com/${org.externalKey}"
+// DefaultIdPIssuer is the default SAML issuer (entity ID) template:
+// Gatehouse's base URL and the app's external key, the way Okta uses its
+// org URL and the key. ${org.baseUrl} and ${org.externalKey} are replaced.
+const DefaultIdPIssuer = "${org.baseUrl}/${org.externalKey}"
 
 // NameID formats accepted in subjectNameIdFormat.
 const (
@@ -200,12 +201,12 @@ type SLO struct {
 
 // EntityID is the IdP entity ID (SAML Issuer) of the app: idpIssuer with
 // ${org.externalKey} replaced by the app's external key.
-func (a *App) EntityID() string {
+func (a *App) EntityID(baseURL string) string {
 	iss := a.Settings.SignOn.IdPIssuer
 	if iss == "" {
 		iss = DefaultIdPIssuer
 	}
-	return strings.ReplaceAll(iss, "${org.externalKey}", a.ExternalKey)
+	return strings.NewReplacer("${org.externalKey}", a.ExternalKey, "${org.baseUrl}", strings.TrimRight(baseURL, "/")).Replace(iss)
 }
 
 // SSOPath is the path of the app's IdP SSO endpoint.

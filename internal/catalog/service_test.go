@@ -239,8 +239,8 @@ func TestCreateNamesAndDefaults(t *testing.T) {
 	if a1.Status != catalog.Active || a2.Status != catalog.Inactive || !strings.HasPrefix(a1.ExternalKey, "exk") || !strings.HasPrefix(a1.ID, "0oa") {
 		t.Fatalf("app: %+v", a1)
 	}
-	if a1.EntityID() != "http://www.okta.com/"+a1.ExternalKey || a1.SSOPath() != "/app/"+a1.Name+"/"+a1.ExternalKey+"/sso/saml" {
-		t.Fatalf("entity id %q, sso %q", a1.EntityID(), a1.SSOPath())
+	if a1.EntityID("https://id.example.com/") != "https://id.example.com/"+a1.ExternalKey || a1.SSOPath() != "/app/"+a1.Name+"/"+a1.ExternalKey+"/sso/saml" {
+		t.Fatalf("entity id %q, sso %q", a1.EntityID("https://id.example.com/"), a1.SSOPath())
 	}
 	if a1.Credentials.UserNameTemplate != (catalog.UserNameTemplate{Template: "${source.login}", Type: "BUILT_IN"}) {
 		t.Fatalf("username template %+v", a1.Credentials.UserNameTemplate)

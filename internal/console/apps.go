@@ -264,7 +264,7 @@ type appLinks struct {
 }
 
 func (c *Console) links(a *catalog.App) appLinks {
-	return appLinks{SSO: c.BaseURL + a.SSOPath(), EntityID: a.EntityID(), Metadata: c.BaseURL + a.MetadataPath(), Dashboard: c.BaseURL + a.LoginLinkPath()}
+	return appLinks{SSO: c.BaseURL + a.SSOPath(), EntityID: a.EntityID(c.BaseURL), Metadata: c.BaseURL + a.MetadataPath(), Dashboard: c.BaseURL + a.LoginLinkPath()}
 }
 
 func (c *Console) generalPage(w http.ResponseWriter, r *http.Request, rq *request, a *catalog.App, fields []Field, err error) error {

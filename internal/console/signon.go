@@ -185,7 +185,7 @@ func signOnFields(a *catalog.App, form url.Values) (relay, saml, advanced []Fiel
 		{Name: pre + "subjectNameIdTemplate", Label: "Application username (Name ID)", Type: "text", Value: get(pre+"subjectNameIdTemplate", so.SubjectNameIDTemplate),
 			Help: "An expression; ${user.userName} is the app username of the assignment."},
 		{Name: pre + "idpIssuer", Label: "Issuer (IdP entity ID)", Type: "text", Value: get(pre+"idpIssuer", so.IdPIssuer),
-			Help: "${org.externalKey} is this application's key; the default is http://www.okta.com/${org.externalKey}."},
+			Help: "${org.externalKey} is this application's key; ${org.baseUrl} is Gatehouse's address; the default is ${org.baseUrl}/${org.externalKey}."},
 		checkbox(pre+"responseSigned", "Sign the SAML response", on(pre+"responseSigned", so.ResponseSigned)),
 		checkbox(pre+"assertionSigned", "Sign the assertion", on(pre+"assertionSigned", so.AssertionSigned)),
 		sig, dig,

@@ -16,7 +16,7 @@ import (
 )
 
 // IdPConfig is the identity of one IdP (in Gatehouse: one app instance,
-// whose issuer is like Okta's http://www.okta.com/<externalKey>).
+// whose issuer is Gatehouse's base URL and the app's external key).
 type IdPConfig struct {
 	// EntityID is the Issuer of every message and the metadata entityID.
 	EntityID string

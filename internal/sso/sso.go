@@ -120,7 +120,7 @@ func (s *Surface) idp(ctx context.Context, a *catalog.App) (*samlidp.IdP, error)
 		return nil, err
 	}
 	var extra []*x509.Certificate
-	key := a.ID + "|" + a.EntityID() + "|" + active.Kid
+	key := a.ID + "|" + a.EntityID(s.BaseURL) + "|" + active.Kid
 	for _, c := range published {
 		if c.Equal(active.Certificate) {
 			continue
@@ -134,7 +134,7 @@ func (s *Surface) idp(ctx context.Context, a *catalog.App) (*samlidp.IdP, error)
 		return idp, nil
 	}
 	idp, err := samlidp.NewIdP(samlidp.IdPConfig{
-		EntityID:           a.EntityID(),
+		EntityID:           a.EntityID(s.BaseURL),
 		SSOURL:             s.BaseURL + a.SSOPath(),
 		SLOURL:             s.BaseURL + sloPath(a),
 		SigningKey:         active.Key,
