@@ -97,6 +97,7 @@ func (s *Surface) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("POST /logout", s.signOut)
 	mux.HandleFunc("GET /app/UserHome", s.home)
 	s.mountPassword(mux)
+	s.mountSettings(mux)
 }
 
 // Current returns the session and user of a request, or session.ErrNoSession.
