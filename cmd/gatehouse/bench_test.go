@@ -75,6 +75,9 @@ func BenchmarkDirectory(b *testing.B) {
 			})
 			if dir := os.Getenv("GATEHOUSE_BENCH_SQLITE_DIR"); dir == "" || pg {
 				d := seedUsers(b, ts, n)
+				if err := ts.db.Optimize(context.Background()); err != nil {
+					b.Fatal(err)
+				}
 				b.Logf("%s: imported %d users in %s (%.0f users/s)", name, n, d.Round(time.Millisecond), float64(n)/d.Seconds())
 			}
 			ctx := context.Background()

@@ -108,6 +108,9 @@ func cmdImportUsers(ctx context.Context, args []string, stdin io.Reader, stdout,
 	if err := flush(); err != nil {
 		return err
 	}
+	if err := a.db.Optimize(ctx); err != nil {
+		return fmt.Errorf("refresh statistics: %w", err)
+	}
 	d := time.Since(start)
 	fmt.Fprintf(stdout, "imported %d users (%d refused) in %s (%.0f users/s)\n", total, refused, d.Round(time.Millisecond), float64(total)/d.Seconds())
 	return nil

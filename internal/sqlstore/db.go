@@ -315,3 +315,15 @@ func (db *DB) prefixCond(expr, prefix string) (string, []any) {
 	}
 	return "(" + expr + " >= ? AND " + expr + " < ?)", []any{p, p + "\U0010FFFF"}
 }
+
+// Optimize refreshes the planner statistics, after a bulk import for
+// example (PostgreSQL otherwise plans with stale row estimates until
+// autovacuum runs).
+func (db *DB) Optimize(ctx context.Context) error {
+	q := "PRAGMA optimize"
+	if db.dialect == Postgres {
+		q = "ANALYZE"
+	}
+	_, err := db.w.ExecContext(ctx, q)
+	return err
+}
