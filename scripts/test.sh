@@ -54,10 +54,19 @@ log "fuzzing each parser of outside input briefly"
 for pkg in $(go list ./...); do
   dir=$(go list -f '{{.Dir}}' "$pkg")
   for f in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //' | sort -u); do
-    if ! out=$(go test -run='^$' -fuzz="^${f}\$" -fuzztime="${FUZZTIME:-4s}" "$pkg" 2>&1); then
-      echo "$out" | tail -40
-      echo "FAIL: fuzzing $pkg $f"
-      exit 1
+    fuzz() { go test -run='^$' -fuzz="^${f}\$" -fuzztime="${FUZZTIME:-4s}" -fuzzminimizetime=50x "$pkg" 2>&1; }
+    if ! out=$(fuzz); then
+      # The fuzzer can stop at the deadline in the middle of its own
+      # bookkeeping and report "context deadline exceeded" without any
+      # failing input; that run is repeated once. A real failure writes
+      # its input under testdata/fuzz and fails both times.
+      if grep -q "context deadline exceeded" <<<"$out" && ! grep -q "Failing input written" <<<"$out" && out=$(fuzz); then
+        :
+      else
+        echo "$out" | tail -40
+        echo "FAIL: fuzzing $pkg $f"
+        exit 1
+      fi
     fi
     echo "fuzzed $pkg $f"
   done
