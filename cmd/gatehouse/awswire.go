@@ -262,3 +262,18 @@ func (p consoleProvisioning) PushNow(ctx context.Context, appID string) (string,
 func (a *app) scheduler(log *slog.Logger) *provisioning.Scheduler {
 	return &provisioning.Scheduler{Queue: a.queue, Jobs: a.aws.Periodic, Logger: log}
 }
+
+// startJobs runs this node's provisioning runner and scheduler until the
+// returned stop function is called; stop waits for running jobs.
+func (a *app) startJobs(log *slog.Logger) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := a.runner(log).Run(ctx); err != nil {
+			log.Error("provisioning runner stopped", "err", err)
+		}
+	}()
+	go a.scheduler(log).Run(ctx)
+	return func() { cancel(); <-done }
+}

@@ -50,16 +50,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	jobsCtx, stopJobs := context.WithCancel(context.Background())
-	jobsDone := make(chan struct{})
-	go func() {
-		defer close(jobsDone)
-		if err := a.runner(log).Run(jobsCtx); err != nil {
-			log.Error("provisioning runner stopped", "err", err)
-		}
-	}()
-	go a.scheduler(log).Run(jobsCtx)
-	defer func() { stopJobs(); <-jobsDone }()
+	defer a.startJobs(log)()
 	base := cfg.EffectiveBaseURL()
 	fmt.Fprintf(stdout, "Gatehouse is listening on %s (database: %s)\n", base, a.db.Dialect())
 	fmt.Fprintf(stdout, "Create the first administrator with:\n  gatehouse admin create --email you@example.com --password-stdin\n")

@@ -97,10 +97,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	srv := &http.Server{Handler: a.handler(prometheus.NewRegistry()), ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
 	defer srv.Close()
-	jobsCtx, stopJobs := context.WithCancel(context.Background())
-	jobsDone := make(chan struct{})
-	go func() { defer close(jobsDone); a.runner(log).Run(jobsCtx) }()
-	defer func() { stopJobs(); <-jobsDone }()
+	defer a.startJobs(log)()
 
 	base := cfg.EffectiveBaseURL()
 	admin := demoCredentials{Email: "admin@example.com", Password: "Gatehouse-Console-1"}
