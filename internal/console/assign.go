@@ -318,35 +318,62 @@ func (c *Console) personAssignList(w http.ResponseWriter, r *http.Request, rq *r
 	return nil
 }
 
-func (c *Console) personAssignForm(w http.ResponseWriter, r *http.Request, rq *request) error {
-	ctx := r.Context()
-	u, err := c.Directory.Store.User(ctx, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	a, err := c.Catalog.Store.App(ctx, r.PathValue("appId"))
-	if err != nil {
-		return err
-	}
-	back := "/admin/people/" + u.ID + "/assign"
-	return c.userAssignForm(w, r, rq, a, u, back+"/"+a.ID, back, nil)
+// userAssignment is where a person's assignment form is reached from: the
+// person's "Assign Applications" list or the app's "Assign to People" list.
+type userAssignment struct {
+	userParam, appParam string
+	// back is the list the form returns to.
+	back func(u *directory.User, a *catalog.App) string
+	// self is the form's own path below back.
+	self func(u *directory.User, a *catalog.App) string
 }
 
-func (c *Console) personAssignSave(w http.ResponseWriter, r *http.Request, rq *request) error {
-	ctx := r.Context()
-	u, err := c.Directory.Store.User(ctx, r.PathValue("id"))
+var (
+	personAssignment = userAssignment{userParam: "id", appParam: "appId",
+		back: func(u *directory.User, _ *catalog.App) string { return "/admin/people/" + u.ID + "/assign" },
+		self: func(_ *directory.User, a *catalog.App) string { return a.ID }}
+	appPersonAssignment = userAssignment{userParam: "userId", appParam: "id",
+		back: func(_ *directory.User, a *catalog.App) string { return "/admin/apps/" + a.ID + "/assign/people" },
+		self: func(u *directory.User, _ *catalog.App) string { return u.ID }}
+)
+
+func (c *Console) loadAssignment(r *http.Request, ua userAssignment) (*directory.User, *catalog.App, error) {
+	u, err := c.Directory.Store.User(r.Context(), r.PathValue(ua.userParam))
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	a, err := c.Catalog.Store.App(ctx, r.PathValue("appId"))
+	a, err := c.Catalog.Store.App(r.Context(), r.PathValue(ua.appParam))
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	back := "/admin/people/" + u.ID + "/assign"
-	if err := c.saveUserAssignment(r, a, u); err != nil {
-		return c.userAssignForm(w, r, rq, a, u, back+"/"+a.ID, back, err)
+	return u, a, nil
+}
+
+// assignmentForm shows a person's assignment to an app.
+func (c *Console) assignmentForm(ua userAssignment) handler {
+	return func(w http.ResponseWriter, r *http.Request, rq *request) error {
+		u, a, err := c.loadAssignment(r, ua)
+		if err != nil {
+			return err
+		}
+		back := ua.back(u, a)
+		return c.userAssignForm(w, r, rq, a, u, back+"/"+ua.self(u, a), back, nil)
 	}
-	return done(w, r, back, "assigned")
+}
+
+// assignmentSave saves a person's assignment to an app.
+func (c *Console) assignmentSave(ua userAssignment) handler {
+	return func(w http.ResponseWriter, r *http.Request, rq *request) error {
+		u, a, err := c.loadAssignment(r, ua)
+		if err != nil {
+			return err
+		}
+		back := ua.back(u, a)
+		if err := c.saveUserAssignment(r, a, u); err != nil {
+			return c.userAssignForm(w, r, rq, a, u, back+"/"+ua.self(u, a), back, err)
+		}
+		return done(w, r, back, "assigned")
+	}
 }
 
 func (c *Console) personUnassign(w http.ResponseWriter, r *http.Request, rq *request) error {
@@ -590,37 +617,6 @@ func (c *Console) appAssignPeople(w http.ResponseWriter, r *http.Request, rq *re
 	d.Pager = pager(path, q, after, trail, last, more)
 	c.render(w, r, rq, http.StatusOK, "admin_assign_list", "Assign to People", "apps", "", d)
 	return nil
-}
-
-func (c *Console) appAssignPersonForm(w http.ResponseWriter, r *http.Request, rq *request) error {
-	ctx := r.Context()
-	a, err := c.Catalog.Store.App(ctx, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	u, err := c.Directory.Store.User(ctx, r.PathValue("userId"))
-	if err != nil {
-		return err
-	}
-	back := "/admin/apps/" + a.ID + "/assign/people"
-	return c.userAssignForm(w, r, rq, a, u, back+"/"+u.ID, back, nil)
-}
-
-func (c *Console) appAssignPersonSave(w http.ResponseWriter, r *http.Request, rq *request) error {
-	ctx := r.Context()
-	a, err := c.Catalog.Store.App(ctx, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	u, err := c.Directory.Store.User(ctx, r.PathValue("userId"))
-	if err != nil {
-		return err
-	}
-	back := "/admin/apps/" + a.ID + "/assign/people"
-	if err := c.saveUserAssignment(r, a, u); err != nil {
-		return c.userAssignForm(w, r, rq, a, u, back+"/"+u.ID, back, err)
-	}
-	return done(w, r, back, "assigned")
 }
 
 func (c *Console) appAssignGroups(w http.ResponseWriter, r *http.Request, rq *request) error {
