@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -59,5 +58,3 @@ func newTestServer(t testing.TB, postgres bool, tweak ...func(*config.Config)) *
 	}
 	return &testServer{app: a, srv: srv, token: tok}
 }
-
-func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"testing"
 
 	dsig "github.com/russellhaering/goxmldsig"
@@ -74,7 +75,7 @@ func TestKeyRollover(t *testing.T) {
 
 func mustJSONString(t *testing.T, v any) string {
 	t.Helper()
-	b, err := jsonMarshal(v)
+	b, err := json.Marshal(v)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -214,7 +214,7 @@ func TestConnectBadInput(t *testing.T) {
 		return r.body
 	}
 	settingsOf := func(app map[string]any) string {
-		b, _ := jsonMarshal(app["settings"])
+		b, _ := json.Marshal(app["settings"])
 		return string(b)
 	}
 	withSetting := func(changes map[string]any) string {
@@ -223,7 +223,7 @@ func TestConnectBadInput(t *testing.T) {
 		for k, v := range changes {
 			sa[k] = v
 		}
-		b, _ := jsonMarshal(app)
+		b, _ := json.Marshal(app)
 		return string(b)
 	}
 	assigned := func() int {
@@ -282,7 +282,7 @@ func TestConnectBadInput(t *testing.T) {
 				t.Fatalf("errorSummary %v does not name credentials.userName", r.body["errorSummary"])
 			}
 			causes, _ := r.body["errorCauses"].([]any)
-			cb, _ := jsonMarshal(causes)
+			cb, _ := json.Marshal(causes)
 			if len(causes) != 1 || !strings.Contains(string(cb), c.cause) {
 				t.Fatalf("errorCauses %s do not name %q (summary %v)", cb, c.cause, r.body["errorSummary"])
 			}

@@ -136,6 +136,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 		Catalog:   a.catalog,
 		Directory: a.directory,
 		Data:      db.AppData(),
+		Log:       db.Events(),
 		Queue:     a.queue,
 		Expr:      a.catalog.Expr,
 		Events:    events,

@@ -56,7 +56,11 @@ type Integration struct {
 	Queue     *provisioning.Queue
 	Expr      *expr.Engine
 	Events    audit.Builder
-	Now       func() time.Time
+	// Log records events that change nothing else (a credential test).
+	Log interface {
+		Append(ctx context.Context, ev audit.Event) error
+	}
+	Now func() time.Time
 	// Endpoint replaces the AWS endpoints: only for the Gatehouse AWS
 	// sandbox and tests.
 	Endpoint string
@@ -299,7 +303,9 @@ func (in *Integration) TestCredentials(ctx context.Context, appID, accessKey, se
 	if err != nil {
 		ev.Outcome = audit.Outcome{Result: audit.Failure, Reason: err.Error()}
 	}
-	_ = in.Data.Put(ctx, a.ID, "aws.credentials-test", mustJSON(map[string]any{"ok": err == nil, "at": in.Now().UTC()}), in.Now(), &ev)
+	if lerr := in.Log.Append(ctx, ev); lerr != nil && err == nil {
+		return id, lerr
+	}
 	return id, err
 }
 

@@ -32,7 +32,7 @@ type Service struct {
 	IDs    *ids.Source
 	Now    func() time.Time
 	Events audit.Builder
-	// HistoryCount is how many previous password hashes to keep.
+	// OnChange hooks run inside every user write transaction.
 	OnChange []ChangeHook
 }
 

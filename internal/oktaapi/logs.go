@@ -1,12 +1,10 @@
 package oktaapi
 
 import (
-	"errors"
 	"net/http"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/audit"
-	"github.com/gatehouse/gatehouse/internal/credential"
 	"github.com/gatehouse/gatehouse/internal/errs"
 	"github.com/gatehouse/gatehouse/internal/filter"
 )
@@ -127,6 +125,3 @@ func nilIfEmpty(s string) any {
 	}
 	return s
 }
-
-func asValidation(err error, target **credential.ValidationError) bool { return errors.As(err, target) }
-func asPolicy(err error, target **credential.PolicyError) bool         { return errors.As(err, target) }

@@ -2,6 +2,7 @@ package oktaapi
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"time"
 
@@ -157,7 +158,7 @@ func (a *API) createUser(w http.ResponseWriter, r *http.Request) error {
 func importError(err error) error {
 	var ve *credential.ValidationError
 	e := errs.InvalidFields("Api validation failed: password")
-	if ok := asValidation(err, &ve); ok {
+	if errors.As(err, &ve) {
 		for _, f := range ve.Fields {
 			e.Fields = append(e.Fields, errs.Field("password.hash."+f.Field, "%s", f.Message))
 		}
@@ -170,7 +171,7 @@ func importError(err error) error {
 // policyError turns a password policy failure into Okta's validation error.
 func policyError(err error) error {
 	var pe *credential.PolicyError
-	if asPolicy(err, &pe) {
+	if errors.As(err, &pe) {
 		return &errs.Error{Kind: errs.Invalid, Code: "E0000001", Msg: "Api validation failed: password",
 			Fields: []errs.FieldError{{Field: "password", Message: "password: " + pe.Error()}}}
 	}

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/gatehouse/gatehouse/internal/audit"
 	"github.com/gatehouse/gatehouse/internal/directory"
@@ -255,5 +254,3 @@ func (t *Tx) Append(ev audit.Event) error {
 		ev.UUID, ms(ev.Published), ev.EventType, ev.Severity, ev.Actor.ID, ev.Outcome.Result, targets.String(), string(body))
 	return err
 }
-
-var _ = time.Now
