@@ -231,16 +231,14 @@ func (in *Integration) Attributes(ctx context.Context, a *catalog.App, u *direct
 		}
 		ein.User = &p
 	}
-	// Group assignments, highest priority (lowest number) first.
-	var gas []*catalog.GroupAssignment
-	for _, g := range groups {
-		if ga, err := in.Catalog.Store.GroupAssignment(ctx, a.ID, g.ID); err == nil {
-			gas = append(gas, ga)
-		}
+	// Group assignments reaching the person, highest priority (lowest
+	// number) first: one query, the grants the catalog already orders.
+	grants, err := in.Catalog.Store.GroupGrants(ctx, a.ID, []string{u.ID})
+	if err != nil {
+		return nil, err
 	}
-	sort.SliceStable(gas, func(i, j int) bool { return gas[i].Priority < gas[j].Priority })
-	for _, ga := range gas {
-		if p, err := ghaws.ParseProfile(ga.Profile); err == nil {
+	for _, g := range grants {
+		if p, err := ghaws.ParseProfile(g.Profile); err == nil {
 			ein.Groups = append(ein.Groups, p)
 		}
 	}
