@@ -18,6 +18,8 @@ command -v samlsign >/dev/null 2>&1 || need_apt+=(opensaml-tools)
 command -v xmllint >/dev/null 2>&1 || need_apt+=(libxml2-utils)
 [ -f /usr/share/xml/opensaml/saml-schema-metadata-2.0.xsd ] || need_apt+=(opensaml-schemas)
 [ -f /usr/share/xml/xmltooling/xmldsig-core-schema.xsd ] || need_apt+=(xmltooling-schemas)
+# OneLogin's python3-saml toolkit as a service provider (Debian's Python).
+/usr/bin/python3 -c 'import onelogin.saml2.auth, xmlsec' >/dev/null 2>&1 || need_apt+=(python3-onelogin-saml2)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
 if [ ${#need_apt[@]} -gt 0 ]; then
