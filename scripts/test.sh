@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything Gatehouse's tests need on a Debian machine (PostgreSQL,
-# Chromium, xmlsec1, the Node test dependencies), starts PostgreSQL when it is
+# Chromium, xmlsec1, aiosmtpd, the Node test dependencies), starts PostgreSQL when it is
 # not running, and runs the whole suite: Go tests on SQLite and PostgreSQL,
 # short fuzzing of every parser of outside input, and the Node/browser tests.
 # It fails when any part cannot run; nothing is skipped.
@@ -22,6 +22,8 @@ command -v xmllint >/dev/null 2>&1 || need_apt+=(libxml2-utils)
 /usr/bin/python3 -c 'import onelogin.saml2.auth, xmlsec' >/dev/null 2>&1 || need_apt+=(python3-onelogin-saml2)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
+# The real SMTP server of the email tests (Debian's python3, not one on PATH).
+/usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1 || need_apt+=(python3-aiosmtpd)
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "installing ${need_apt[*]} from Debian"
   export DEBIAN_FRONTEND=noninteractive
@@ -51,6 +53,7 @@ if [ -z "${GATEHOUSE_TEST_POSTGRES:-}" ]; then
 fi
 psql "$GATEHOUSE_TEST_POSTGRES" -qtAc 'select 1' >/dev/null
 export GATEHOUSE_REQUIRE_XMLSEC1=1 GATEHOUSE_REQUIRE_OPENSAML=1
+export GATEHOUSE_REQUIRE_AIOSMTPD=1
 
 log "go vet"
 go vet ./...
