@@ -100,6 +100,8 @@ func TestBadInput(t *testing.T) {
 		{"invalid search", "GET", "/api/v1/users?search=" + urlq(`profile.login eq "a" and (`), ts.token, "", 400, "E0000031", ""},
 		{"limit too large", "GET", "/api/v1/users?limit=201", ts.token, "", 400, "E0000001", "limit"},
 		{"limit not a number", "GET", "/api/v1/users?limit=ten", ts.token, "", 400, "E0000001", "limit"},
+		{"bad sortOrder", "GET", "/api/v1/users?search=" + urlq(`status eq "ACTIVE"`) + "&sortBy=created&sortOrder=sideways", ts.token, "", 400, "E0000001", "sortOrder"},
+		{"unknown sortBy", "GET", "/api/v1/users?search=" + urlq(`status eq "ACTIVE"`) + "&sortBy=credentials.password", ts.token, "", 400, "E0000031", "sortBy"},
 		{"not found", "GET", "/api/v1/users/00u00000000000000000", ts.token, "", 404, "E0000007", ""},
 		{"unknown path", "GET", "/api/v1/nothing-here", ts.token, "", 404, "E0000008", ""},
 		{"unsupported method on a known path", "PATCH", "/api/v1/users/" + userID, ts.token, `{"profile":{"title":"x"}}`, 405, "E0000022", ""},

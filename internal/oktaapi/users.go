@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/credential"
@@ -232,6 +233,15 @@ func (a *API) listUsers(w http.ResponseWriter, r *http.Request) error {
 	if s := qs.Get("search"); s != "" {
 		if q.Search, err = filter.Parse(s, UserSearchOptions); err != nil {
 			return searchError("search", err)
+		}
+		// Okta sorts search results only; sortOrder is asc or desc.
+		q.SortBy = qs.Get("sortBy")
+		switch strings.ToLower(qs.Get("sortOrder")) {
+		case "", "asc":
+		case "desc":
+			q.SortDesc = true
+		default:
+			return errs.InvalidFields("Api validation failed: sortOrder", errs.Field("sortOrder", "sortOrder: must be asc or desc"))
 		}
 	}
 	users, err := a.Directory.Store.Users(r.Context(), q)
