@@ -158,3 +158,20 @@ func TestRateLimitHeaders(t *testing.T) {
 }
 
 func urlq(s string) string { return url.QueryEscape(s) }
+
+// TestUsersMe: /api/v1/users/me is the administrator who owns the token.
+func TestUsersMe(t *testing.T) {
+	ts := newTestServer(t, false)
+	admin := ts.createUser(t, "owner@example.com", "Secret-Passw0rd")
+	tok, _, err := oktaapi.NewToken(context.Background(), ts.db.Tokens(), ts.ids, ts.now(), ts.events, "owned", admin.ID, oktaapi.RoleReadOnlyAdmin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := ts.call(t, "GET", "/api/v1/users/me", tok, ""); r.status != 200 || r.body["id"] != admin.ID {
+		t.Fatalf("users/me with an owned token: %d %s", r.status, r.raw)
+	}
+	// The CLI's token has no owner: there is no current user.
+	if r := ts.call(t, "GET", "/api/v1/users/me", ts.token, ""); r.status != 404 || r.body["errorCode"] != "E0000007" {
+		t.Fatalf("users/me with an ownerless token: %d %s", r.status, r.raw)
+	}
+}

@@ -181,7 +181,15 @@ func policyError(err error) error {
 }
 
 func (a *API) getUser(w http.ResponseWriter, r *http.Request) error {
-	u, err := a.Directory.Store.User(r.Context(), r.PathValue("id"))
+	id := r.PathValue("id")
+	if id == "me" {
+		// Okta's current user: for an API token, the administrator who
+		// owns it (tokens made by `gatehouse token create` have none).
+		if p := PrincipalFrom(r.Context()); p.UserID != "" {
+			id = p.UserID
+		}
+	}
+	u, err := a.Directory.Store.User(r.Context(), id)
 	if err != nil {
 		return err
 	}
