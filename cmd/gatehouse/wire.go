@@ -29,6 +29,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/integration/amazonconnect"
 	"github.com/gatehouse/gatehouse/internal/keys"
 	"github.com/gatehouse/gatehouse/internal/login"
+	"github.com/gatehouse/gatehouse/internal/mfa"
 	"github.com/gatehouse/gatehouse/internal/oidclogin"
 	"github.com/gatehouse/gatehouse/internal/oktaapi"
 	"github.com/gatehouse/gatehouse/internal/provisioning"
@@ -56,6 +57,7 @@ type app struct {
 	catalog   *catalog.Service
 	aws       *awsapp.Integration
 	queue     *provisioning.Queue
+	mfa       *mfa.Service
 	// idpIssuers overrides the issuers of Google and LinkedIn (tests run a
 	// local OpenID Connect provider in their place).
 	idpIssuers map[federation.Type]string
@@ -148,6 +150,17 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 	a.catalog.ProfileValidators = map[string]catalog.ProfileValidator{awsapp.AWS: a.aws, awsapp.Connect: a.aws}
 	a.catalog.OnChange = append(a.catalog.OnChange, a.aws.OnCatalogChange)
 	a.directory.OnChange = append(a.directory.OnChange, a.aws.OnUserChange)
+	a.mfa = &mfa.Service{
+		Directory:    db.Directory(),
+		Store:        db.Factors(),
+		Sealer:       sealer,
+		IDs:          src,
+		Now:          now,
+		Events:       events,
+		LockoutAfter: cfg.LockoutAfter,
+		Issuer:       "Gatehouse (" + orgHost(cfg.EffectiveBaseURL()) + ")",
+	}
+	a.directory.OnChange = append(a.directory.OnChange, a.mfa.OnUserChange)
 	return a, nil
 }
 
@@ -164,6 +177,15 @@ func orgSlug(baseURL string) string {
 	}
 	first, _, _ := strings.Cut(h, ".")
 	return first
+}
+
+// orgHost is the host of the base URL, which names this Gatehouse in
+// authenticator apps.
+func orgHost(baseURL string) string {
+	if u, err := url.Parse(baseURL); err == nil && u.Host != "" {
+		return u.Host
+	}
+	return "gatehouse"
 }
 
 func loadSealer(cfg config.Config, log *slog.Logger) (*keys.Sealer, error) {
@@ -233,6 +255,8 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 		SignIns:      signIns,
 		OneTime:      oneTime,
 		Static:       http.FileServerFS(ui.Static()),
+		MFA:          a.mfa,
+		Now:          a.now,
 	}
 	endUser.Apps = appTiles{a.catalog}
 	fed := &federation.Service{
