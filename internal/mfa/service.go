@@ -580,3 +580,7 @@ func (s *Service) OnUserChange(_ context.Context, dtx directory.Tx, before, afte
 	}
 	return tx.SetFactorFailures(after.ID, 0)
 }
+
+// PasskeysOn reports whether WebAuthn passkeys and security keys can be
+// used.
+func (s *Service) PasskeysOn() bool { return false }
