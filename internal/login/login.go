@@ -75,6 +75,9 @@ type Surface struct {
 	Policy SignOnPolicy
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// Recovery sends password-reset links by email; nil (or not Enabled)
+	// offers no "Forgot password?".
+	Recovery Recovery
 }
 
 // Button is a "Sign in with ..." link to an external identity provider.
@@ -106,6 +109,7 @@ func (s *Surface) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("POST /logout", s.signOut)
 	mux.HandleFunc("GET /app/UserHome", s.home)
 	s.mountPassword(mux)
+	s.mountRecovery(mux)
 	s.mountSettings(mux)
 	if s.MFA != nil {
 		s.mountSecondStep(mux)
@@ -197,6 +201,7 @@ type signInData struct {
 	Next      string
 	Username  string
 	Providers []Button
+	Recovery  bool // show "Forgot password?"
 }
 
 // providerButtons returns the provider buttons, each carrying next.
@@ -221,7 +226,7 @@ func (s *Surface) signInPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, next, http.StatusFound)
 		return
 	}
-	s.Pages.Render(w, http.StatusOK, "signin", web.Page{Title: "Sign In", CSRF: s.preSessionToken(w, r), Data: signInData{Next: next, Providers: s.providerButtons(r, next)}})
+	s.Pages.Render(w, http.StatusOK, "signin", web.Page{Title: "Sign In", CSRF: s.preSessionToken(w, r), Data: signInData{Next: next, Providers: s.providerButtons(r, next), Recovery: s.recoveryEnabled()}})
 }
 
 const genericFailure = "Unable to sign in. Check your username and password, or contact your administrator."
@@ -233,7 +238,7 @@ func (s *Surface) signIn(w http.ResponseWriter, r *http.Request) {
 	next := SafeNext(r.PostFormValue("next"))
 	tok := s.preSessionToken(w, r)
 	fail := func(status int, msg string) {
-		s.Pages.Render(w, status, "signin", web.Page{Title: "Sign In", CSRF: tok, Error: msg, Data: signInData{Next: next, Username: username, Providers: s.providerButtons(r, next)}})
+		s.Pages.Render(w, status, "signin", web.Page{Title: "Sign In", CSRF: tok, Error: msg, Data: signInData{Next: next, Username: username, Providers: s.providerButtons(r, next), Recovery: s.recoveryEnabled()}})
 	}
 	if !s.checkPreSessionCSRF(r) {
 		s.count("csrf")

@@ -64,9 +64,21 @@ type API struct {
 	MaxBodyBytes int64
 	// OneTime issues activation and password-reset links.
 	OneTime *session.OneTime
+	// Emails sends activation and reset links (sendEmail=true) and serves
+	// the Authentication API's password recovery; nil means no email.
+	Emails Emails
 	// Extra mounts further /api/v1 routes (apps, idps, ...) with the same
 	// authentication, error rendering and limits.
 	Extra []func(m *Mux)
+}
+
+// Emails enqueues the emails of package recovery.
+type Emails interface {
+	Enabled() bool
+	// EnqueueIn enqueues an email job of kind in tx, the transaction of
+	// the lifecycle change that asks for it.
+	EnqueueIn(tx any, kind, userID string) error
+	Request(ctx context.Context, identifier, ip string) error
 }
 
 // Principal is the authenticated caller.
@@ -96,6 +108,9 @@ const (
 	ReadAccess  Access = iota // any admin
 	AppAccess                 // super admin or app admin
 	WriteAccess               // super admin
+	// PublicAccess needs no token: Okta's Authentication API, which the
+	// person calls before signing in.
+	PublicAccess
 )
 
 // Mux registers API routes.
@@ -154,6 +169,17 @@ func (a *API) wrap(access Access, h HandlerFunc) http.Handler {
 }
 
 func (a *API) serve(access Access, h HandlerFunc, w http.ResponseWriter, r *http.Request) error {
+	if access == PublicAccess {
+		ctx := audit.WithRequest(r.Context(), audit.Request{
+			Actor:         audit.Actor{ID: "unknown", Type: "User", AlternateID: "unknown", DisplayName: "unknown"},
+			Client:        audit.Client{IPAddress: web.ClientIP(r), UserAgent: r.UserAgent()},
+			TransactionID: web.RequestID(r.Context()),
+		})
+		if r.Body != nil && a.MaxBodyBytes > 0 {
+			r.Body = http.MaxBytesReader(w, r.Body, a.MaxBodyBytes)
+		}
+		return h(w, r.WithContext(ctx))
+	}
 	auth := r.Header.Get("Authorization")
 	scheme, value, _ := strings.Cut(auth, " ")
 	if !strings.EqualFold(scheme, "SSWS") || strings.TrimSpace(value) == "" {

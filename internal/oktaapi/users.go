@@ -10,6 +10,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/directory"
 	"github.com/gatehouse/gatehouse/internal/errs"
 	"github.com/gatehouse/gatehouse/internal/filter"
+	"github.com/gatehouse/gatehouse/internal/recovery"
 	"github.com/gatehouse/gatehouse/internal/session"
 )
 
@@ -303,22 +304,45 @@ func (a *API) lifecycle(w http.ResponseWriter, r *http.Request) error {
 	default:
 		return &errs.Error{Kind: errs.NotFound, Code: "E0000008", Msg: "The requested path was not found"}
 	}
-	u, err := a.Directory.Transition(r.Context(), r.PathValue("id"), op)
+	sendEmail, err := BoolParam(r.URL.Query(), "sendEmail", true)
 	if err != nil {
 		return err
 	}
-	sendEmail, err := BoolParam(r.URL.Query(), "sendEmail", true)
+	// With sendEmail=true the email job commits with the change; without
+	// email delivery the change is refused rather than done silently.
+	var also func(tx directory.Tx, u *directory.User) error
+	email := func(kind string) func(tx directory.Tx, u *directory.User) error {
+		return func(tx directory.Tx, u *directory.User) error {
+			if kind == recovery.KindActivation && u.Status != directory.Provisioned {
+				return nil // active at once: no link to send
+			}
+			if a.Emails == nil || !a.Emails.Enabled() {
+				return errs.InvalidFields("Api validation failed: sendEmail",
+					errs.Field("sendEmail", "sendEmail: email delivery is not configured on this server (smtp_host); use sendEmail=false to receive the link in the response"))
+			}
+			return a.Emails.EnqueueIn(tx, kind, u.ID)
+		}
+	}
+	if sendEmail {
+		switch op {
+		case directory.OpActivate, directory.OpReactivate:
+			also = email(recovery.KindActivation)
+		case directory.OpResetPassword:
+			also = email(recovery.KindPasswordReset)
+		}
+	}
+	u, err := a.Directory.TransitionWith(r.Context(), r.PathValue("id"), op, also)
 	if err != nil {
 		return err
 	}
 	switch op {
 	case directory.OpActivate, directory.OpReactivate:
 		if !sendEmail && u.Status == directory.Provisioned && a.OneTime != nil {
-			tok, err := a.OneTime.Issue(r.Context(), session.PurposeActivation, u.ID, 7*24*time.Hour)
+			tok, err := a.OneTime.Issue(r.Context(), session.PurposeActivation, u.ID, recovery.DefaultActivationTTL)
 			if err != nil {
 				return err
 			}
-			return WriteJSON(w, map[string]any{"activationToken": tok, "activationUrl": a.BaseURL + "/welcome/" + tok})
+			return WriteJSON(w, map[string]any{"activationToken": tok, "activationUrl": a.BaseURL + recovery.ActivationPath + tok})
 		}
 		return WriteJSON(w, map[string]any{})
 	case directory.OpExpirePassword:
@@ -329,7 +353,7 @@ func (a *API) lifecycle(w http.ResponseWriter, r *http.Request) error {
 			if err != nil {
 				return err
 			}
-			return WriteJSON(w, map[string]any{"resetPasswordUrl": a.BaseURL + "/reset-password/" + tok})
+			return WriteJSON(w, map[string]any{"resetPasswordUrl": a.BaseURL + recovery.ResetPath + tok})
 		}
 		return WriteJSON(w, map[string]any{})
 	}
