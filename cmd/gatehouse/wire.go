@@ -342,6 +342,7 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 		Events:       a.db.Events(),
 		Roles:        a.aws,
 		Provisioning: consoleProvisioning{in: a.aws, queue: a.queue},
+		IdPs:         fed,
 		IDs:          a.ids,
 		Now:          a.now,
 		Audit:        a.events,

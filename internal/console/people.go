@@ -156,6 +156,7 @@ type personData struct {
 	Groups    []*directory.Group
 	Apps      []personApp
 	Roles     []string
+	IdPLinks  []personLink
 }
 
 func fmtTime(t *time.Time) string {
@@ -271,6 +272,9 @@ func (c *Console) personPage(r *http.Request, rq *request, u *directory.User, fi
 		d.Apps = append(d.Apps, pa)
 	}
 	if d.Roles, err = c.Admins.AdminRoles(ctx, u.ID); err != nil {
+		return d, err
+	}
+	if d.IdPLinks, err = c.personLinks(ctx, u.ID); err != nil {
 		return d, err
 	}
 	return d, nil
