@@ -86,7 +86,12 @@ type Console struct {
 	Provisioning Provisioning
 	// IdPs runs Security → Identity Providers and the links on a person's
 	// page; nil hides them.
-	IdPs  *federation.Service
+	IdPs *federation.Service
+	// Emails mails the link of "Reset Password" when email is configured.
+	Emails interface {
+		Enabled() bool
+		EnqueueIn(tx any, kind, userID string) error
+	}
 	IDs   *ids.Source
 	Now   func() time.Time
 	Audit audit.Builder
@@ -463,6 +468,7 @@ var flashes = map[string]string{
 	"unsuspended":  "Unsuspended.",
 	"unlocked":     "Unlocked.",
 	"reset":        "The password was reset; the person must set a new one.",
+	"resetmail":    "The password was reset; a link to choose a new one was emailed to the person.",
 	"password":     "The password was set.",
 	"assigned":     "The application was assigned.",
 	"unassigned":   "The assignment was removed.",
