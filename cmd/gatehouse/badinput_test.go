@@ -102,6 +102,7 @@ func TestBadInput(t *testing.T) {
 		{"limit not a number", "GET", "/api/v1/users?limit=ten", ts.token, "", 400, "E0000001", "limit"},
 		{"not found", "GET", "/api/v1/users/00u00000000000000000", ts.token, "", 404, "E0000007", ""},
 		{"unknown path", "GET", "/api/v1/nothing-here", ts.token, "", 404, "E0000008", ""},
+		{"unsupported method on a known path", "PATCH", "/api/v1/users/" + userID, ts.token, `{"profile":{"title":"x"}}`, 405, "E0000022", ""},
 		{"group without name", "POST", "/api/v1/groups", ts.token, `{"profile":{"description":"x"}}`, 400, "E0000001", "name"},
 		{"bad log time", "GET", "/api/v1/logs?since=yesterday", ts.token, "", 400, "E0000001", "since"},
 	}

@@ -136,8 +136,29 @@ func (a *API) Mount(mux *http.ServeMux) {
 		f(m)
 	}
 	mux.Handle("/api/v1/", a.wrap(ReadAccess, func(w http.ResponseWriter, r *http.Request) error {
+		if allow := otherMethods(mux, r); len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			return &errs.Error{Kind: errs.IllegalState, Code: "E0000022", Msg: "The endpoint does not support the provided HTTP method"}
+		}
 		return &errs.Error{Kind: errs.NotFound, Code: "E0000008", Msg: "The requested path was not found"}
 	}))
+}
+
+// otherMethods lists the methods an API path does have when the request's
+// method has no route there (Okta answers 405 E0000022, not 404).
+func otherMethods(mux *http.ServeMux, r *http.Request) []string {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete} {
+		if m == r.Method {
+			continue
+		}
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := mux.Handler(probe); pattern != "" && pattern != "/api/v1/" {
+			allow = append(allow, m)
+		}
+	}
+	return allow
 }
 
 func allowed(role string, access Access, method string) bool {
