@@ -367,6 +367,8 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 		Events:       a.db.Events(),
 		Roles:        a.aws,
 		Provisioning: consoleProvisioning{in: a.aws, queue: a.queue},
+		IdPs:         fed,
+		Emails:       a.recovery,
 		IDs:          a.ids,
 		Now:          a.now,
 		Audit:        a.events,
