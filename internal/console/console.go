@@ -80,6 +80,9 @@ type Console struct {
 	// Roles feeds the "Role" and "SAML User Roles" choices of AWS
 	// assignments; nil offers free text.
 	Roles RoleOptions
+	// Profiles feeds the Connect security and routing profile choices; nil
+	// offers free text.
+	Profiles ConnectProfiles
 	// Provisioning runs the "Provisioning" tab; nil shows that provisioning
 	// is not available.
 	Provisioning Provisioning
@@ -285,6 +288,12 @@ func (c *Console) routes() []route {
 		{"/admin/apps/{id}/provisioning", areaApps, c.provisioningIntegration},
 		{"/admin/apps/{id}/provisioning/to-app", 0, c.provisioningToApp},
 		{"/admin/apps/{id}/provisioning/to-app", areaApps, c.provisioningFeatures},
+		{"/admin/apps/{id}/provisioning/mappings", areaApps, c.provisioningMappings},
+		{"/admin/apps/{id}/provisioning/defaults", areaApps, c.provisioningDefaults},
+		{"/admin/apps/{id}/provisioning/status", 0, c.provisioningStatus},
+		{"/admin/apps/{id}/provisioning/progress", 0, c.provisioningProgress},
+		{"/admin/apps/{id}/provisioning/push", areaApps, c.provisioningPush},
+		{"/admin/apps/{id}/provisioning/tasks/{taskId}/retry", areaApps, c.provisioningRetryTask},
 		{"/admin/apps/{id}/provisioning/{action}", areaApps, c.provisioningAction},
 		{"/admin/apps/{id}/assignments", 0, c.appAssignments},
 		{"/admin/apps/{id}/assign/people", 0, c.appAssignPeople},
@@ -462,7 +471,9 @@ var flashes = map[string]string{
 	"granted":      "The role was granted.",
 	"refreshed":    "Application data was refreshed.",
 	"retried":      "Failed provisioning tasks were queued again.",
-	"pushed":       "Provisioning was queued for every assigned person.",
+	"retried1":     "The task was queued again.",
+	"pushed":       "Gatehouse queued the changes that bring the application in line.",
+	"mappings":     "The attribute mappings were saved.",
 	"provisioning": "Provisioning settings were saved.",
 }
 
