@@ -345,7 +345,13 @@ func (c *Console) wrap(a area, h handler) http.HandlerFunc {
 		r = r.WithContext(ctx)
 		if a != 0 {
 			r.Body = http.MaxBytesReader(w, r.Body, maxForm)
-			if err := r.ParseForm(); err != nil {
+			parse := r.ParseForm
+			if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+				// Forms with a file input (certificates); the whole body is
+				// bounded, so everything stays in memory.
+				parse = func() error { return r.ParseMultipartForm(maxForm) }
+			}
+			if err := parse(); err != nil {
 				c.message(w, r, rq, http.StatusRequestEntityTooLarge, "Form too large", "The form is larger than Gatehouse accepts.")
 				return
 			}
