@@ -498,27 +498,47 @@ func (c *Console) saveGroupAssignment(r *http.Request, a *catalog.App, g *direct
 	return err
 }
 
-// groupApps lists the apps assigned to a group (scanning at most 2,000
-// apps; an org has far fewer).
-func (c *Console) groupApps(ctx context.Context, groupID string) ([]*catalog.App, error) {
-	var out []*catalog.App
+// groupAppRow is one app assignment of a group.
+type groupAppRow struct {
+	ID, Label   string
+	Status      catalog.Status
+	Priority    int
+	Assignments []string // the profile in words: "Role: Okta_Role", …
+}
+
+// profileLabels name the assignment attributes on the group page.
+var profileLabels = []struct{ key, label string }{
+	{"role", "Role"}, {"samlRoles", "SAML User Roles"},
+	{"connectSecurityProfiles", "Connect Security Profiles"}, {"connectRoutingProfile", "Connect Routing Profile"},
+}
+
+// groupApps lists a group's app assignments with their priorities and
+// profiles (at most 1,000; a group has far fewer).
+func (c *Console) groupApps(ctx context.Context, groupID string) ([]groupAppRow, error) {
+	var out []groupAppRow
 	after := ""
-	for range 10 {
-		page, err := c.Catalog.Store.Apps(ctx, catalog.AppQuery{After: after, Limit: 200})
+	for range 5 {
+		page, err := c.Catalog.Store.GroupApps(ctx, groupID, after, 200)
 		if err != nil {
 			return nil, err
 		}
-		for _, a := range page {
-			if _, err := c.Catalog.Store.GroupAssignment(ctx, a.ID, groupID); err == nil {
-				out = append(out, a)
-			} else if !errs.Is(err, errs.NotFound) {
-				return nil, err
+		for _, ga := range page {
+			a, err := c.Catalog.Store.App(ctx, ga.AppID)
+			if err != nil {
+				continue
 			}
+			row := groupAppRow{ID: a.ID, Label: a.Label, Status: a.Status, Priority: ga.Priority}
+			for _, pl := range profileLabels {
+				if v := profileStrings(ga.Profile[pl.key]); len(v) > 0 {
+					row.Assignments = append(row.Assignments, pl.label+": "+strings.Join(v, ", "))
+				}
+			}
+			out = append(out, row)
 		}
 		if len(page) < 200 {
 			break
 		}
-		after = page[len(page)-1].ID
+		after = page[len(page)-1].AppID
 	}
 	sort.Slice(out, func(i, j int) bool { return strings.ToLower(out[i].Label) < strings.ToLower(out[j].Label) })
 	return out, nil
