@@ -329,6 +329,7 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 	endUser.Providers = federated
 	api.Extra = append(api.Extra, (&oktaapi.IdPs{API: api, Service: fed}).Mount)
 	api.Extra = append(api.Extra, (&oktaapi.AWSApps{API: api, Integration: a.aws, Queue: a.queue}).Mount)
+	api.Extra = append(api.Extra, (&oktaapi.Mappings{API: api, Integration: a.aws}).Mount)
 	single := &sso.Surface{
 		BaseURL:     a.cfg.EffectiveBaseURL(),
 		Catalog:     a.catalog,
@@ -366,6 +367,7 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 		Tokens:       a.db.Tokens(),
 		Events:       a.db.Events(),
 		Roles:        a.aws,
+		Profiles:     a.aws,
 		Provisioning: consoleProvisioning{in: a.aws, queue: a.queue},
 		IdPs:         fed,
 		Emails:       a.recovery,

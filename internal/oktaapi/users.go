@@ -79,7 +79,7 @@ func (a *API) UserJSON(u *directory.User) map[string]any {
 		"lastUpdated":           Time(u.LastUpdated),
 		"passwordChanged":       TimePtr(u.PasswordChanged),
 		"transitioningToStatus": nil,
-		"type":                  map[string]any{"id": "otydefault0000000000"},
+		"type":                  map[string]any{"id": DefaultUserTypeID},
 		"profile":               profile,
 		"credentials":           creds,
 		"_links":                links,
