@@ -289,6 +289,7 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 		IDs:          a.ids,
 		Log:          a.log,
 		Limiter:      oktaapi.NewLimiter(a.cfg.APIRateLimit),
+		TokenWindow:  a.cfg.APITokenWindow,
 		MaxBodyBytes: 1 << 20,
 		OneTime:      oneTime,
 		Emails:       a.recovery,

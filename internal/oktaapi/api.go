@@ -62,6 +62,9 @@ type API struct {
 	Log          *slog.Logger
 	Limiter      *Limiter
 	MaxBodyBytes int64
+	// TokenWindow is how long an unused API token stays valid; each use
+	// extends it (Okta's tokenWindow, 30 days). Zero: tokens never expire.
+	TokenWindow time.Duration
 	// OneTime issues activation and password-reset links.
 	OneTime *session.OneTime
 	// Emails sends activation and reset links (sendEmail=true) and serves
@@ -214,7 +217,7 @@ func (a *API) serve(access Access, h HandlerFunc, w http.ResponseWriter, r *http
 		}
 		return err
 	}
-	if tok.Revoked != nil || (tok.ExpiresAt != nil && now.After(*tok.ExpiresAt)) {
+	if exp := a.tokenExpiry(tok); tok.Revoked != nil || (exp != nil && now.After(*exp)) {
 		return &errs.Error{Kind: errs.Unauthorized, Code: "E0000011", Msg: "Invalid token provided"}
 	}
 	if a.Limiter != nil {
