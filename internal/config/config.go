@@ -29,6 +29,7 @@ import (
 // the key with underscores as dashes.
 type Config struct {
 	Listen                 string        `yaml:"listen" help:"address to listen on"`
+	AdminListen            string        `yaml:"admin_listen" help:"serve the management API (/api/v1 but /api/v1/authn) and /metrics only on this address, not on listen"`
 	BaseURL                string        `yaml:"base_url" help:"public base URL of this server (never derived from the Host header)"`
 	DataDir                string        `yaml:"data_dir" help:"directory for the embedded database and the master key"`
 	DatabaseURL            string        `yaml:"database_url" help:"postgres:// URL to use PostgreSQL instead of embedded SQLite"`
@@ -286,6 +287,9 @@ func (c Config) Validate() []string {
 	}
 	if c.APIRateLimit < 1 {
 		p = append(p, "api_rate_limit: must be at least 1")
+	}
+	if c.AdminListen != "" && c.AdminListen == c.Listen {
+		p = append(p, "admin_listen: must differ from listen")
 	}
 	if c.APITokenWindow < time.Minute {
 		p = append(p, "api_token_window: must be at least 1m")

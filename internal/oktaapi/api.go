@@ -147,6 +147,21 @@ func (a *API) Mount(mux *http.ServeMux) {
 	}))
 }
 
+// PathNotFound answers every request with Okta's 404 E0000008: what a
+// listener that does not serve the management API says.
+func (a *API) PathNotFound() http.Handler {
+	return a.wrap(PublicAccess, func(w http.ResponseWriter, r *http.Request) error {
+		return &errs.Error{Kind: errs.NotFound, Code: "E0000008", Msg: "The requested path was not found"}
+	})
+}
+
+// IsManagement reports whether a path belongs to the token-authenticated
+// management API, as opposed to Okta's Authentication API (/api/v1/authn),
+// which people call before they sign in.
+func IsManagement(path string) bool {
+	return strings.HasPrefix(path, "/api/v1/") && !strings.HasPrefix(path, "/api/v1/authn/")
+}
+
 // otherMethods lists the methods an API path does have when the request's
 // method has no route there (Okta answers 405 E0000022, not 404).
 func otherMethods(mux *http.ServeMux, r *http.Request) []string {
