@@ -32,6 +32,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/keys"
 	"github.com/gatehouse/gatehouse/internal/login"
 	"github.com/gatehouse/gatehouse/internal/mail"
+	"github.com/gatehouse/gatehouse/internal/mfa"
 	"github.com/gatehouse/gatehouse/internal/oidclogin"
 	"github.com/gatehouse/gatehouse/internal/oktaapi"
 	"github.com/gatehouse/gatehouse/internal/provisioning"
@@ -60,6 +61,7 @@ type app struct {
 	catalog   *catalog.Service
 	aws       *awsapp.Integration
 	queue     *provisioning.Queue
+	mfa       *mfa.Service
 	oneTime   *session.OneTime
 	recovery  *recovery.Service
 	// idpIssuers overrides the issuers of Google and LinkedIn (tests run a
@@ -175,6 +177,17 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 	a.catalog.ProfileValidators = map[string]catalog.ProfileValidator{awsapp.AWS: a.aws, awsapp.Connect: a.aws}
 	a.catalog.OnChange = append(a.catalog.OnChange, a.aws.OnCatalogChange)
 	a.directory.OnChange = append(a.directory.OnChange, a.aws.OnUserChange)
+	a.mfa = &mfa.Service{
+		Directory:    db.Directory(),
+		Store:        db.Factors(),
+		Sealer:       sealer,
+		IDs:          src,
+		Now:          now,
+		Events:       events,
+		LockoutAfter: cfg.LockoutAfter,
+		Issuer:       "Gatehouse (" + orgHost(cfg.EffectiveBaseURL()) + ")",
+	}
+	a.directory.OnChange = append(a.directory.OnChange, a.mfa.OnUserChange)
 	return a, nil
 }
 
@@ -218,6 +231,15 @@ func orgSlug(baseURL string) string {
 	}
 	first, _, _ := strings.Cut(h, ".")
 	return first
+}
+
+// orgHost is the host of the base URL, which names this Gatehouse in
+// authenticator apps.
+func orgHost(baseURL string) string {
+	if u, err := url.Parse(baseURL); err == nil && u.Host != "" {
+		return u.Host
+	}
+	return "gatehouse"
 }
 
 func loadSealer(cfg config.Config, log *slog.Logger) (*keys.Sealer, error) {
@@ -267,6 +289,7 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 		IDs:          a.ids,
 		Log:          a.log,
 		Limiter:      oktaapi.NewLimiter(a.cfg.APIRateLimit),
+		TokenWindow:  a.cfg.APITokenWindow,
 		MaxBodyBytes: 1 << 20,
 		OneTime:      oneTime,
 		Emails:       a.recovery,
@@ -276,6 +299,7 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 	api.Extra = append(api.Extra, api.MountAuthn)
 	api.Extra = append(api.Extra, apps.Mount)
 	api.Extra = append(api.Extra, api.MountSessions(a.db.Sessions()))
+	api.Extra = append(api.Extra, (&oktaapi.Factors{API: api, MFA: a.mfa, Pending: a.db.Sessions()}).Mount)
 	signIns := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "gatehouse_signin_attempts_total", Help: "Password sign-in attempts by outcome."}, []string{"outcome"})
 	reg.MustRegister(signIns)
 	endUser := &login.Surface{
@@ -291,6 +315,8 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 		OneTime:      oneTime,
 		Recovery:     a.recovery,
 		Static:       http.FileServerFS(ui.Static()),
+		MFA:          a.mfa,
+		Now:          a.now,
 	}
 	endUser.Apps = appTiles{a.catalog}
 	fed := &federation.Service{
@@ -305,6 +331,7 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 	endUser.Providers = federated
 	api.Extra = append(api.Extra, (&oktaapi.IdPs{API: api, Service: fed}).Mount)
 	api.Extra = append(api.Extra, (&oktaapi.AWSApps{API: api, Integration: a.aws, Queue: a.queue}).Mount)
+	api.Extra = append(api.Extra, (&oktaapi.Mappings{API: api, Integration: a.aws}).Mount)
 	single := &sso.Surface{
 		BaseURL:     a.cfg.EffectiveBaseURL(),
 		Catalog:     a.catalog,
@@ -342,6 +369,7 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 		Tokens:       a.db.Tokens(),
 		Events:       a.db.Events(),
 		Roles:        a.aws,
+		Profiles:     a.aws,
 		Provisioning: consoleProvisioning{in: a.aws, queue: a.queue},
 		IdPs:         fed,
 		Emails:       a.recovery,

@@ -38,6 +38,7 @@ type Config struct {
 	MasterKey              string        `yaml:"master_key" help:"the master key itself, base64 (prefer the file or the environment)"`
 	LegacyCrypto           bool          `yaml:"legacy_crypto" help:"allow SHA-1 signatures and RSA keys under 2048 bits"`
 	APIRateLimit           int           `yaml:"api_rate_limit" help:"API requests per minute per token"`
+	APITokenWindow         time.Duration `yaml:"api_token_window" help:"an API token unused for this long expires (Okta: 30 days)"`
 	LockoutAfter           int           `yaml:"lockout_after" help:"consecutive failed sign-ins before LOCKED_OUT"`
 	SessionIdle            time.Duration `yaml:"session_idle" help:"sign-in session idle timeout"`
 	SessionMax             time.Duration `yaml:"session_max" help:"sign-in session absolute lifetime"`
@@ -69,6 +70,7 @@ func Default() Config {
 		LogLevel:         "info",
 		LogFormat:        "text",
 		APIRateLimit:     600,
+		APITokenWindow:   30 * 24 * time.Hour,
 		LockoutAfter:     10,
 		SessionIdle:      2 * time.Hour,
 		SessionMax:       12 * time.Hour,
@@ -284,6 +286,9 @@ func (c Config) Validate() []string {
 	}
 	if c.APIRateLimit < 1 {
 		p = append(p, "api_rate_limit: must be at least 1")
+	}
+	if c.APITokenWindow < time.Minute {
+		p = append(p, "api_token_window: must be at least 1m")
 	}
 	if c.LockoutAfter < 1 || c.LockoutAfter > 100 {
 		p = append(p, "lockout_after: must be between 1 and 100")

@@ -81,6 +81,9 @@ type Console struct {
 	// Roles feeds the "Role" and "SAML User Roles" choices of AWS
 	// assignments; nil offers free text.
 	Roles RoleOptions
+	// Profiles feeds the Connect security and routing profile choices; nil
+	// offers free text.
+	Profiles ConnectProfiles
 	// Provisioning runs the "Provisioning" tab; nil shows that provisioning
 	// is not available.
 	Provisioning Provisioning
@@ -294,6 +297,12 @@ func (c *Console) routes() []route {
 		{"/admin/apps/{id}/provisioning", areaApps, c.provisioningIntegration},
 		{"/admin/apps/{id}/provisioning/to-app", 0, c.provisioningToApp},
 		{"/admin/apps/{id}/provisioning/to-app", areaApps, c.provisioningFeatures},
+		{"/admin/apps/{id}/provisioning/mappings", areaApps, c.provisioningMappings},
+		{"/admin/apps/{id}/provisioning/defaults", areaApps, c.provisioningDefaults},
+		{"/admin/apps/{id}/provisioning/status", 0, c.provisioningStatus},
+		{"/admin/apps/{id}/provisioning/progress", 0, c.provisioningProgress},
+		{"/admin/apps/{id}/provisioning/push", areaApps, c.provisioningPush},
+		{"/admin/apps/{id}/provisioning/tasks/{taskId}/retry", areaApps, c.provisioningRetryTask},
 		{"/admin/apps/{id}/provisioning/{action}", areaApps, c.provisioningAction},
 		{"/admin/apps/{id}/assignments", 0, c.appAssignments},
 		{"/admin/apps/{id}/assign/people", 0, c.appAssignPeople},
@@ -353,7 +362,13 @@ func (c *Console) wrap(a area, h handler) http.HandlerFunc {
 		r = r.WithContext(ctx)
 		if a != 0 {
 			r.Body = http.MaxBytesReader(w, r.Body, maxForm)
-			if err := r.ParseForm(); err != nil {
+			parse := r.ParseForm
+			if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+				// Forms with a file input (certificates); the whole body is
+				// bounded, so everything stays in memory.
+				parse = func() error { return r.ParseMultipartForm(maxForm) }
+			}
+			if err := parse(); err != nil {
 				c.message(w, r, rq, http.StatusRequestEntityTooLarge, "Form too large", "The form is larger than Gatehouse accepts.")
 				return
 			}
@@ -480,8 +495,10 @@ var flashes = map[string]string{
 	"granted":      "The role was granted.",
 	"refreshed":    "Application data was refreshed.",
 	"retried":      "Failed provisioning tasks were queued again.",
-	"pushed":       "Provisioning was queued for every assigned person.",
 	"unlinked":     "The link to the identity provider was removed.",
+	"retried1":     "The task was queued again.",
+	"pushed":       "Gatehouse queued the changes that bring the application in line.",
+	"mappings":     "The attribute mappings were saved.",
 	"provisioning": "Provisioning settings were saved.",
 }
 

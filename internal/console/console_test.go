@@ -21,7 +21,7 @@ func TestTemplatesParse(t *testing.T) {
 	}
 	for _, name := range []string{"admin_dashboard", "admin_people", "admin_person", "admin_person_new", "admin_assign_list", "admin_assign_form",
 		"admin_groups", "admin_group", "admin_schema", "admin_apps", "admin_catalog", "admin_app_new", "admin_app_general", "admin_app_signon",
-		"admin_app_provisioning", "admin_app_assignments", "admin_syslog", "admin_tokens", "admin_admins", "admin_message"} {
+		"admin_app_provisioning", "admin_app_provisioning_status", "admin_app_assignments", "admin_syslog", "admin_tokens", "admin_admins", "admin_message"} {
 		if pages[name] == nil {
 			t.Errorf("no page %s", name)
 		}

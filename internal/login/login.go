@@ -19,6 +19,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/directory"
 	"github.com/gatehouse/gatehouse/internal/errs"
+	"github.com/gatehouse/gatehouse/internal/mfa"
 	"github.com/gatehouse/gatehouse/internal/session"
 	"github.com/gatehouse/gatehouse/internal/web"
 )
@@ -66,6 +67,14 @@ type Surface struct {
 	Providers interface {
 		SignInButtons(ctx context.Context) ([]Button, error)
 	}
+	// MFA holds people's second factors; nil signs everyone in with one
+	// factor.
+	MFA *mfa.Service
+	// Policy is the global session policy; nil asks for a second factor
+	// from everyone who has one.
+	Policy SignOnPolicy
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
 	// Recovery sends password-reset links by email; nil (or not Enabled)
 	// offers no "Forgot password?".
 	Recovery Recovery
@@ -102,6 +111,9 @@ func (s *Surface) Mount(mux *http.ServeMux) {
 	s.mountPassword(mux)
 	s.mountRecovery(mux)
 	s.mountSettings(mux)
+	if s.MFA != nil {
+		s.mountSecondStep(mux)
+	}
 }
 
 // Current returns the session and user of a request, or session.ErrNoSession.
@@ -256,36 +268,10 @@ func (s *Surface) signIn(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusInternalServerError, "Sign-in is unavailable right now. Try again in a moment.")
 		return
 	}
-	// A new session id on every sign-in; any previous one ends.
-	if old, err := r.Cookie(s.CookieName()); err == nil {
-		_ = s.Sessions.End(r.Context(), old.Value)
-	}
-	value, _, err := s.Sessions.Start(r.Context(), u.ID, []string{"pwd"}, ip, r.UserAgent())
-	if err != nil {
-		web.Logger(r.Context(), s.Log).Error("start session", "err", err)
-		fail(http.StatusInternalServerError, "Sign-in is unavailable right now. Try again in a moment.")
-		return
-	}
 	s.count("success")
-	s.setSessionCookie(w, value)
-	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.secure(), SameSite: http.SameSiteStrictMode})
-	http.Redirect(w, r, next, http.StatusSeeOther)
-}
-
-// StartSession signs a person in after an authentication done elsewhere
-// (an external identity provider): any previous session of the browser
-// ends, a new one starts with the given methods (amr) and its cookie is
-// set. The caller redirects.
-func (s *Surface) StartSession(w http.ResponseWriter, r *http.Request, userID string, amr []string) error {
-	if old, err := r.Cookie(s.CookieName()); err == nil {
-		_ = s.Sessions.End(r.Context(), old.Value)
-	}
-	value, _, err := s.Sessions.Start(r.Context(), userID, amr, web.ClientIP(r), r.UserAgent())
-	if err != nil {
-		return err
-	}
-	s.setSessionCookie(w, value)
-	return nil
+	// A new session id on every sign-in (any previous one ends), after
+	// the second step when the person owes one.
+	s.afterFirstFactor(w, r, u, []string{"pwd"}, next)
 }
 
 func (s *Surface) count(outcome string) {

@@ -312,6 +312,29 @@ func (s *Service) ActivateTOTP(ctx context.Context, userIDOrLogin, factorID, cod
 	return out, err
 }
 
+// PendingTOTP returns the enrolment of an authenticator app that waits for
+// activation, to show its QR code and key again; once the factor is
+// active (or the enrolment expired) the seed is never readable.
+func (s *Service) PendingTOTP(ctx context.Context, userIDOrLogin, factorID string) (TOTPEnrollment, error) {
+	f, err := s.Get(ctx, userIDOrLogin, factorID)
+	if err != nil {
+		return TOTPEnrollment{}, err
+	}
+	if f.Type != TypeTOTP || f.Status != PendingActivation {
+		return TOTPEnrollment{}, errFactorNotFound(factorID)
+	}
+	u, err := s.Directory.User(ctx, f.UserID)
+	if err != nil {
+		return TOTPEnrollment{}, err
+	}
+	secret, err := s.Sealer.Open(f.SealedSecret, sealContext(f.ID))
+	if err != nil {
+		return TOTPEnrollment{}, err
+	}
+	defer clear(secret)
+	return newTOTPEnrollment(s.issuer(), u.Login(), secret)
+}
+
 // verifyOutcome is what a check inside a verification transaction decided.
 type verifyOutcome struct {
 	ok     bool
@@ -557,3 +580,7 @@ func (s *Service) OnUserChange(_ context.Context, dtx directory.Tx, before, afte
 	}
 	return tx.SetFactorFailures(after.ID, 0)
 }
+
+// PasskeysOn reports whether WebAuthn passkeys and security keys can be
+// used.
+func (s *Service) PasskeysOn() bool { return false }

@@ -62,6 +62,9 @@ type API struct {
 	Log          *slog.Logger
 	Limiter      *Limiter
 	MaxBodyBytes int64
+	// TokenWindow is how long an unused API token stays valid; each use
+	// extends it (Okta's tokenWindow, 30 days). Zero: tokens never expire.
+	TokenWindow time.Duration
 	// OneTime issues activation and password-reset links.
 	OneTime *session.OneTime
 	// ResetTTL is the lifetime of a reset link returned with
@@ -217,7 +220,7 @@ func (a *API) serve(access Access, h HandlerFunc, w http.ResponseWriter, r *http
 		}
 		return err
 	}
-	if tok.Revoked != nil || (tok.ExpiresAt != nil && now.After(*tok.ExpiresAt)) {
+	if exp := a.tokenExpiry(tok); tok.Revoked != nil || (exp != nil && now.After(*exp)) {
 		return &errs.Error{Kind: errs.Unauthorized, Code: "E0000011", Msg: "Invalid token provided"}
 	}
 	if a.Limiter != nil {
@@ -269,7 +272,7 @@ var codeStatus = map[string]int{
 	"E0000015": 401, "E0000016": 403, "E0000022": 405, "E0000031": 400, "E0000032": 403,
 	"E0000038": 403, "E0000047": 429, "E0000054": 400, "E0000112": 409, "E0000013": 409,
 	"E0000074": 400, "E0000002": 400, "E0000030": 400,
-	"E0000046": 403, "E0000056": 403,
+	"E0000046": 403, "E0000056": 403, "E0000068": 403, "E0000069": 403,
 }
 
 var kindCode = map[errs.Kind]string{
