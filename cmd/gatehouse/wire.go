@@ -293,6 +293,7 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 		MaxBodyBytes: 1 << 20,
 		OneTime:      oneTime,
 		Emails:       a.recovery,
+		ResetTTL:     a.cfg.PasswordResetTTL,
 	}
 	apps := &oktaapi.Apps{API: api, Catalog: a.catalog}
 	api.Extra = append(api.Extra, api.MountAuthn)

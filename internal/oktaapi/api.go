@@ -67,6 +67,9 @@ type API struct {
 	TokenWindow time.Duration
 	// OneTime issues activation and password-reset links.
 	OneTime *session.OneTime
+	// ResetTTL is the lifetime of a reset link returned with
+	// sendEmail=false (one hour when zero).
+	ResetTTL time.Duration
 	// Emails sends activation and reset links (sendEmail=true) and serves
 	// the Authentication API's password recovery; nil means no email.
 	Emails Emails
