@@ -266,6 +266,13 @@ func (n *clusterNode) kill() {
 	<-n.jobsDone
 }
 
+// stopJobs stops the node's runner and scheduler (running handlers are
+// canceled) and leaves it serving.
+func (n *clusterNode) stopJobs() {
+	n.die()
+	<-n.jobsDone
+}
+
 // stop shuts a node down in order, as SIGTERM does.
 func (n *clusterNode) stop() {
 	if n.stopped {
