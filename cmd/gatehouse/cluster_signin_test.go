@@ -326,3 +326,66 @@ func TestClusterLockoutAndThrottle(t *testing.T) {
 		}
 	}
 }
+
+// TestClusterClientAddress: with the load balancer in trusted_proxies, the
+// nodes see each client's own address (from X-Forwarded-For): the sign-in
+// throttle counts per client across the nodes, the system log records the
+// client, and a client that talks to a node directly cannot choose its
+// address with the header.
+func TestClusterClientAddress(t *testing.T) {
+	t.Parallel()
+	const ipLimit = 3
+	c := newCluster(t, clusterOptions{tweak: func(cfg *config.Config) { cfg.TrustedProxies, cfg.SignInIPLimit = "127.0.0.1", ipLimit }})
+	a, b := c.nodes[0], c.nodes[1]
+	x, y := c.browserFrom(t, "127.0.0.2"), c.browserFrom(t, "127.0.0.3")
+	signIn := func(br *lbBrowser, n *clusterNode) int {
+		t.Helper()
+		_, form := br.on(n).get("/login")
+		resp, _ := br.on(n).post("/login", url.Values{"username": {"nobody@example.com"}, "password": {"Whatever-123"}, "csrf": {formCSRF(t, form)}})
+		return resp.StatusCode
+	}
+	waitWindow(5 * time.Second)
+	for i := range ipLimit {
+		if got := signIn(x, c.nodes[i%2]); got != 401 {
+			t.Fatalf("client x, attempt %d: %d", i+1, got)
+		}
+	}
+	if got := signIn(x, b); got != 429 {
+		t.Fatalf("client x over its limit on B: %d", got)
+	}
+	for _, n := range c.nodes {
+		if got := signIn(y, n); got != 401 {
+			t.Fatalf("client y on %s (its own count): %d", n.name, got)
+		}
+	}
+	// Directly to node A, bypassing the load balancer, with a header that
+	// names another address: x is still x.
+	_, form := x.get(a.srv.URL + "/login")
+	req, _ := http.NewRequest("POST", a.srv.URL+"/login", strings.NewReader(url.Values{"username": {"nobody@example.com"}, "password": {"Whatever-123"}, "csrf": {formCSRF(t, form)}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Forwarded-For", "203.0.113.9")
+	if resp, _ := x.do(req); resp.StatusCode != 429 {
+		t.Fatalf("client x, directly on A with a forged X-Forwarded-For: %d", resp.StatusCode)
+	}
+	// The request log of each node names the clients, never the load
+	// balancer or the forged address.
+	for _, n := range c.nodes {
+		logs := n.logs.String()
+		if !strings.Contains(logs, `route="POST /login" status=401`) || !strings.Contains(logs, "ip=127.0.0.2") || !strings.Contains(logs, "ip=127.0.0.3") ||
+			strings.Contains(logs, "203.0.113.9") || strings.Contains(logs, "ip=127.0.0.1") {
+			t.Fatalf("node %s logs the wrong addresses:\n%s", n.name, n.logs.tail(30))
+		}
+	}
+	// A change through the API from client x is in the system log with x's address.
+	req, _ = http.NewRequest("POST", c.url+"/api/v1/groups", strings.NewReader(`{"profile":{"name":"From x"}}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Authorization", "SSWS "+c.token)
+	if resp, body := x.do(req); resp.StatusCode != 200 {
+		t.Fatalf("create group from x: %d %s", resp.StatusCode, body)
+	}
+	r := b.call(t, "GET", "/api/v1/logs?filter="+url.QueryEscape(`eventType eq "group.lifecycle.create"`), c.token, "")
+	if !strings.Contains(r.raw, `"ipAddress":"127.0.0.2"`) {
+		t.Fatalf("client address in the system log: %s", r.raw)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"strings"
@@ -64,6 +65,9 @@ type app struct {
 	mfa       *mfa.Service
 	oneTime   *session.OneTime
 	recovery  *recovery.Service
+	// trustedProxies are the load balancers whose X-Forwarded-For names
+	// the client.
+	trustedProxies []netip.Prefix
 	// idpIssuers overrides the issuers of Google and LinkedIn (tests run a
 	// local OpenID Connect provider in their place).
 	idpIssuers map[federation.Type]string
@@ -107,6 +111,11 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 		db.Close()
 		return nil, err
 	}
+	trusted, err := cfg.TrustedProxyPrefixes()
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
 	hasher, err := credential.NewHasher(credential.Config{})
 	if err != nil {
 		db.Close()
@@ -115,7 +124,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 	src := ids.NewSource(nil)
 	now := time.Now
 	events := audit.Builder{Now: now, UUID: newUUID}
-	a := &app{cfg: cfg, log: log, db: db, ids: src, now: now, events: events, hasher: hasher, sealer: sealer}
+	a := &app{cfg: cfg, log: log, db: db, ids: src, now: now, events: events, hasher: hasher, sealer: sealer, trustedProxies: trusted}
 	a.directory = &directory.Service{
 		Store:  db.Directory(),
 		Hasher: hasher,
@@ -382,7 +391,7 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 		// The templates are embedded: a parse error is a build defect.
 		panic(fmt.Errorf("admin console: %w", err))
 	}
-	return server.New(a.log, reg, a.db, api, endUser, single, admin, federated)
+	return web.TrustProxies(server.New(a.log, reg, a.db, api, endUser, single, admin, federated), a.trustedProxies)
 }
 
 // appTiles lists a person's active, visible apps as dashboard tiles.
