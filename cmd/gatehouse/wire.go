@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/x509"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -111,6 +112,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 		db.Close()
 		return nil, err
 	}
+	log.Info("master key", "key_id", sealer.ActiveKeyID())
 	trusted, err := cfg.TrustedProxyPrefixes()
 	if err != nil {
 		db.Close()
@@ -147,6 +149,10 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 		Now:       now,
 		Events:    events,
 		Config:    catalog.Config{AllowLegacyCrypto: cfg.LegacyCrypto, OrgSlug: orgSlug(cfg.EffectiveBaseURL())},
+	}
+	if err := a.checkMasterKey(ctx); err != nil {
+		db.Close()
+		return nil, err
 	}
 	a.queue = &provisioning.Queue{Store: db.Jobs(), IDs: src, Now: now}
 	a.aws = &awsapp.Integration{
@@ -198,6 +204,22 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 	}
 	a.directory.OnChange = append(a.directory.OnChange, a.mfa.OnUserChange)
 	return a, nil
+}
+
+// checkMasterKey refuses a master key that cannot open the secrets
+// already in the database, such as a node of a cluster given another key
+// than the others: it opens the active signing key of one app. A database
+// without apps has nothing sealed to check against.
+func (a *app) checkMasterKey(ctx context.Context) error {
+	apps, err := a.catalog.Store.Apps(ctx, catalog.AppQuery{Limit: 1})
+	if err != nil || len(apps) == 0 {
+		return err
+	}
+	if _, _, err := a.catalog.SigningKeys(ctx, apps[0].ID); errors.Is(err, keys.ErrOpen) {
+		return fmt.Errorf("master key %s does not open the secrets in this database: every node and every gatehouse command needs the key the database was set up with (master_key_file or GATEHOUSE_MASTER_KEY): %w",
+			a.sealer.ActiveKeyID(), err)
+	}
+	return nil
 }
 
 // newPostman builds the email sender from the smtp_* settings.
