@@ -16,6 +16,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/integration/amazonconnect"
 	ghaws "github.com/gatehouse/gatehouse/internal/integration/aws"
 	"github.com/gatehouse/gatehouse/internal/provisioning"
+	"github.com/gatehouse/gatehouse/internal/recovery"
 	"github.com/gatehouse/gatehouse/internal/samlidp"
 	"github.com/gatehouse/gatehouse/internal/sso"
 )
@@ -57,18 +58,31 @@ func (a awsAttributes) Attributes(ctx context.Context, in sso.AttributeInput) ([
 
 // runner returns the provisioning runner of this node.
 func (a *app) runner(log *slog.Logger) *provisioning.Runner {
+	handlers := map[string]provisioning.Handler{
+		awsapp.KindConnectSync:      a.aws.HandleSync,
+		awsapp.KindConnectReconcile: a.aws.HandleReconcile,
+		awsapp.KindRefreshRoles:     a.aws.HandleRefreshRoles,
+	}
+	// Email jobs run only on nodes that can send email.
+	if a.recovery.Enabled() {
+		for _, k := range recovery.Kinds {
+			handlers[k] = a.recovery.Handle
+		}
+	}
 	return &provisioning.Runner{
-		Store: a.db.Jobs(),
-		Handlers: map[string]provisioning.Handler{
-			awsapp.KindConnectSync:      a.aws.HandleSync,
-			awsapp.KindConnectReconcile: a.aws.HandleReconcile,
-			awsapp.KindRefreshRoles:     a.aws.HandleRefreshRoles,
+		Store:    a.db.Jobs(),
+		Handlers: handlers,
+		Workers:  a.cfg.Provisioners,
+		Events:   a.events,
+		EventType: func(kind string) string {
+			if t, ok := recovery.EventType(kind); ok {
+				return t
+			}
+			return provisioning.FailureEventType(kind)
 		},
-		Workers: a.cfg.Provisioners,
-		Events:  a.events,
-		IDs:     a.ids,
-		Now:     a.now,
-		Logger:  log,
+		IDs:    a.ids,
+		Now:    a.now,
+		Logger: log,
 	}
 }
 

@@ -65,9 +65,23 @@ func (s dirStore) User(ctx context.Context, idOrLogin string) (*directory.User, 
 func (s dirStore) Users(ctx context.Context, q directory.UserQuery) ([]*directory.User, error) {
 	var where []string
 	var args []any
+	key, err := s.db.userSortKey(q.SortBy)
+	if err != nil {
+		return nil, err
+	}
+	cmp, dir := ">", ""
+	if q.SortDesc {
+		cmp, dir = "<", " DESC"
+	}
 	if q.After != "" {
-		where = append(where, "id > ?")
-		args = append(args, q.After)
+		if key == "" {
+			where = append(where, "id "+cmp+" ?")
+			args = append(args, q.After)
+		} else {
+			// The cursor row's own key: the page continues after it.
+			where = append(where, "("+key+", id) "+cmp+" ((SELECT "+key+" FROM users WHERE id = ?), ?)")
+			args = append(args, q.After, q.After)
+		}
 	}
 	if q.Filter != nil {
 		w, a, err := s.db.userFilterSQL(q.Filter)
@@ -98,9 +112,35 @@ func (s dirStore) Users(ctx context.Context, q directory.UserQuery) ([]*director
 	if len(where) > 0 {
 		stmt += " WHERE " + strings.Join(where, " AND ")
 	}
-	stmt += " ORDER BY id LIMIT ?"
+	if key != "" {
+		stmt += " ORDER BY " + key + dir + ", id" + dir + " LIMIT ?"
+	} else {
+		stmt += " ORDER BY id" + dir + " LIMIT ?"
+	}
 	args = append(args, q.Limit)
 	return s.db.users(ctx, stmt, args...)
+}
+
+// userSortKey is the SQL a list is ordered by for an API attribute ("" for
+// id). Missing values sort first, as empty text or time zero.
+func (db *DB) userSortKey(attr string) (string, error) {
+	if attr == "" || attr == "id" {
+		return "", nil
+	}
+	col, ok := db.userColumn(attr)
+	if !ok {
+		return "", &errs.Error{Kind: errs.Invalid, Code: "E0000031", Msg: "Invalid search criteria.",
+			Fields: []errs.FieldError{{Field: "sortBy", Message: "sortBy: " + attr + " is not an attribute users can be sorted by"}}}
+	}
+	switch col.kind {
+	case colTime:
+		return "COALESCE(" + col.expr + ", 0)", nil
+	case colJSON:
+		return "COALESCE(" + db.jsonText("profile", col.expr) + ", '')", nil
+	case colConst:
+		return "", nil
+	}
+	return "COALESCE(" + col.expr + ", '')", nil
 }
 
 func (db *DB) users(ctx context.Context, stmt string, args ...any) ([]*directory.User, error) {
