@@ -23,6 +23,19 @@ func (s EventStore) Append(ctx context.Context, ev audit.Event) error {
 	return s.db.InTx(ctx, func(t *Tx) error { return t.Append(ev) })
 }
 
+// AppendBatch writes events in one transaction, in order: the bulk path
+// for loading a system log (a migration, a benchmark).
+func (s EventStore) AppendBatch(ctx context.Context, evs []audit.Event) error {
+	return s.db.InTx(ctx, func(t *Tx) error {
+		for _, ev := range evs {
+			if err := t.Append(ev); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // Query lists events. The cursor is the sequence number of the last event
 // of the previous page.
 func (s EventStore) Query(ctx context.Context, q audit.Query) ([]audit.Event, string, error) {

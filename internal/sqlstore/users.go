@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/audit"
@@ -290,7 +291,19 @@ func (t *Tx) Append(ev audit.Event) error {
 		targets.WriteString(tg.ID)
 		targets.WriteByte(' ')
 	}
-	_, err = t.exec(`INSERT INTO events (uuid, published, event_type, severity, actor_id, outcome, target_ids, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		ev.UUID, ms(ev.Published), ev.EventType, ev.Severity, ev.Actor.ID, ev.Outcome.Result, targets.String(), string(body))
-	return err
+	var seq int64
+	if err := t.queryRow(`INSERT INTO events (uuid, published, event_type, severity, actor_id, outcome, target_ids, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+		ev.UUID, ms(ev.Published), ev.EventType, ev.Severity, ev.Actor.ID, ev.Outcome.Result, targets.String(), string(body)).Scan(&seq); err != nil {
+		return err
+	}
+	// One row per distinct target, for target.id filters.
+	for i, tg := range ev.Target {
+		if tg.ID == "" || slices.ContainsFunc(ev.Target[:i], func(o audit.Target) bool { return o.ID == tg.ID }) {
+			continue
+		}
+		if _, err := t.exec(`INSERT INTO event_targets (target_id, seq) VALUES (?, ?)`, tg.ID, seq); err != nil {
+			return err
+		}
+	}
+	return nil
 }
