@@ -50,6 +50,7 @@ type consoleSeed struct {
 	Actor          string // login and id of a frequent actor
 	ActorID        string
 	Target         string // id of a rarely targeted app
+	CommonTarget   string // id of the app most events name
 	WindowStart    time.Time
 }
 
@@ -178,6 +179,7 @@ func BenchmarkConsoleAtScale(b *testing.B) {
 				{"log/actor", "/admin/reports/system-log?actor=" + q(seed.Actor)},
 				{"log/target-person", "/admin/reports/system-log?target=" + q(seed.ActorID)},
 				{"log/target-rare-app", "/admin/reports/system-log?target=" + q(seed.Target)},
+				{"log/target-common-app", "/admin/reports/system-log?target=" + q(seed.CommonTarget)},
 				{"log/hour", "/admin/reports/system-log?since=" + q(window) + "&until=" + q(windowEnd)},
 				{"log/hour-failures", "/admin/reports/system-log?since=" + q(window) + "&until=" + q(windowEnd) + "&outcome=FAILURE"},
 				{"log/type-and-outcome", "/admin/reports/system-log?eventType=user.session.start&outcome=FAILURE"},
@@ -240,13 +242,14 @@ func seedConsole(b *testing.B, ts *testServer, nPeople, nEvents int) consoleSeed
 		b.Fatal(err)
 	}
 	seed := consoleSeed{People: nPeople, Events: nEvents, Actor: people[0].Login(), ActorID: people[0].ID, Target: apps[len(apps)-1], Deep: mid[0].ID}
-	// The newest page's cursor is the sequence number of the newest event.
-	_, newest, err := ts.db.Events().Query(ctx, audit.Query{Limit: 1, Descending: true})
-	if err != nil || newest == "" {
+	// A cursor halfway through the log: the first event of the second
+	// half of the 30 days.
+	_, mid2, err := ts.db.Events().Query(ctx, audit.Query{Limit: 1, Since: time.Now().Add(-15 * 24 * time.Hour)})
+	if err != nil || mid2 == "" {
 		b.Fatal(err)
 	}
-	top, _ := strconv.ParseInt(newest, 10, 64)
-	seed.DeepSeq = strconv.FormatInt(top/2, 10)
+	seed.DeepSeq = mid2
+	seed.CommonTarget = apps[0]
 	seed.WindowStart = time.Now().Add(-15 * 24 * time.Hour).UTC().Truncate(time.Hour)
 	return seed
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -102,6 +103,40 @@ func TestEventFilters(t *testing.T) {
 			}
 			if got, _ := query(`target.id eq "00unone"`, "", 100); len(got) != 0 {
 				t.Fatalf("unknown target: %d", len(got))
+			}
+			// A target under an or: the event_targets subquery.
+			if got, _ := query(`target.id eq "0oaapp" or eventType eq "user.lifecycle.none"`, "", 100); len(got) != 10 {
+				t.Fatalf("target under or: %d", len(got))
+			}
+			// Events of the same millisecond keep their order of writing,
+			// across pages, both ways; a bare seq (an older cursor) still
+			// pages.
+			same := []audit.Event{}
+			for i := range 5 {
+				same = append(same, audit.Event{UUID: fmt.Sprintf("same-%d", i), Published: base.Add(time.Hour), EventType: "user.session.end",
+					Severity: audit.Info, Outcome: audit.Outcome{Result: audit.Success}})
+			}
+			if err := db.Events().AppendBatch(ctx, same); err != nil {
+				t.Fatal(err)
+			}
+			d1, next := query(`eventType eq "user.session.end"`, "", 2)
+			d2, _ := query(`eventType eq "user.session.end"`, next, 10)
+			if got := append(uuids(d1), uuids(d2)...); fmt.Sprint(got) != "[same-4 same-3 same-2 same-1 same-0]" {
+				t.Fatalf("same millisecond, newest first: %v", got)
+			}
+			asc, next, err := db.Events().Query(ctx, audit.Query{Limit: 2, Since: base.Add(30 * time.Minute)})
+			if err != nil || fmt.Sprint(uuids(asc)) != "[same-0 same-1]" {
+				t.Fatalf("ascending: %v %v", err, uuids(asc))
+			}
+			_, seqPart, _ := strings.Cut(next, ".")
+			more, _, err := db.Events().Query(ctx, audit.Query{Limit: 10, After: seqPart})
+			if err != nil || fmt.Sprint(uuids(more)) != "[same-2 same-3 same-4]" {
+				t.Fatalf("bare seq cursor: %v %v", err, uuids(more))
+			}
+			for _, bad := range []string{"x", "1.y", "999999"} {
+				if _, _, err := db.Events().Query(ctx, audit.Query{Limit: 10, After: bad}); err == nil {
+					t.Errorf("cursor %q accepted", bad)
+				}
 			}
 		})
 	}
