@@ -45,7 +45,7 @@ func (s *Service) ImportUsers(ctx context.Context, in []CreateUserInput) (Import
 			res.Problems[i] = err
 			continue
 		}
-		u := &User{ID: s.IDs.New(ids.User), Status: Staged, Created: now, LastUpdated: now, Profile: p}
+		u := &User{ID: s.IDs.NewOrdered(ids.User, now), Status: Staged, Created: now, LastUpdated: now, Profile: p}
 		u.Credentials.Provider = "OKTA"
 		if c.ImportedHash != nil {
 			enc, err := c.ImportedHash.Encode() // validates

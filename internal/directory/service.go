@@ -72,7 +72,7 @@ func (s *Service) CreateUser(ctx context.Context, in CreateUserInput) (*User, er
 			return err
 		}
 		now := s.now()
-		u := &User{ID: s.IDs.New(ids.User), Status: Staged, Created: now, LastUpdated: now, Profile: profile}
+		u := &User{ID: s.IDs.NewOrdered(ids.User, now), Status: Staged, Created: now, LastUpdated: now, Profile: profile}
 		u.Credentials.Provider = "OKTA"
 		if in.Provider {
 			u.Credentials.Provider = "FEDERATION"
