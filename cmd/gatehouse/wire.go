@@ -188,6 +188,11 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 		Issuer:       "Gatehouse (" + orgHost(cfg.EffectiveBaseURL()) + ")",
 	}
 	a.directory.OnChange = append(a.directory.OnChange, a.mfa.OnUserChange)
+	if wa, err := mfa.NewWebAuthn(cfg.EffectiveBaseURL(), "Gatehouse"); err == nil {
+		a.mfa.WebAuthn, a.mfa.Ceremonies = wa, db.Sessions()
+	} else {
+		log.Info("passkeys are off: set base_url to a URL with a host name (not an IP address) to turn them on", "base_url", cfg.EffectiveBaseURL())
+	}
 	return a, nil
 }
 

@@ -58,9 +58,11 @@ export class Gatehouse {
 
   /**
    * Builds the data directory, creates the administrator and an API token,
-   * and serves on a free port, waiting until the server answers.
+   * and serves on a free port, waiting until the server answers. host names
+   * the base URL (localhost for passkeys, which refuse IP addresses); the
+   * server listens on 127.0.0.1 either way.
    */
-  static async start() {
+  static async start({ host = '127.0.0.1' } = {}) {
     const bin = binaryPath();
     try {
       await access(bin);
@@ -80,9 +82,9 @@ export class Gatehouse {
       let lastErr;
       for (let attempt = 0; attempt < 3; attempt++) {
         const port = await freePort();
-        const baseURL = `http://127.0.0.1:${port}`;
+        const baseURL = `http://${host}:${port}`;
         const logs = [];
-        const proc = spawn(bin, ['serve', ...common, '--listen', `127.0.0.1:${port}`, '--api-rate-limit', '100000'], {
+        const proc = spawn(bin, ['serve', ...common, '--listen', `127.0.0.1:${port}`, '--base-url', baseURL, '--api-rate-limit', '100000'], {
           stdio: ['ignore', 'pipe', 'pipe'],
         });
         proc.stdout.on('data', (d) => logs.push(d.toString()));
