@@ -372,6 +372,7 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 		Events:       a.db.Events(),
 		Roles:        a.aws,
 		Provisioning: consoleProvisioning{in: a.aws, queue: a.queue},
+		MFA:          a.mfa,
 		IDs:          a.ids,
 		Now:          a.now,
 		Audit:        a.events,

@@ -27,6 +27,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/errs"
 	"github.com/gatehouse/gatehouse/internal/ids"
 	"github.com/gatehouse/gatehouse/internal/login"
+	"github.com/gatehouse/gatehouse/internal/mfa"
 	"github.com/gatehouse/gatehouse/internal/oktaapi"
 	"github.com/gatehouse/gatehouse/internal/session"
 	"github.com/gatehouse/gatehouse/internal/web"
@@ -83,10 +84,12 @@ type Console struct {
 	// Provisioning runs the "Provisioning" tab; nil shows that provisioning
 	// is not available.
 	Provisioning Provisioning
-	IDs          *ids.Source
-	Now          func() time.Time
-	Audit        audit.Builder
-	Log          *slog.Logger
+	// MFA lists and resets people's second factors; nil hides them.
+	MFA   *mfa.Service
+	IDs   *ids.Source
+	Now   func() time.Time
+	Audit audit.Builder
+	Log   *slog.Logger
 
 	pages map[string]*template.Template
 }
@@ -247,6 +250,8 @@ func (c *Console) routes() []route {
 		{"/admin/people/{id}/lifecycle/{op}", areaDirectory, c.lifecycle},
 		{"/admin/people/{id}/password", areaDirectory, c.setPassword},
 		{"/admin/people/{id}/delete", areaDirectory, c.deletePerson},
+		{"/admin/people/{id}/factors/reset", areaDirectory, c.resetFactors},
+		{"/admin/people/{id}/factors/{fid}/reset", areaDirectory, c.resetFactor},
 		{"/admin/people/{id}/assign", 0, c.personAssignList},
 		{"/admin/people/{id}/assign/{appId}", 0, c.assignmentForm(personAssignment)},
 		{"/admin/people/{id}/assign/{appId}", areaApps, c.assignmentSave(personAssignment)},
@@ -464,6 +469,8 @@ var flashes = map[string]string{
 	"retried":      "Failed provisioning tasks were queued again.",
 	"pushed":       "Provisioning was queued for every assigned person.",
 	"provisioning": "Provisioning settings were saved.",
+	"factorreset":  "The factor was reset. The person can set it up again.",
+	"factorsreset": "All factors and recovery codes were reset.",
 }
 
 // done redirects after a successful action, announcing it.
