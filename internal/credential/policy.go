@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -28,6 +29,18 @@ type Policy struct {
 	ExcludeAttributes []string
 	// HistoryCount forbids reusing any of the last HistoryCount passwords.
 	HistoryCount int
+	// MaxAgeDays expires a password this many days after it was set (the
+	// person must choose a new one at sign-in); zero never expires.
+	MaxAgeDays int
+}
+
+// Expired reports whether a password set at changed is past the policy's
+// maximum age at now.
+func (p Policy) Expired(changed *time.Time, now time.Time) bool {
+	if p.MaxAgeDays <= 0 || changed == nil {
+		return false
+	}
+	return !now.Before(changed.Add(time.Duration(p.MaxAgeDays) * 24 * time.Hour))
 }
 
 // Attribute names for Policy.ExcludeAttributes.
