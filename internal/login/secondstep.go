@@ -160,7 +160,7 @@ func (s *Surface) afterFirstFactor(w http.ResponseWriter, r *http.Request, u *di
 			fail(err)
 			return
 		}
-		if rule, err = s.Policy.AtSignIn(ctx, u, groups); err != nil {
+		if rule, err = s.Policy.AtSignIn(s.auditContext(r, u), u, groups); err != nil {
 			fail(err)
 			return
 		}
