@@ -20,6 +20,8 @@ command -v xmllint >/dev/null 2>&1 || need_apt+=(libxml2-utils)
 [ -f /usr/share/xml/xmltooling/xmldsig-core-schema.xsd ] || need_apt+=(xmltooling-schemas)
 # OneLogin's python3-saml toolkit as a service provider (Debian's Python).
 /usr/bin/python3 -c 'import onelogin.saml2.auth, xmlsec' >/dev/null 2>&1 || need_apt+=(python3-onelogin-saml2)
+# The AWS CLI (Debian's awscli) against the AWS sandbox.
+[ -x /usr/bin/aws ] || need_apt+=(awscli)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
 # The real SMTP server of the email tests (Debian's python3, not one on PATH).
@@ -53,7 +55,7 @@ if [ -z "${GATEHOUSE_TEST_POSTGRES:-}" ]; then
 fi
 psql "$GATEHOUSE_TEST_POSTGRES" -qtAc 'select 1' >/dev/null
 export GATEHOUSE_REQUIRE_XMLSEC1=1 GATEHOUSE_REQUIRE_OPENSAML=1
-export GATEHOUSE_REQUIRE_AIOSMTPD=1
+export GATEHOUSE_REQUIRE_AIOSMTPD=1 GATEHOUSE_REQUIRE_AWSCLI=1
 
 log "go vet"
 go vet ./...

@@ -22,7 +22,8 @@ export function binaryPath() {
   return process.env.GATEHOUSE_BIN || path.join(e2eDir, '.bin', 'gatehouse');
 }
 
-function freePort() {
+/** A loopback port that was free a moment ago. */
+export function freePort() {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.unref();
@@ -58,11 +59,13 @@ export class Gatehouse {
 
   /**
    * Builds the data directory, creates the administrator and an API token,
-   * and serves on a free port, waiting until the server answers. host names
-   * the base URL (localhost for passkeys, which refuse IP addresses); the
-   * server listens on 127.0.0.1 either way.
+   * and serves on a free port, waiting until the server answers. args are
+   * further `gatehouse serve` flags; port, when given, is the port to
+   * serve on (a test that must name Gatehouse's URL before it starts);
+   * host names the base URL (localhost for passkeys, which refuse IP
+   * addresses); the server listens on 127.0.0.1 either way.
    */
-  static async start({ host = '127.0.0.1' } = {}) {
+  static async start({ args: extra = [], port: fixedPort, host = '127.0.0.1' } = {}) {
     const bin = binaryPath();
     try {
       await access(bin);
@@ -81,10 +84,10 @@ export class Gatehouse {
       // race with another process.
       let lastErr;
       for (let attempt = 0; attempt < 3; attempt++) {
-        const port = await freePort();
+        const port = fixedPort ?? await freePort();
         const baseURL = `http://${host}:${port}`;
         const logs = [];
-        const proc = spawn(bin, ['serve', ...common, '--listen', `127.0.0.1:${port}`, '--base-url', baseURL, '--api-rate-limit', '100000'], {
+        const proc = spawn(bin, ['serve', ...common, '--listen', `127.0.0.1:${port}`, '--base-url', baseURL, '--api-rate-limit', '100000', ...extra], {
           stdio: ['ignore', 'pipe', 'pipe'],
         });
         proc.stdout.on('data', (d) => logs.push(d.toString()));

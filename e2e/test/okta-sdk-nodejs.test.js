@@ -79,6 +79,11 @@ test('Okta Node SDK: users are created, read by id and login, updated, paged, se
 
   const stagedFound = await all(await users.listUsers({ search: 'status eq "STAGED" and profile.firstName sw "Agent"', limit: 2 }));
   assert.deepEqual(stagedFound.map((u) => u.id).sort(), staged.map((u) => u.id).sort());
+  // A sorted search, paged two at a time: the Link headers carry sortBy and sortOrder.
+  const sortedDesc = await all(await users.listUsers({ search: 'profile.firstName sw "Agent"', sortBy: 'profile.firstName', sortOrder: 'desc', limit: 2 }));
+  assert.deepEqual(sortedDesc.map((u) => u.profile.firstName), ['Agent6', 'Agent5', 'Agent4', 'Agent3', 'Agent2', 'Agent1', 'Agent0']);
+  const byCreated = await all(await users.listUsers({ search: 'status eq "STAGED"', sortBy: 'created', sortOrder: 'asc', limit: 3 }));
+  assert.deepEqual(byCreated.map((u) => u.id), staged.map((u) => u.id));
   const byFilter = await all(await users.listUsers({ filter: 'profile.login eq "agent3@example.com"' }));
   assert.deepEqual(byFilter.map((u) => u.id), [staged[3].id]);
   const byQ = await all(await users.listUsers({ q: 'agent5' }));

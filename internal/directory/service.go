@@ -75,7 +75,7 @@ func (s *Service) CreateUser(ctx context.Context, in CreateUserInput) (*User, er
 			return err
 		}
 		now := s.now()
-		u := &User{ID: s.IDs.New(ids.User), Status: Staged, Created: now, LastUpdated: now, Profile: profile}
+		u := &User{ID: s.IDs.NewOrdered(ids.User, now), Status: Staged, Created: now, LastUpdated: now, Profile: profile}
 		u.Credentials.Provider = "OKTA"
 		if in.Provider {
 			u.Credentials.Provider = "FEDERATION"
@@ -123,7 +123,7 @@ func (s *Service) CreateUser(ctx context.Context, in CreateUserInput) (*User, er
 		if err := tx.InsertUser(u); err != nil {
 			return err
 		}
-		if err := s.setUnique(tx, schema, u); err != nil {
+		if err := s.insertUnique(tx, schema, u); err != nil {
 			return err
 		}
 		target := audit.UserTarget(u.ID, u.Login(), u.DisplayName())
@@ -174,6 +174,15 @@ func (s *Service) policy(ctx context.Context) (credential.Policy, error) {
 		return s.PasswordPolicy(ctx)
 	}
 	return s.Policy, nil
+}
+
+// insertUnique records the unique values of a user just inserted (who has
+// none recorded yet).
+func (s *Service) insertUnique(tx Tx, schema *Schema, u *User) error {
+	if len(schema.UniqueAttributes()) == 0 {
+		return nil
+	}
+	return s.setUnique(tx, schema, u)
 }
 
 func (s *Service) checkPolicy(ctx context.Context, pw string, p Profile, history []string) error {

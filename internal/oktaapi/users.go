@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/credential"
@@ -78,7 +79,7 @@ func (a *API) UserJSON(u *directory.User) map[string]any {
 		"lastUpdated":           Time(u.LastUpdated),
 		"passwordChanged":       TimePtr(u.PasswordChanged),
 		"transitioningToStatus": nil,
-		"type":                  map[string]any{"id": "otydefault0000000000"},
+		"type":                  map[string]any{"id": DefaultUserTypeID},
 		"profile":               profile,
 		"credentials":           creds,
 		"_links":                links,
@@ -180,7 +181,15 @@ func policyError(err error) error {
 }
 
 func (a *API) getUser(w http.ResponseWriter, r *http.Request) error {
-	u, err := a.Directory.Store.User(r.Context(), r.PathValue("id"))
+	id := r.PathValue("id")
+	if id == "me" {
+		// Okta's current user: for an API token, the administrator who
+		// owns it (tokens made by `gatehouse token create` have none).
+		if p := PrincipalFrom(r.Context()); p.UserID != "" {
+			id = p.UserID
+		}
+	}
+	u, err := a.Directory.Store.User(r.Context(), id)
 	if err != nil {
 		return err
 	}
@@ -232,6 +241,15 @@ func (a *API) listUsers(w http.ResponseWriter, r *http.Request) error {
 	if s := qs.Get("search"); s != "" {
 		if q.Search, err = filter.Parse(s, UserSearchOptions); err != nil {
 			return searchError("search", err)
+		}
+		// Okta sorts search results only; sortOrder is asc or desc.
+		q.SortBy = qs.Get("sortBy")
+		switch strings.ToLower(qs.Get("sortOrder")) {
+		case "", "asc":
+		case "desc":
+			q.SortDesc = true
+		default:
+			return errs.InvalidFields("Api validation failed: sortOrder", errs.Field("sortOrder", "sortOrder: must be asc or desc"))
 		}
 	}
 	users, err := a.Directory.Store.Users(r.Context(), q)
@@ -362,7 +380,11 @@ func (a *API) lifecycle(w http.ResponseWriter, r *http.Request) error {
 		return WriteJSON(w, a.UserJSON(u))
 	case directory.OpResetPassword:
 		if !sendEmail && a.OneTime != nil {
-			tok, err := a.OneTime.Issue(r.Context(), session.PurposeReset, u.ID, time.Hour)
+			ttl := a.ResetTTL
+			if ttl <= 0 {
+				ttl = time.Hour
+			}
+			tok, err := a.OneTime.Issue(r.Context(), session.PurposeReset, u.ID, ttl)
 			if err != nil {
 				return err
 			}
