@@ -92,6 +92,18 @@ func (s *Service) Authenticate(ctx context.Context, login, password string, lock
 		}
 		u.FailedLogins = 0
 		u.LastLogin = &now
+		expired := false
+		if u.Status == Active {
+			pol, err := s.policy(ctx)
+			if err != nil {
+				return err
+			}
+			if pol.Expired(u.PasswordChanged, now) {
+				// Older than the policy's maximum age: the person must
+				// choose a new password before going on.
+				u.Status, u.StatusChanged, expired = PasswordExpired, &now, true
+			}
+		}
 		if rehash {
 			h, err := s.Hasher.Hash(ctx, password)
 			if err != nil {
@@ -101,6 +113,13 @@ func (s *Service) Authenticate(ctx context.Context, login, password string, lock
 		}
 		if err := tx.UpdateUser(u); err != nil {
 			return err
+		}
+		if expired {
+			ev := s.Events.New(ctx, "user.account.expire_password", "Expire user password", audit.Success, target(u))
+			ev.Outcome.Reason = "PASSWORD_MAX_AGE"
+			if err := tx.Append(ev); err != nil {
+				return err
+			}
 		}
 		out = u
 		return tx.Append(s.Events.New(ctx, "user.session.start", "User login to Okta", audit.Success, target(u)))
