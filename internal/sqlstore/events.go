@@ -65,6 +65,24 @@ func (s EventStore) Query(ctx context.Context, q audit.Query) ([]audit.Event, st
 	if !q.Until.IsZero() {
 		where, args = append(where, pubCol+" < ?"), append(args, ms(q.Until))
 	}
+	if prefix, others, ok := splitTerm(rest, isTypePrefix); ok && from == "events" && s.db.dialect == SQLite {
+		// An event type prefix: SQLite's LIKE cannot use an index here.
+		// Few matches: read them through the type index as a range and
+		// sort them; many: walk the published index and keep the matches,
+		// which come soon.
+		lo, hi := prefix, prefix+"\U0010FFFF"
+		var n int
+		if err := s.db.queryRow(ctx, "SELECT count(*) FROM (SELECT 1 FROM events WHERE event_type >= ? AND event_type < ? LIMIT ?) m", lo, hi, typePrefixSort+1).Scan(&n); err != nil {
+			return nil, "", err
+		}
+		if n <= typePrefixSort {
+			where, args = append(where, "event_type >= ? AND event_type < ?"), append(args, lo, hi)
+		} else {
+			from = "events INDEXED BY events_published"
+			where, args = append(where, "substr(event_type, 1, ?) = ?"), append(args, len([]rune(prefix)), prefix)
+		}
+		rest = others
+	}
 	if q.After != "" {
 		pub, seq, err := s.cursor(ctx, q.After)
 		if err != nil {
@@ -153,22 +171,34 @@ func (s EventStore) cursor(ctx context.Context, c string) (pub, seq int64, err e
 	return pub, seq, nil
 }
 
+// typePrefixSort is how many events an event type prefix may match for
+// its page to be sorted rather than found by walking the log in order.
+const typePrefixSort = 5000
+
 // splitTarget finds a target.id equality at the top of a filter (alone or
 // in a chain of ands) and returns its value and the rest of the filter.
 func splitTarget(e filter.Expr) (string, filter.Expr, bool) {
+	return splitTerm(e, func(c *filter.Compare) bool { return c.Attr == "target.id" && c.Op == filter.OpEq })
+}
+
+func isTypePrefix(c *filter.Compare) bool { return c.Attr == "eventType" && c.Op == filter.OpSw }
+
+// splitTerm finds a string comparison match accepts at the top of a filter
+// (alone or in a chain of ands) and returns its value and the rest.
+func splitTerm(e filter.Expr, match func(*filter.Compare) bool) (string, filter.Expr, bool) {
 	switch n := e.(type) {
 	case *filter.Compare:
-		if n.Attr == "target.id" && n.Op == filter.OpEq && n.Value.Kind == filter.KindString {
+		if match(n) && n.Value.Kind == filter.KindString {
 			return n.Value.Str, nil, true
 		}
 	case *filter.Logical:
 		if n.Op != filter.And {
 			return "", nil, false
 		}
-		if v, rest, ok := splitTarget(n.Left); ok {
+		if v, rest, ok := splitTerm(n.Left, match); ok {
 			return v, and(rest, n.Right), true
 		}
-		if v, rest, ok := splitTarget(n.Right); ok {
+		if v, rest, ok := splitTerm(n.Right, match); ok {
 			return v, and(n.Left, rest), true
 		}
 	}
