@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gatehouse/gatehouse/internal/config"
 	"github.com/gatehouse/gatehouse/internal/directory"
@@ -173,5 +175,31 @@ func TestUsersMe(t *testing.T) {
 	// The CLI's token has no owner: there is no current user.
 	if r := ts.call(t, "GET", "/api/v1/users/me", ts.token, ""); r.status != 404 || r.body["errorCode"] != "E0000007" {
 		t.Fatalf("users/me with an ownerless token: %d %s", r.status, r.raw)
+	}
+}
+
+// TestAPITokenWindow: a token unused for api_token_window stops working
+// (Okta's tokenWindow); each use extends it.
+func TestAPITokenWindow(t *testing.T) {
+	ts := newTestServer(t, false, func(c *config.Config) { c.APITokenWindow = time.Hour })
+	stale, _, err := oktaapi.NewToken(context.Background(), ts.db.Tokens(), ts.ids, time.Now().Add(-61*time.Minute), ts.events, "stale", "", oktaapi.RoleSuperAdmin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := ts.call(t, "GET", "/api/v1/users", stale, ""); r.status != 401 || r.body["errorCode"] != "E0000011" {
+		t.Fatalf("a token idle for longer than the window: %d %s", r.status, r.raw)
+	}
+	recent, rec, err := oktaapi.NewToken(context.Background(), ts.db.Tokens(), ts.ids, time.Now().Add(-59*time.Minute), ts.events, "recent", "", oktaapi.RoleSuperAdmin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := ts.call(t, "GET", "/api/v1/users", recent, ""); r.status != 200 {
+		t.Fatalf("a token inside the window: %d %s", r.status, r.raw)
+	}
+	// The use moved its expiry an hour ahead.
+	r := ts.call(t, "GET", "/api/v1/api-tokens/"+rec.ID, ts.token, "")
+	exp, err := time.Parse(time.RFC3339, fmt.Sprint(r.body["expiresAt"]))
+	if err != nil || r.body["tokenWindow"] != "PT1H" || time.Until(exp) < 59*time.Minute {
+		t.Fatalf("token after use: %d %s", r.status, r.raw)
 	}
 }

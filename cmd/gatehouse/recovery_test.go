@@ -432,6 +432,18 @@ func TestSendEmailLifecycle(t *testing.T) {
 		t.Fatalf("%d messages, want 3", got)
 	}
 
+	// The console's Reset Password mails the link too.
+	admin, _ := ts.adminBrowser(t, "root@example.com", "SUPER_ADMIN")
+	person := admin.page("/admin/people/"+u.ID, 200)
+	status, loc, _ := admin.submit(person, "/admin/people/"+u.ID+"/lifecycle/reset_password", nil)
+	if status != 303 || !strings.Contains(loc, "ok=resetmail") {
+		t.Fatalf("console reset: %d %s", status, loc)
+	}
+	checkMail(t, ts, smtp.Wait(4, 15*time.Second)[3], "ria@example.com", "Reset your Gatehouse password", "/reset-password/")
+	if !strings.Contains(admin.page(loc, 200), "a link to choose a new one was emailed") {
+		t.Fatal("console flash")
+	}
+
 	// Without email, sendEmail=true is refused and nothing changes.
 	plain := newTestServer(t, false)
 	v := plain.createUser(t, "ola@example.com", "Ola-Passw0rd-99")

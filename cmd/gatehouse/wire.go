@@ -263,13 +263,18 @@ func loadSealer(cfg config.Config, log *slog.Logger) (*keys.Sealer, error) {
 	return keys.NewSealer(nil, key)
 }
 
-// newUUID returns a random (version 4) UUID, the form of System Log uuids.
+// newUUID returns a version 7 UUID (RFC 9562: the Unix time in
+// milliseconds, then 74 random bits), the form of System Log uuids. Being
+// time-ordered, the unique index on event uuids grows at its right edge
+// instead of at a random page per event.
 func newUUID() string {
 	var u [16]byte
-	if _, err := rand.Read(u[:]); err != nil {
+	if _, err := rand.Read(u[6:]); err != nil {
 		panic(err)
 	}
-	u[6] = (u[6] & 0x0f) | 0x40
+	ms := uint64(time.Now().UnixMilli())
+	u[0], u[1], u[2], u[3], u[4], u[5] = byte(ms>>40), byte(ms>>32), byte(ms>>24), byte(ms>>16), byte(ms>>8), byte(ms)
+	u[6] = (u[6] & 0x0f) | 0x70
 	u[8] = (u[8] & 0x3f) | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:])
 }
@@ -289,9 +294,11 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 		IDs:          a.ids,
 		Log:          a.log,
 		Limiter:      oktaapi.NewLimiter(a.cfg.APIRateLimit),
+		TokenWindow:  a.cfg.APITokenWindow,
 		MaxBodyBytes: 1 << 20,
 		OneTime:      oneTime,
 		Emails:       a.recovery,
+		ResetTTL:     a.cfg.PasswordResetTTL,
 	}
 	apps := &oktaapi.Apps{API: api, Catalog: a.catalog}
 	api.Extra = append(api.Extra, api.MountAuthn)
@@ -369,6 +376,8 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 		Roles:        a.aws,
 		Profiles:     a.aws,
 		Provisioning: consoleProvisioning{in: a.aws, queue: a.queue},
+		IdPs:         fed,
+		Emails:       a.recovery,
 		IDs:          a.ids,
 		Now:          a.now,
 		Audit:        a.events,

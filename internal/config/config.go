@@ -29,6 +29,7 @@ import (
 // the key with underscores as dashes.
 type Config struct {
 	Listen                 string        `yaml:"listen" help:"address to listen on"`
+	AdminListen            string        `yaml:"admin_listen" help:"serve the management API (/api/v1 but /api/v1/authn) and /metrics only on this address, not on listen"`
 	BaseURL                string        `yaml:"base_url" help:"public base URL of this server (never derived from the Host header)"`
 	DataDir                string        `yaml:"data_dir" help:"directory for the embedded database and the master key"`
 	DatabaseURL            string        `yaml:"database_url" help:"postgres:// URL to use PostgreSQL instead of embedded SQLite"`
@@ -38,6 +39,7 @@ type Config struct {
 	MasterKey              string        `yaml:"master_key" help:"the master key itself, base64 (prefer the file or the environment)"`
 	LegacyCrypto           bool          `yaml:"legacy_crypto" help:"allow SHA-1 signatures and RSA keys under 2048 bits"`
 	APIRateLimit           int           `yaml:"api_rate_limit" help:"API requests per minute per token"`
+	APITokenWindow         time.Duration `yaml:"api_token_window" help:"an API token unused for this long expires (Okta: 30 days)"`
 	LockoutAfter           int           `yaml:"lockout_after" help:"consecutive failed sign-ins before LOCKED_OUT"`
 	SessionIdle            time.Duration `yaml:"session_idle" help:"sign-in session idle timeout"`
 	SessionMax             time.Duration `yaml:"session_max" help:"sign-in session absolute lifetime"`
@@ -69,6 +71,7 @@ func Default() Config {
 		LogLevel:         "info",
 		LogFormat:        "text",
 		APIRateLimit:     600,
+		APITokenWindow:   30 * 24 * time.Hour,
 		LockoutAfter:     10,
 		SessionIdle:      2 * time.Hour,
 		SessionMax:       12 * time.Hour,
@@ -284,6 +287,12 @@ func (c Config) Validate() []string {
 	}
 	if c.APIRateLimit < 1 {
 		p = append(p, "api_rate_limit: must be at least 1")
+	}
+	if c.AdminListen != "" && c.AdminListen == c.Listen {
+		p = append(p, "admin_listen: must differ from listen")
+	}
+	if c.APITokenWindow < time.Minute {
+		p = append(p, "api_token_window: must be at least 1m")
 	}
 	if c.LockoutAfter < 1 || c.LockoutAfter > 100 {
 		p = append(p, "lockout_after: must be between 1 and 100")

@@ -25,6 +25,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/catalog"
 	"github.com/gatehouse/gatehouse/internal/directory"
 	"github.com/gatehouse/gatehouse/internal/errs"
+	"github.com/gatehouse/gatehouse/internal/federation"
 	"github.com/gatehouse/gatehouse/internal/ids"
 	"github.com/gatehouse/gatehouse/internal/login"
 	"github.com/gatehouse/gatehouse/internal/oktaapi"
@@ -86,10 +87,18 @@ type Console struct {
 	// Provisioning runs the "Provisioning" tab; nil shows that provisioning
 	// is not available.
 	Provisioning Provisioning
-	IDs          *ids.Source
-	Now          func() time.Time
-	Audit        audit.Builder
-	Log          *slog.Logger
+	// IdPs runs Security → Identity Providers and the links on a person's
+	// page; nil hides them.
+	IdPs *federation.Service
+	// Emails mails the link of "Reset Password" when email is configured.
+	Emails interface {
+		Enabled() bool
+		EnqueueIn(tx any, kind, userID string) error
+	}
+	IDs   *ids.Source
+	Now   func() time.Time
+	Audit audit.Builder
+	Log   *slog.Logger
 
 	pages map[string]*template.Template
 }
@@ -313,6 +322,14 @@ func (c *Console) routes() []route {
 		{"/admin/security/administrators", 0, c.administrators},
 		{"/admin/security/administrators/grant", areaSecurity, c.grantRole},
 		{"/admin/security/administrators/revoke", areaSecurity, c.revokeRole},
+		{idpBase, 0, c.idps},
+		{idpBase + "/new", 0, c.newIdPPage},
+		{idpBase + "/new", areaSecurity, c.createIdP},
+		{idpBase + "/{id}", 0, c.idp},
+		{idpBase + "/{id}", areaSecurity, c.saveIdP},
+		{idpBase + "/{id}/lifecycle/{op}", areaSecurity, c.idpLifecycle},
+		{idpBase + "/{id}/delete", areaSecurity, c.deleteIdP},
+		{"/admin/people/{id}/idps/{idpId}/unlink", areaDirectory, c.unlinkIdP},
 	}
 }
 
@@ -466,6 +483,7 @@ var flashes = map[string]string{
 	"unsuspended":  "Unsuspended.",
 	"unlocked":     "Unlocked.",
 	"reset":        "The password was reset; the person must set a new one.",
+	"resetmail":    "The password was reset; a link to choose a new one was emailed to the person.",
 	"password":     "The password was set.",
 	"assigned":     "The application was assigned.",
 	"unassigned":   "The assignment was removed.",
@@ -477,6 +495,7 @@ var flashes = map[string]string{
 	"granted":      "The role was granted.",
 	"refreshed":    "Application data was refreshed.",
 	"retried":      "Failed provisioning tasks were queued again.",
+	"unlinked":     "The link to the identity provider was removed.",
 	"retried1":     "The task was queued again.",
 	"pushed":       "Gatehouse queued the changes that bring the application in line.",
 	"mappings":     "The attribute mappings were saved.",

@@ -13,6 +13,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/directory"
 	"github.com/gatehouse/gatehouse/internal/errs"
 	"github.com/gatehouse/gatehouse/internal/filter"
+	"github.com/gatehouse/gatehouse/internal/recovery"
 )
 
 // pageSize is the length of every paged list.
@@ -201,6 +202,7 @@ type personData struct {
 	Groups    []*directory.Group
 	Apps      []personApp
 	Roles     []string
+	IdPLinks  []personLink
 }
 
 func fmtTime(t *time.Time) string {
@@ -316,6 +318,9 @@ func (c *Console) personPage(r *http.Request, rq *request, u *directory.User, fi
 		d.Apps = append(d.Apps, pa)
 	}
 	if d.Roles, err = c.Admins.AdminRoles(ctx, u.ID); err != nil {
+		return d, err
+	}
+	if d.IdPLinks, err = c.personLinks(ctx, u.ID); err != nil {
 		return d, err
 	}
 	return d, nil
@@ -440,7 +445,15 @@ func (c *Console) lifecycle(w http.ResponseWriter, r *http.Request, rq *request)
 	if r.PathValue("id") == rq.user.ID && (op == directory.OpSuspend || op == directory.OpDeactivate) {
 		return errs.IllegalStatef("You cannot suspend or deactivate yourself.")
 	}
-	u, err := c.Directory.Transition(r.Context(), r.PathValue("id"), op)
+	var also func(tx directory.Tx, u *directory.User) error
+	if op == directory.OpResetPassword && c.Emails != nil && c.Emails.Enabled() {
+		// The reset link is mailed; the job commits with the reset.
+		flash = "resetmail"
+		also = func(tx directory.Tx, u *directory.User) error {
+			return c.Emails.EnqueueIn(tx, recovery.KindPasswordReset, u.ID)
+		}
+	}
+	u, err := c.Directory.TransitionWith(r.Context(), r.PathValue("id"), op, also)
 	if err != nil {
 		return err
 	}

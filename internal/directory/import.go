@@ -17,8 +17,9 @@ type ImportResult struct {
 }
 
 // ImportUsers creates a batch of users with pre-hashed passwords (or no
-// password) in one transaction, each with its log event: the bulk path
-// for migrating a directory. Inputs that fail validation are reported and
+// password) in one transaction, each with the log events CreateUser
+// writes (user.lifecycle.create, and user.lifecycle.activate when
+// activating): the bulk path for migrating a directory. Inputs that fail validation are reported and
 // skipped; a duplicate login makes the batch fail so it can be retried
 // without the duplicate.
 func (s *Service) ImportUsers(ctx context.Context, in []CreateUserInput) (ImportResult, error) {
@@ -28,8 +29,9 @@ func (s *Service) ImportUsers(ctx context.Context, in []CreateUserInput) (Import
 		return res, err
 	}
 	type prepared struct {
-		u      *User
-		groups []string
+		u        *User
+		groups   []string
+		activate bool
 	}
 	var batch []prepared
 	now := s.now()
@@ -43,14 +45,10 @@ func (s *Service) ImportUsers(ctx context.Context, in []CreateUserInput) (Import
 			res.Problems[i] = err
 			continue
 		}
-		u := &User{ID: s.IDs.New(ids.User), Status: Staged, Created: now, LastUpdated: now, Profile: p}
+		u := &User{ID: s.IDs.NewOrdered(ids.User, now), Status: Staged, Created: now, LastUpdated: now, Profile: p}
 		u.Credentials.Provider = "OKTA"
 		if c.ImportedHash != nil {
-			if err := c.ImportedHash.Validate(); err != nil {
-				res.Problems[i] = err
-				continue
-			}
-			enc, err := c.ImportedHash.Encode()
+			enc, err := c.ImportedHash.Encode() // validates
 			if err != nil {
 				res.Problems[i] = err
 				continue
@@ -59,26 +57,32 @@ func (s *Service) ImportUsers(ctx context.Context, in []CreateUserInput) (Import
 			u.PasswordChanged = &now
 		}
 		if c.Activate {
-			if u.Credentials.HasPassword() {
-				u.Status = Active
-			} else {
-				u.Status = Provisioned
+			next, err := Next(Staged, OpActivate, u.Credentials.HasPassword())
+			if err != nil {
+				res.Problems[i] = err
+				continue
 			}
+			u.Status = next
 			u.Activated, u.StatusChanged = &now, &now
 		}
-		batch = append(batch, prepared{u: u, groups: c.GroupIDs})
+		batch = append(batch, prepared{u: u, groups: c.GroupIDs, activate: c.Activate})
 	}
 	err = s.Store.Update(ctx, func(tx Tx) error {
 		for _, p := range batch {
 			if err := tx.InsertUser(p.u); err != nil {
 				return fmt.Errorf("%s: %w", p.u.Login(), err)
 			}
-			if err := s.setUnique(tx, schema, p.u); err != nil {
+			if err := s.insertUnique(tx, schema, p.u); err != nil {
 				return err
 			}
 			t := audit.UserTarget(p.u.ID, p.u.Login(), p.u.DisplayName())
 			if err := tx.Append(s.Events.New(ctx, "user.lifecycle.create", "Create okta user", audit.Success, t)); err != nil {
 				return err
+			}
+			if p.activate {
+				if err := tx.Append(s.Events.New(ctx, "user.lifecycle.activate", "Activate Okta user", audit.Success, t)); err != nil {
+					return err
+				}
 			}
 			for _, g := range p.groups {
 				if err := s.addMember(ctx, tx, g, p.u, now); err != nil {

@@ -72,7 +72,7 @@ func (s *Service) CreateUser(ctx context.Context, in CreateUserInput) (*User, er
 			return err
 		}
 		now := s.now()
-		u := &User{ID: s.IDs.New(ids.User), Status: Staged, Created: now, LastUpdated: now, Profile: profile}
+		u := &User{ID: s.IDs.NewOrdered(ids.User, now), Status: Staged, Created: now, LastUpdated: now, Profile: profile}
 		u.Credentials.Provider = "OKTA"
 		if in.Provider {
 			u.Credentials.Provider = "FEDERATION"
@@ -120,7 +120,7 @@ func (s *Service) CreateUser(ctx context.Context, in CreateUserInput) (*User, er
 		if err := tx.InsertUser(u); err != nil {
 			return err
 		}
-		if err := s.setUnique(tx, schema, u); err != nil {
+		if err := s.insertUnique(tx, schema, u); err != nil {
 			return err
 		}
 		target := audit.UserTarget(u.ID, u.Login(), u.DisplayName())
@@ -163,6 +163,15 @@ func (s *Service) setUnique(tx Tx, schema *Schema, u *User) error {
 		}
 	}
 	return tx.SetUnique(u.ID, vals)
+}
+
+// insertUnique records the unique values of a user just inserted (who has
+// none recorded yet).
+func (s *Service) insertUnique(tx Tx, schema *Schema, u *User) error {
+	if len(schema.UniqueAttributes()) == 0 {
+		return nil
+	}
+	return s.setUnique(tx, schema, u)
 }
 
 func (s *Service) checkPolicy(ctx context.Context, pw string, p Profile, history []string) error {

@@ -1,11 +1,14 @@
 // Package ids makes opaque, non-sequential identifiers in Okta's style: a
 // three-character type prefix followed by random base-62 characters, twenty
-// characters in all (for example 00u1a2b3c4d5e6f7g8h9 for a user).
+// characters in all (for example 00u1a2b3c4d5e6f7g8h9 for a user). User
+// identifiers (NewOrdered) start with the second they were made, so that
+// the indexes on them stay compact; the rest is random.
 package ids
 
 import (
 	"crypto/rand"
 	"io"
+	"time"
 )
 
 // Prefixes of the object types Gatehouse names.
@@ -63,6 +66,36 @@ func (s *Source) New(prefix string) string {
 		}
 	}
 	return string(out)
+}
+
+// epoch is the origin of the time part of ordered identifiers.
+var epoch = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+
+const (
+	timeDigits = 6 // base 36: seconds since epoch, until 2089
+	base36     = "0123456789abcdefghijklmnopqrstuvwxyz"
+)
+
+// NewOrdered returns a fresh identifier whose first characters after the
+// prefix are the second it was made (base 36, so that byte order and the
+// usual text collations agree with time order), followed by random base-62
+// characters (11 for a three-character prefix, about 65 bits). Identifiers
+// made in one second are in random order among themselves, so they are
+// still not sequential and not guessable, but the B-tree indexes on them
+// grow at their right edge instead of at random pages: with a million
+// users that is the difference between one dirty index page per insert and
+// one per hundred. Valid accepts them like any other identifier.
+func (s *Source) NewOrdered(prefix string, at time.Time) string {
+	sec := at.Sub(epoch) / time.Second
+	if sec < 0 {
+		sec = 0
+	}
+	var t [timeDigits]byte
+	for i := timeDigits - 1; i >= 0; i-- {
+		t[i] = base36[sec%36]
+		sec /= 36
+	}
+	return prefix + string(t[:]) + s.New(prefix)[len(prefix)+timeDigits:]
 }
 
 // Secret returns n random bytes encoded in base 62, for tokens.

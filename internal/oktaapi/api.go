@@ -62,8 +62,14 @@ type API struct {
 	Log          *slog.Logger
 	Limiter      *Limiter
 	MaxBodyBytes int64
+	// TokenWindow is how long an unused API token stays valid; each use
+	// extends it (Okta's tokenWindow, 30 days). Zero: tokens never expire.
+	TokenWindow time.Duration
 	// OneTime issues activation and password-reset links.
 	OneTime *session.OneTime
+	// ResetTTL is the lifetime of a reset link returned with
+	// sendEmail=false (one hour when zero).
+	ResetTTL time.Duration
 	// Emails sends activation and reset links (sendEmail=true) and serves
 	// the Authentication API's password recovery; nil means no email.
 	Emails Emails
@@ -144,6 +150,21 @@ func (a *API) Mount(mux *http.ServeMux) {
 	}))
 }
 
+// PathNotFound answers every request with Okta's 404 E0000008: what a
+// listener that does not serve the management API says.
+func (a *API) PathNotFound() http.Handler {
+	return a.wrap(PublicAccess, func(w http.ResponseWriter, r *http.Request) error {
+		return &errs.Error{Kind: errs.NotFound, Code: "E0000008", Msg: "The requested path was not found"}
+	})
+}
+
+// IsManagement reports whether a path belongs to the token-authenticated
+// management API, as opposed to Okta's Authentication API (/api/v1/authn),
+// which people call before they sign in.
+func IsManagement(path string) bool {
+	return strings.HasPrefix(path, "/api/v1/") && !strings.HasPrefix(path, "/api/v1/authn/")
+}
+
 // otherMethods lists the methods an API path does have when the request's
 // method has no route there (Okta answers 405 E0000022, not 404).
 func otherMethods(mux *http.ServeMux, r *http.Request) []string {
@@ -214,7 +235,7 @@ func (a *API) serve(access Access, h HandlerFunc, w http.ResponseWriter, r *http
 		}
 		return err
 	}
-	if tok.Revoked != nil || (tok.ExpiresAt != nil && now.After(*tok.ExpiresAt)) {
+	if exp := a.tokenExpiry(tok); tok.Revoked != nil || (exp != nil && now.After(*exp)) {
 		return &errs.Error{Kind: errs.Unauthorized, Code: "E0000011", Msg: "Invalid token provided"}
 	}
 	if a.Limiter != nil {

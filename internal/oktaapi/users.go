@@ -367,7 +367,11 @@ func (a *API) lifecycle(w http.ResponseWriter, r *http.Request) error {
 		return WriteJSON(w, a.UserJSON(u))
 	case directory.OpResetPassword:
 		if !sendEmail && a.OneTime != nil {
-			tok, err := a.OneTime.Issue(r.Context(), session.PurposeReset, u.ID, time.Hour)
+			ttl := a.ResetTTL
+			if ttl <= 0 {
+				ttl = time.Hour
+			}
+			tok, err := a.OneTime.Issue(r.Context(), session.PurposeReset, u.ID, ttl)
 			if err != nil {
 				return err
 			}

@@ -53,6 +53,12 @@ type DB struct {
 	// bound run unprepared.
 	stmts  sync.Map
 	nstmts atomic.Int32
+	// wstmts caches prepared statements on the SQLite writer connection,
+	// used inside transactions (Tx.Stmt reuses the statement prepared on
+	// the transaction's connection). PostgreSQL's driver caches prepared
+	// statements per connection by itself.
+	wstmts  sync.Map
+	nwstmts atomic.Int32
 }
 
 const maxCachedStatements = 512
@@ -75,6 +81,42 @@ func (db *DB) prepared(ctx context.Context, q string) (*sql.Stmt, bool) {
 	}
 	db.nstmts.Add(1)
 	return st, true
+}
+
+// writerStmt returns the prepared statement for q on the SQLite writer
+// pool (a single connection), or false on PostgreSQL, before q has been
+// prepared, or when the cache is full. Statements are prepared after the
+// transaction that first used them ends (prepareWriter): the writer's one
+// connection is busy until then.
+func (db *DB) writerStmt(q string) (*sql.Stmt, bool) {
+	if db.dialect != SQLite {
+		return nil, false
+	}
+	if v, ok := db.wstmts.Load(q); ok {
+		return v.(*sql.Stmt), true
+	}
+	return nil, false
+}
+
+// prepareWriter prepares the statements in qs on the writer pool.
+func (db *DB) prepareWriter(ctx context.Context, qs []string) {
+	for _, q := range qs {
+		if db.nwstmts.Load() >= maxCachedStatements {
+			return
+		}
+		if _, ok := db.wstmts.Load(q); ok {
+			continue
+		}
+		st, err := db.w.PrepareContext(ctx, q)
+		if err != nil {
+			continue
+		}
+		if _, loaded := db.wstmts.LoadOrStore(q, st); loaded {
+			st.Close()
+			continue
+		}
+		db.nwstmts.Add(1)
+	}
 }
 
 // Open opens the database named by dsn: a postgres:// or postgresql:// URL
@@ -125,6 +167,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 // Close closes the pools.
 func (db *DB) Close() error {
 	db.stmts.Range(func(_, v any) bool { v.(*sql.Stmt).Close(); return true })
+	db.wstmts.Range(func(_, v any) bool { v.(*sql.Stmt).Close(); return true })
 	err := db.w.Close()
 	if db.r != db.w {
 		err = errors.Join(err, db.r.Close())
@@ -192,18 +235,62 @@ type Tx struct {
 	db  *DB
 	tx  *sql.Tx
 	ctx context.Context
+	// stmts holds the transaction's handles on the writer's prepared
+	// statements (SQLite), so that a bulk transaction binds each once;
+	// unprepared lists the statements to prepare once the transaction ends.
+	stmts      map[string]*sql.Stmt
+	unprepared []string
+}
+
+// stmt returns the transaction's prepared statement for q, if the dialect
+// caches them.
+func (t *Tx) stmt(q string) (*sql.Stmt, bool) {
+	if st, ok := t.stmts[q]; ok {
+		return st, true
+	}
+	if t.db.dialect != SQLite {
+		return nil, false
+	}
+	var st *sql.Stmt
+	if ps, ok := t.db.writerStmt(q); ok {
+		st = t.tx.StmtContext(t.ctx, ps)
+	} else {
+		// Prepared for this transaction only; for the pool afterwards.
+		var err error
+		if st, err = t.tx.PrepareContext(t.ctx, q); err != nil {
+			return nil, false
+		}
+		t.unprepared = append(t.unprepared, q)
+	}
+	if t.stmts == nil {
+		t.stmts = map[string]*sql.Stmt{}
+	}
+	t.stmts[q] = st
+	return st, true
 }
 
 func (t *Tx) query(q string, args ...any) (*sql.Rows, error) {
-	return t.tx.QueryContext(t.ctx, t.db.rebind(q), args...)
+	q = t.db.rebind(q)
+	if st, ok := t.stmt(q); ok {
+		return st.QueryContext(t.ctx, args...)
+	}
+	return t.tx.QueryContext(t.ctx, q, args...)
 }
 
 func (t *Tx) queryRow(q string, args ...any) *sql.Row {
-	return t.tx.QueryRowContext(t.ctx, t.db.rebind(q), args...)
+	q = t.db.rebind(q)
+	if st, ok := t.stmt(q); ok {
+		return st.QueryRowContext(t.ctx, args...)
+	}
+	return t.tx.QueryRowContext(t.ctx, q, args...)
 }
 
 func (t *Tx) exec(q string, args ...any) (sql.Result, error) {
-	return t.tx.ExecContext(t.ctx, t.db.rebind(q), args...)
+	q = t.db.rebind(q)
+	if st, ok := t.stmt(q); ok {
+		return st.ExecContext(t.ctx, args...)
+	}
+	return t.tx.ExecContext(t.ctx, q, args...)
 }
 
 // forUpdate is the row-locking suffix for a read that precedes a write.
@@ -241,6 +328,9 @@ func (db *DB) inTx(ctx context.Context, fn func(*Tx) error) (err error) {
 		}
 		if err != nil {
 			_ = stx.Rollback()
+		}
+		if len(t.unprepared) > 0 {
+			db.prepareWriter(context.WithoutCancel(ctx), t.unprepared)
 		}
 	}()
 	if err = fn(t); err != nil {
@@ -325,5 +415,42 @@ func (db *DB) Optimize(ctx context.Context) error {
 		q = "ANALYZE"
 	}
 	_, err := db.w.ExecContext(ctx, q)
+	return err
+}
+
+// Bulk prepares the writer for a bulk load of many transactions (the user
+// import) and returns the function that ends it. On SQLite the writer's
+// page cache grows to cacheMB and the WAL is checkpointed by Bulk's caller
+// through Checkpoint instead of after every commit that passes 1,000
+// pages: with random keys in several indexes, nearly every insert dirties
+// its own index pages, and checkpointing after each batch copies those
+// pages to the database file again and again. Every transaction stays a
+// transaction: a crash leaves whole batches, and the WAL is replayed on
+// the next open. On PostgreSQL Bulk does nothing.
+func (db *DB) Bulk(ctx context.Context, cacheMB int) (end func() error, err error) {
+	if db.dialect != SQLite {
+		return func() error { return nil }, nil
+	}
+	if _, err := db.w.ExecContext(ctx, fmt.Sprintf("PRAGMA cache_size = -%d", cacheMB*1024)); err != nil {
+		return nil, err
+	}
+	if _, err := db.w.ExecContext(ctx, "PRAGMA wal_autocheckpoint = 0"); err != nil {
+		return nil, err
+	}
+	return func() error {
+		_, err1 := db.w.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
+		_, err2 := db.w.ExecContext(ctx, "PRAGMA wal_autocheckpoint = 1000")
+		_, err3 := db.w.ExecContext(ctx, "PRAGMA cache_size = -65536")
+		return errors.Join(err1, err2, err3)
+	}, nil
+}
+
+// Checkpoint copies the WAL into the database file (SQLite; PASSIVE, so
+// readers are never blocked). PostgreSQL: nothing.
+func (db *DB) Checkpoint(ctx context.Context) error {
+	if db.dialect != SQLite {
+		return nil
+	}
+	_, err := db.w.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)")
 	return err
 }
