@@ -65,23 +65,20 @@ func (s EventStore) Query(ctx context.Context, q audit.Query) ([]audit.Event, st
 	if !q.Until.IsZero() {
 		where, args = append(where, pubCol+" < ?"), append(args, ms(q.Until))
 	}
+	// An event type prefix (SQLite's LIKE cannot use an index): the event
+	// types it matches, each then read in order through the type index and
+	// merged, so a page never sorts every match nor walks past a burst of
+	// other events.
+	var types []string
 	if prefix, others, ok := splitTerm(rest, isTypePrefix); ok && from == "events" && s.db.dialect == SQLite {
-		// An event type prefix: SQLite's LIKE cannot use an index here.
-		// Few matches: read them through the type index as a range and
-		// sort them; many: walk the published index and keep the matches,
-		// which come soon.
-		lo, hi := prefix, prefix+"\U0010FFFF"
-		var n int
-		if err := s.db.queryRow(ctx, "SELECT count(*) FROM (SELECT 1 FROM events WHERE event_type >= ? AND event_type < ? LIMIT ?) m", lo, hi, typePrefixSort+1).Scan(&n); err != nil {
+		if ts, err := s.typesWithPrefix(ctx, prefix); err != nil {
 			return nil, "", err
+		} else if ts != nil {
+			types, rest = ts, others
+			if len(types) == 0 {
+				return []audit.Event{}, "", nil
+			}
 		}
-		if n <= typePrefixSort {
-			where, args = append(where, "event_type >= ? AND event_type < ?"), append(args, lo, hi)
-		} else {
-			from = "events INDEXED BY events_published"
-			where, args = append(where, "substr(event_type, 1, ?) = ?"), append(args, len([]rune(prefix)), prefix)
-		}
-		rest = others
 	}
 	if q.After != "" {
 		pub, seq, err := s.cursor(ctx, q.After)
@@ -108,15 +105,32 @@ func (s EventStore) Query(ctx context.Context, q audit.Query) ([]audit.Event, st
 		esc := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(term))
 		where, args = append(where, `lower(body) LIKE ? ESCAPE '\'`), append(args, "%"+esc+"%")
 	}
-	stmt := "SELECT " + pubCol + ", " + seqCol + ", body FROM " + from
-	if len(where) > 0 {
-		stmt += " WHERE " + strings.Join(where, " AND ")
-	}
 	dir := ""
 	if q.Descending {
 		dir = " DESC"
 	}
-	stmt += " ORDER BY " + pubCol + dir + ", " + seqCol + dir + " LIMIT ?"
+	order := " ORDER BY " + pubCol + dir + ", " + seqCol + dir + " LIMIT ?"
+	stmt := "SELECT " + pubCol + ", " + seqCol + ", body FROM " + from
+	if len(where) > 0 {
+		stmt += " WHERE " + strings.Join(where, " AND ")
+	}
+	if types != nil {
+		// One ordered arm per type, merged.
+		arms := make([]string, len(types))
+		var all []any
+		for i, t := range types {
+			cond := " WHERE event_type = ?"
+			if len(where) > 0 {
+				cond += " AND " + strings.Join(where, " AND ")
+			}
+			arms[i] = "SELECT * FROM (SELECT published, seq, body FROM events" + cond + order + ") a" + strconv.Itoa(i)
+			all = append(append(append(all, t), args...), q.Limit+1)
+		}
+		stmt = "SELECT published, seq, body FROM (" + strings.Join(arms, " UNION ALL ") + ") m ORDER BY published" + dir + ", seq" + dir + " LIMIT ?"
+		args = all
+	} else {
+		stmt += order
+	}
 	args = append(args, q.Limit+1)
 	rows, err := s.db.query(ctx, stmt, args...)
 	if err != nil {
@@ -171,9 +185,33 @@ func (s EventStore) cursor(ctx context.Context, c string) (pub, seq int64, err e
 	return pub, seq, nil
 }
 
-// typePrefixSort is how many events an event type prefix may match for
-// its page to be sorted rather than found by walking the log in order.
-const typePrefixSort = 5000
+// maxPrefixTypes bounds the event types a prefix filter is expanded to;
+// beyond it the prefix is an ordinary condition.
+const maxPrefixTypes = 64
+
+// typesWithPrefix lists the event types that start with prefix, one index
+// seek each (SQLite, binary collation: the matches are contiguous). nil
+// means too many to expand.
+func (s EventStore) typesWithPrefix(ctx context.Context, prefix string) ([]string, error) {
+	hi := prefix + "\U0010FFFF"
+	out := []string{}
+	cur, op := prefix, ">="
+	for {
+		var t string
+		err := s.db.queryRow(ctx, "SELECT event_type FROM events WHERE event_type "+op+" ? AND event_type < ? ORDER BY event_type LIMIT 1", cur, hi).Scan(&t)
+		if errors.Is(err, sql.ErrNoRows) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(out) == maxPrefixTypes {
+			return nil, nil
+		}
+		out = append(out, t)
+		cur, op = t, ">"
+	}
+}
 
 // splitTarget finds a target.id equality at the top of a filter (alone or
 // in a chain of ands) and returns its value and the rest of the filter.
