@@ -85,8 +85,9 @@ type Surface struct {
 	// PendingTTL bounds how long a request waits for sign-in.
 	PendingTTL time.Duration
 
-	mu   sync.Mutex
-	idps map[string]*samlidp.IdP
+	mu      sync.Mutex
+	idps    map[string]*samlidp.IdP
+	signers map[string]*samlidp.IdP
 }
 
 // AutoSubmitPath serves the script that submits SAML forms.
@@ -115,9 +116,15 @@ func (s *Surface) loopback() bool {
 
 // idp returns the (cached) IdP of an app for its current keys.
 func (s *Surface) idp(ctx context.Context, a *catalog.App) (*samlidp.IdP, error) {
+	idp, _, err := s.idpKid(ctx, a)
+	return idp, err
+}
+
+// idpKid is idp, also returning the kid of the active key.
+func (s *Surface) idpKid(ctx context.Context, a *catalog.App) (*samlidp.IdP, string, error) {
 	active, published, err := s.Catalog.SigningKeys(ctx, a.ID)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	var extra []*x509.Certificate
 	key := a.ID + "|" + a.EntityID(s.BaseURL) + "|" + active.Kid
@@ -131,7 +138,7 @@ func (s *Surface) idp(ctx context.Context, a *catalog.App) (*samlidp.IdP, error)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if idp, ok := s.idps[key]; ok {
-		return idp, nil
+		return idp, active.Kid, nil
 	}
 	idp, err := samlidp.NewIdP(samlidp.IdPConfig{
 		EntityID:           a.EntityID(s.BaseURL),
@@ -145,12 +152,43 @@ func (s *Surface) idp(ctx context.Context, a *catalog.App) (*samlidp.IdP, error)
 		AllowLoopbackHTTP:  s.loopback(),
 	})
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if s.idps == nil || len(s.idps) > 10000 {
 		s.idps = map[string]*samlidp.IdP{}
 	}
 	s.idps[key] = idp
+	return idp, active.Kid, nil
+}
+
+// signer returns the IdP that signs an app's responses with its active
+// key. The app row the caller read names the active key (kid), and a key's
+// material never changes under its kid, so the IdP built for (app, entity
+// ID, kid) is reused without reading the keys again; a rollover changes
+// the kid in the app row and so takes effect with the next request on
+// every node. Metadata, which also lists the published next keys, reads
+// them every time (idp).
+func (s *Surface) signer(ctx context.Context, a *catalog.App) (*samlidp.IdP, error) {
+	key := a.ID + "|" + a.EntityID(s.BaseURL) + "|" + a.Credentials.SigningKid
+	s.mu.Lock()
+	idp, ok := s.signers[key]
+	s.mu.Unlock()
+	if ok {
+		return idp, nil
+	}
+	idp, kid, err := s.idpKid(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	if kid != a.Credentials.SigningKid {
+		return idp, nil // the app changed keys between two reads: do not cache
+	}
+	s.mu.Lock()
+	if s.signers == nil || len(s.signers) > 10000 {
+		s.signers = map[string]*samlidp.IdP{}
+	}
+	s.signers[key] = idp
+	s.mu.Unlock()
 	return idp, nil
 }
 
@@ -446,7 +484,7 @@ func (s *Surface) respond(w http.ResponseWriter, r *http.Request, a *catalog.App
 		s.page(w, r, http.StatusForbidden, "App not available", "This application is not active. Contact your administrator.")
 		return
 	}
-	asg, err := s.Catalog.Assignment(ctx, a.ID, u.ID)
+	asg, err := s.Catalog.AssignmentOf(ctx, a, u)
 	if err != nil {
 		if errs.Is(err, errs.NotFound) {
 			ev := s.Events.New(ctx, "app.generic.unauth_app_access_attempt", "User attempted unauthorized access to app", audit.Failure, target...)
@@ -481,7 +519,7 @@ func (s *Surface) respond(w http.ResponseWriter, r *http.Request, a *catalog.App
 		s.fail(w, r, err)
 		return
 	}
-	idp, err := s.idp(ctx, a)
+	idp, err := s.signer(ctx, a)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -499,9 +537,11 @@ func (s *Surface) respond(w http.ResponseWriter, r *http.Request, a *catalog.App
 	if acs == "" {
 		acs = sp.ACSURL
 	}
-	s.post(w, r, acs, "SAMLResponse", xml, p.RelayState)
+	// The assertion leaves only once its event is on record (Log commits
+	// it, possibly together with other responses' events, before it
+	// returns): an unrecorded sign-on fails closed.
 	ev := s.Events.New(ctx, "user.authentication.sso", "User single sign on to app", audit.Success, target...)
-	_ = s.Log.Append(ctx, ev)
+	s.postLogged(w, r, acs, "SAMLResponse", xml, p.RelayState, &ev)
 }
 
 // subjectAndAttributes computes the NameID and the attributes.
@@ -581,11 +621,24 @@ func (s *Surface) statements(a *catalog.App, env expr.Env, groupNames []string) 
 }
 
 func (s *Surface) post(w http.ResponseWriter, r *http.Request, target, param string, xml []byte, relay string) {
+	s.postLogged(w, r, target, param, xml, relay, nil)
+}
+
+// postLogged renders the HTTP-POST form and, when ev is given, records ev
+// before anything is written: if the event cannot be recorded the person
+// gets an error page and the SP nothing.
+func (s *Surface) postLogged(w http.ResponseWriter, r *http.Request, target, param string, xml []byte, relay string, ev *audit.Event) {
 	page, err := samlidp.RenderPostForm(samlidp.PostForm{URL: target, AllowLoopbackHTTP: s.loopback(), MessageParam: param,
 		Message: base64.StdEncoding.EncodeToString(xml), RelayState: relay, ScriptPath: AutoSubmitPath})
 	if err != nil {
 		s.fail(w, r, err)
 		return
+	}
+	if ev != nil {
+		if err := s.Log.Append(r.Context(), *ev); err != nil {
+			s.fail(w, r, fmt.Errorf("record the sign-on: %w", err))
+			return
+		}
 	}
 	u, _ := url.Parse(target)
 	h := w.Header()
