@@ -88,6 +88,38 @@ type Surface struct {
 	mu      sync.Mutex
 	idps    map[string]*samlidp.IdP
 	signers map[string]*samlidp.IdP
+	apps    map[string]*catalog.App // by id, each at the version it was read
+}
+
+// app returns the current state of an app by id (byKey false) or external
+// key. Decoding an app's settings is a large part of a sign-on, and apps
+// change rarely, so the decoded app is kept and reused while its version
+// in the store (one small read per request, on any node) is unchanged:
+// every change made anywhere is seen by the next request. The returned
+// app is shared: read it, never change it.
+func (s *Surface) app(ctx context.Context, idOrKey string, byKey bool) (*catalog.App, error) {
+	id, version, err := s.Catalog.Store.AppVersion(ctx, idOrKey, byKey)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	a, ok := s.apps[id]
+	s.mu.Unlock()
+	if ok && a.Version == version {
+		return a, nil
+	}
+	if a, err = s.Catalog.Store.App(ctx, id); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	if s.apps == nil || len(s.apps) > 10000 {
+		s.apps = map[string]*catalog.App{}
+	}
+	if cur, ok := s.apps[id]; !ok || cur.Version < a.Version {
+		s.apps[id] = a
+	}
+	s.mu.Unlock()
+	return a, nil
 }
 
 // AutoSubmitPath serves the script that submits SAML forms.
@@ -207,7 +239,7 @@ func (s *Surface) sp(a *catalog.App) (*samlidp.ServiceProvider, error) {
 
 // appByPath finds the active app named by an SSO URL.
 func (s *Surface) appByPath(ctx context.Context, name, key string) (*catalog.App, error) {
-	a, err := s.Catalog.Store.AppByExternalKey(ctx, key)
+	a, err := s.app(ctx, key, true)
 	if err != nil {
 		return nil, err
 	}
@@ -373,7 +405,7 @@ func (s *Surface) resume(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	a, err := s.Catalog.Store.App(ctx, p.AppID)
+	a, err := s.app(ctx, p.AppID, false)
 	if err != nil {
 		s.page(w, r, http.StatusNotFound, "App not found", "The application no longer exists.")
 		return
@@ -403,7 +435,7 @@ func (s *Surface) resume(w http.ResponseWriter, r *http.Request) {
 
 // launch is the dashboard link: IdP-initiated sign-in.
 func (s *Surface) launch(w http.ResponseWriter, r *http.Request) {
-	a, err := s.Catalog.Store.App(r.Context(), r.PathValue("appId"))
+	a, err := s.app(r.Context(), r.PathValue("appId"), false)
 	if err != nil || a.Name != r.PathValue("name") {
 		s.page(w, r, http.StatusNotFound, "App not found", "This link does not belong to any application.")
 		return
