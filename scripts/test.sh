@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything Gatehouse's tests need on a Debian machine (PostgreSQL,
-# Chromium, xmlsec1, the Node test dependencies), starts PostgreSQL when it is
+# Chromium, xmlsec1, aiosmtpd, the Node test dependencies), starts PostgreSQL when it is
 # not running, and runs the whole suite: Go tests on SQLite and PostgreSQL,
 # short fuzzing of every parser of outside input, and the Node/browser tests.
 # It fails when any part cannot run; nothing is skipped.
@@ -12,8 +12,20 @@ log() { printf '\n== %s\n' "$*"; }
 need_apt=()
 command -v pg_ctlcluster >/dev/null 2>&1 || need_apt+=(postgresql)
 command -v xmlsec1 >/dev/null 2>&1 || need_apt+=(xmlsec1)
+# OpenSAML's samlsign and the OASIS SAML schemas (with xmllint) check what
+# Gatehouse sends, independently of the Go and Node SAML libraries.
+command -v samlsign >/dev/null 2>&1 || need_apt+=(opensaml-tools)
+command -v xmllint >/dev/null 2>&1 || need_apt+=(libxml2-utils)
+[ -f /usr/share/xml/opensaml/saml-schema-metadata-2.0.xsd ] || need_apt+=(opensaml-schemas)
+[ -f /usr/share/xml/xmltooling/xmldsig-core-schema.xsd ] || need_apt+=(xmltooling-schemas)
+# OneLogin's python3-saml toolkit as a service provider (Debian's Python).
+/usr/bin/python3 -c 'import onelogin.saml2.auth, xmlsec' >/dev/null 2>&1 || need_apt+=(python3-onelogin-saml2)
+# The AWS CLI (Debian's awscli) against the AWS sandbox.
+[ -x /usr/bin/aws ] || need_apt+=(awscli)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
+# The real SMTP server of the email tests (Debian's python3, not one on PATH).
+/usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1 || need_apt+=(python3-aiosmtpd)
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "installing ${need_apt[*]} from Debian"
   export DEBIAN_FRONTEND=noninteractive
@@ -42,7 +54,8 @@ if [ -z "${GATEHOUSE_TEST_POSTGRES:-}" ]; then
   fi
 fi
 psql "$GATEHOUSE_TEST_POSTGRES" -qtAc 'select 1' >/dev/null
-export GATEHOUSE_REQUIRE_XMLSEC1=1
+export GATEHOUSE_REQUIRE_XMLSEC1=1 GATEHOUSE_REQUIRE_OPENSAML=1
+export GATEHOUSE_REQUIRE_AIOSMTPD=1 GATEHOUSE_REQUIRE_AWSCLI=1
 
 log "go vet"
 go vet ./...

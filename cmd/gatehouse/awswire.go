@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,10 +11,12 @@ import (
 	"github.com/gatehouse/gatehouse/internal/awsapp"
 	"github.com/gatehouse/gatehouse/internal/catalog"
 	"github.com/gatehouse/gatehouse/internal/console"
+	"github.com/gatehouse/gatehouse/internal/directory"
 	"github.com/gatehouse/gatehouse/internal/errs"
 	"github.com/gatehouse/gatehouse/internal/integration/amazonconnect"
 	ghaws "github.com/gatehouse/gatehouse/internal/integration/aws"
 	"github.com/gatehouse/gatehouse/internal/provisioning"
+	"github.com/gatehouse/gatehouse/internal/recovery"
 	"github.com/gatehouse/gatehouse/internal/samlidp"
 	"github.com/gatehouse/gatehouse/internal/sso"
 )
@@ -55,18 +58,31 @@ func (a awsAttributes) Attributes(ctx context.Context, in sso.AttributeInput) ([
 
 // runner returns the provisioning runner of this node.
 func (a *app) runner(log *slog.Logger) *provisioning.Runner {
+	handlers := map[string]provisioning.Handler{
+		awsapp.KindConnectSync:      a.aws.HandleSync,
+		awsapp.KindConnectReconcile: a.aws.HandleReconcile,
+		awsapp.KindRefreshRoles:     a.aws.HandleRefreshRoles,
+	}
+	// Email jobs run only on nodes that can send email.
+	if a.recovery.Enabled() {
+		for _, k := range recovery.Kinds {
+			handlers[k] = a.recovery.Handle
+		}
+	}
 	return &provisioning.Runner{
-		Store: a.db.Jobs(),
-		Handlers: map[string]provisioning.Handler{
-			awsapp.KindConnectSync:      a.aws.HandleSync,
-			awsapp.KindConnectReconcile: a.aws.HandleReconcile,
-			awsapp.KindRefreshRoles:     a.aws.HandleRefreshRoles,
+		Store:    a.db.Jobs(),
+		Handlers: handlers,
+		Workers:  a.cfg.Provisioners,
+		Events:   a.events,
+		EventType: func(kind string) string {
+			if t, ok := recovery.EventType(kind); ok {
+				return t
+			}
+			return provisioning.FailureEventType(kind)
 		},
-		Workers: a.cfg.Provisioners,
-		Events:  a.events,
-		IDs:     a.ids,
-		Now:     a.now,
-		Logger:  log,
+		IDs:    a.ids,
+		Now:    a.now,
+		Logger: log,
 	}
 }
 
@@ -93,7 +109,7 @@ func (p consoleProvisioning) Status(ctx context.Context, appID string) (console.
 	if err != nil || !awsapp.IsAWSApp(a.Name) {
 		return console.ProvisioningStatus{}, err
 	}
-	st := console.ProvisioningStatus{Available: true}
+	st := console.ProvisioningStatus{Available: true, Users: a.Name == awsapp.Connect}
 	if sk, err := p.in.Catalog.AppSecret(ctx, appID, "secretKey"); err == nil && sk != "" {
 		st.CredentialsSet = true
 	}
@@ -102,14 +118,16 @@ func (p consoleProvisioning) Status(ctx context.Context, appID string) (console.
 		return st, err
 	}
 	st.APIIntegration, st.CreateUsers, st.UpdateUsers, st.DeactivateUsers = ps.APIIntegration, ps.CreateUsers, ps.UpdateUsers, ps.DeactivateUsers
-	for _, attr := range awsapp.MappedAttributes {
-		if e := ps.Mappings[attr]; e != "" {
-			st.Mappings = append(st.Mappings, console.AttributeMapping{Attribute: attr, Expression: e})
+	if st.Users {
+		for _, attr := range awsapp.MappedAttributes {
+			st.Mappings = append(st.Mappings, console.AttributeMapping{Attribute: attr, Expression: ps.Mappings[attr], CreateOnly: ps.PushStatus(attr) == awsapp.DontPush})
 		}
+		st.Defaults = console.ProvisioningDefaults{SecurityProfiles: ps.SecurityProfiles, RoutingProfile: ps.RoutingProfile, PhoneType: ps.PhoneType,
+			StripProfiles: ps.Deprovision == awsapp.DeprovisionStrip, Fallback: ps.FallbackSecurityProfile}
 	}
 	if js, err := p.queue.Status(ctx, appID); err == nil {
-		st.Pending = js.Counts[provisioning.Pending] + js.Counts[provisioning.Running]
-		st.Failed = js.Counts[provisioning.Failed]
+		st.Pending, st.Running = js.Counts[provisioning.Pending], js.Counts[provisioning.Running]
+		st.Failed, st.Succeeded = js.Counts[provisioning.Failed], js.Counts[provisioning.Succeeded]
 		if len(js.RecentFailures) > 0 {
 			st.LastError = js.RecentFailures[0].LastError
 		}
@@ -125,11 +143,174 @@ func (p consoleProvisioning) Status(ctx context.Context, appID string) (console.
 			st.Notes = append(st.Notes, "Imported IAM roles: "+strings.Join(names, ", "))
 		}
 	}
-	if a.Name == awsapp.Connect {
-		st.Notes = append(st.Notes, fmt.Sprintf("New Connect users get the security profiles %s and the routing profile %q unless their assignment names others.",
-			strings.Join(ps.SecurityProfiles, ", "), ps.RoutingProfile))
-	}
 	return st, nil
+}
+
+func (p consoleProvisioning) SaveMappings(ctx context.Context, appID string, m []console.AttributeMapping) error {
+	if _, err := p.connectApp(ctx, appID); err != nil {
+		return err
+	}
+	ps, err := p.in.Provisioning(ctx, appID)
+	if err != nil {
+		return err
+	}
+	ps.Mappings, ps.DontPush = mappingsOf(m)
+	return p.in.SaveProvisioning(ctx, appID, ps)
+}
+
+func mappingsOf(m []console.AttributeMapping) (map[string]string, []string) {
+	out := map[string]string{}
+	var dont []string
+	for _, x := range m {
+		out[x.Attribute] = x.Expression
+		if x.CreateOnly && x.Expression != "" {
+			dont = append(dont, x.Attribute)
+		}
+	}
+	return out, dont
+}
+
+func (p consoleProvisioning) Preview(ctx context.Context, appID, person string, m []console.AttributeMapping) (*console.MappingPreview, error) {
+	if _, err := p.connectApp(ctx, appID); err != nil {
+		return nil, err
+	}
+	var mappings map[string]string
+	var dont []string
+	if m != nil {
+		mappings, dont = mappingsOf(m)
+	}
+	pv, err := p.in.Preview(ctx, appID, person, mappings, dont)
+	if err != nil {
+		return nil, err
+	}
+	out := &console.MappingPreview{Person: pv.DisplayName, Login: pv.Login, UserName: pv.UserName, Assigned: pv.Assigned, Scope: pv.Scope,
+		PhoneType: pv.PhoneType, SecurityProfiles: strings.Join(pv.SecurityProfiles, ", "), SecurityFrom: pv.SecurityProfilesFrom,
+		RoutingProfile: pv.RoutingProfile, RoutingFrom: pv.RoutingProfileFrom, Problems: pv.Problems, Sent: pv.Sent, Reason: pv.Reason}
+	for _, a := range pv.Attributes {
+		out.Rows = append(out.Rows, console.PreviewRow{Attribute: a.Attribute, Expression: a.Expression, Value: a.Value, Error: a.Error, CreateOnly: a.PushStatus == awsapp.DontPush})
+	}
+	return out, nil
+}
+
+func (p consoleProvisioning) SaveDefaults(ctx context.Context, appID string, d console.ProvisioningDefaults) error {
+	if _, err := p.connectApp(ctx, appID); err != nil {
+		return err
+	}
+	ps, err := p.in.Provisioning(ctx, appID)
+	if err != nil {
+		return err
+	}
+	ps.SecurityProfiles, ps.RoutingProfile, ps.PhoneType = d.SecurityProfiles, d.RoutingProfile, d.PhoneType
+	ps.Deprovision, ps.FallbackSecurityProfile = awsapp.DeprovisionDelete, ""
+	if d.StripProfiles {
+		ps.Deprovision, ps.FallbackSecurityProfile = awsapp.DeprovisionStrip, d.Fallback
+	}
+	return p.in.SaveProvisioning(ctx, appID, ps)
+}
+
+// connectApp loads an Amazon Connect app.
+func (p consoleProvisioning) connectApp(ctx context.Context, appID string) (*catalog.App, error) {
+	a, err := p.app(ctx, appID)
+	if err != nil {
+		return nil, err
+	}
+	if a.Name != awsapp.Connect {
+		return nil, errs.IllegalStatef("Only Amazon Connect apps provision users.")
+	}
+	return a, nil
+}
+
+// taskNames are the provisioning task kinds in words.
+var taskNames = map[string]string{
+	awsapp.KindConnectSync:      "Sync the Amazon Connect user",
+	awsapp.KindConnectReconcile: "Compare with Amazon Connect",
+	awsapp.KindRefreshRoles:     "Import IAM roles",
+}
+
+const taskPage = 50
+
+func (p consoleProvisioning) Tasks(ctx context.Context, appID string, q console.TaskQuery) (console.TaskPage, error) {
+	if _, err := p.app(ctx, appID); err != nil {
+		return console.TaskPage{}, err
+	}
+	jobs, next, err := p.queue.List(ctx, provisioning.Filter{AppID: appID, State: provisioning.State(q.State)}, q.After, taskPage)
+	if err != nil {
+		return console.TaskPage{}, err
+	}
+	out := console.TaskPage{Next: next}
+	people := map[string]*directory.User{}
+	for _, j := range jobs {
+		t := console.Task{ID: j.ID, What: taskNames[j.Kind], UserID: j.UserID, State: string(j.State), Attempts: j.Attempts,
+			MaxAttempts: j.MaxAttempts, LastError: j.LastError, Updated: j.Updated}
+		if t.What == "" {
+			t.What = j.Kind
+		}
+		if j.UserID != "" {
+			u, ok := people[j.UserID]
+			if !ok {
+				u, _ = p.in.Directory.Store.User(ctx, j.UserID)
+				people[j.UserID] = u
+			}
+			if u != nil {
+				t.Person, t.Login = u.DisplayName(), u.Login()
+			} else {
+				t.Person = "(deleted person)"
+			}
+		}
+		if j.State == provisioning.Succeeded && len(j.Result) > 0 {
+			var res awsapp.SyncResult
+			if json.Unmarshal(j.Result, &res) == nil && res.Action != "" {
+				t.Outcome = res.Action
+			}
+		}
+		out.Tasks = append(out.Tasks, t)
+	}
+	return out, nil
+}
+
+func (p consoleProvisioning) RetryTask(ctx context.Context, appID, taskID string) (string, error) {
+	if _, err := p.app(ctx, appID); err != nil {
+		return "", err
+	}
+	j, err := p.queue.Job(ctx, taskID)
+	if err != nil || j.AppID != appID {
+		return "", errs.NotFoundf("There is no such provisioning task.")
+	}
+	if _, err := p.queue.Retry(ctx, taskID); err != nil {
+		return "", err
+	}
+	return "The task was queued again.", nil
+}
+
+func (p consoleProvisioning) PushPreview(ctx context.Context, appID string) ([]console.PushDifference, error) {
+	if _, err := p.connectApp(ctx, appID); err != nil {
+		return nil, err
+	}
+	d, err := p.in.Reconcile(ctx, appID, true)
+	if err != nil {
+		return nil, connectRefused(err)
+	}
+	out := make([]console.PushDifference, 0, len(d))
+	for _, x := range d {
+		pd := console.PushDifference{UserID: x.UserID, UserName: x.UserName, Problem: x.Problem,
+			Action: "Reported only: Gatehouse never removes Connect users it does not know."}
+		if x.UserID != "" {
+			pd.Action = "Gatehouse creates (or links) the Connect user."
+			if u, err := p.in.Directory.Store.User(ctx, x.UserID); err == nil {
+				pd.Person = u.DisplayName()
+			}
+		}
+		out = append(out, pd)
+	}
+	return out, nil
+}
+
+func connectRefused(err error) error {
+	var ce *amazonconnect.Error
+	if errors.As(err, &ce) {
+		return errs.Wrap(errs.Invalid, "Amazon Connect refused: "+ce.Error(), err)
+	}
+	return err
 }
 
 func (p consoleProvisioning) TestCredentials(ctx context.Context, appID, accessKey, secretKey string) (string, error) {
@@ -210,15 +391,9 @@ func (p consoleProvisioning) Retry(ctx context.Context, appID string) (string, e
 	if _, err := p.app(ctx, appID); err != nil {
 		return "", err
 	}
-	failed, _, err := p.queue.List(ctx, provisioning.Filter{AppID: appID, State: provisioning.Failed}, "", 200)
+	n, err := p.queue.RetryFailed(ctx, appID)
 	if err != nil {
 		return "", err
-	}
-	n := 0
-	for _, j := range failed {
-		if _, err := p.queue.Retry(ctx, j.ID); err == nil {
-			n++
-		}
 	}
 	return fmt.Sprintf("%d failed task(s) queued again.", n), nil
 }
@@ -238,23 +413,21 @@ func (p consoleProvisioning) RefreshAppData(ctx context.Context, appID string) (
 	return fmt.Sprintf("Imported %d IAM role(s) that trust the app's identity provider.", len(roles)), nil
 }
 
-func (p consoleProvisioning) PushNow(ctx context.Context, appID string) (string, error) {
-	a, err := p.app(ctx, appID)
-	if err != nil {
-		return "", err
-	}
-	if a.Name != awsapp.Connect {
-		return "", errs.InvalidFields("Only Amazon Connect apps provision users.")
+func (p consoleProvisioning) PushNow(ctx context.Context, appID string) (int, string, error) {
+	if _, err := p.connectApp(ctx, appID); err != nil {
+		return 0, "", err
 	}
 	d, err := p.in.Reconcile(ctx, appID, false)
 	if err != nil {
-		var ce *amazonconnect.Error
-		if errors.As(err, &ce) {
-			return "", errs.Wrap(errs.Invalid, "Amazon Connect refused: "+ce.Error(), err)
-		}
-		return "", err
+		return 0, "", connectRefused(err)
 	}
-	return fmt.Sprintf("Compared with Amazon Connect: %d difference(s); syncs queued for assigned people.", len(d)), nil
+	n := 0
+	for _, x := range d {
+		if x.UserID != "" {
+			n++
+		}
+	}
+	return n, fmt.Sprintf("Compared with Amazon Connect: %d difference(s); %d sync(s) queued.", len(d), n), nil
 }
 
 // scheduler keeps the periodic integration work going: role refreshes and

@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gatehouse/gatehouse/internal/config"
 	"github.com/gatehouse/gatehouse/internal/directory"
@@ -100,8 +102,11 @@ func TestBadInput(t *testing.T) {
 		{"invalid search", "GET", "/api/v1/users?search=" + urlq(`profile.login eq "a" and (`), ts.token, "", 400, "E0000031", ""},
 		{"limit too large", "GET", "/api/v1/users?limit=201", ts.token, "", 400, "E0000001", "limit"},
 		{"limit not a number", "GET", "/api/v1/users?limit=ten", ts.token, "", 400, "E0000001", "limit"},
+		{"bad sortOrder", "GET", "/api/v1/users?search=" + urlq(`status eq "ACTIVE"`) + "&sortBy=created&sortOrder=sideways", ts.token, "", 400, "E0000001", "sortOrder"},
+		{"unknown sortBy", "GET", "/api/v1/users?search=" + urlq(`status eq "ACTIVE"`) + "&sortBy=credentials.password", ts.token, "", 400, "E0000031", "sortBy"},
 		{"not found", "GET", "/api/v1/users/00u00000000000000000", ts.token, "", 404, "E0000007", ""},
 		{"unknown path", "GET", "/api/v1/nothing-here", ts.token, "", 404, "E0000008", ""},
+		{"unsupported method on a known path", "PATCH", "/api/v1/users/" + userID, ts.token, `{"profile":{"title":"x"}}`, 405, "E0000022", ""},
 		{"group without name", "POST", "/api/v1/groups", ts.token, `{"profile":{"description":"x"}}`, 400, "E0000001", "name"},
 		{"bad log time", "GET", "/api/v1/logs?since=yesterday", ts.token, "", 400, "E0000001", "since"},
 	}
@@ -155,3 +160,46 @@ func TestRateLimitHeaders(t *testing.T) {
 }
 
 func urlq(s string) string { return url.QueryEscape(s) }
+
+// TestUsersMe: /api/v1/users/me is the administrator who owns the token.
+func TestUsersMe(t *testing.T) {
+	ts := newTestServer(t, false)
+	admin := ts.createUser(t, "owner@example.com", "Secret-Passw0rd")
+	tok, _, err := oktaapi.NewToken(context.Background(), ts.db.Tokens(), ts.ids, ts.now(), ts.events, "owned", admin.ID, oktaapi.RoleReadOnlyAdmin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := ts.call(t, "GET", "/api/v1/users/me", tok, ""); r.status != 200 || r.body["id"] != admin.ID {
+		t.Fatalf("users/me with an owned token: %d %s", r.status, r.raw)
+	}
+	// The CLI's token has no owner: there is no current user.
+	if r := ts.call(t, "GET", "/api/v1/users/me", ts.token, ""); r.status != 404 || r.body["errorCode"] != "E0000007" {
+		t.Fatalf("users/me with an ownerless token: %d %s", r.status, r.raw)
+	}
+}
+
+// TestAPITokenWindow: a token unused for api_token_window stops working
+// (Okta's tokenWindow); each use extends it.
+func TestAPITokenWindow(t *testing.T) {
+	ts := newTestServer(t, false, func(c *config.Config) { c.APITokenWindow = time.Hour })
+	stale, _, err := oktaapi.NewToken(context.Background(), ts.db.Tokens(), ts.ids, time.Now().Add(-61*time.Minute), ts.events, "stale", "", oktaapi.RoleSuperAdmin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := ts.call(t, "GET", "/api/v1/users", stale, ""); r.status != 401 || r.body["errorCode"] != "E0000011" {
+		t.Fatalf("a token idle for longer than the window: %d %s", r.status, r.raw)
+	}
+	recent, rec, err := oktaapi.NewToken(context.Background(), ts.db.Tokens(), ts.ids, time.Now().Add(-59*time.Minute), ts.events, "recent", "", oktaapi.RoleSuperAdmin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := ts.call(t, "GET", "/api/v1/users", recent, ""); r.status != 200 {
+		t.Fatalf("a token inside the window: %d %s", r.status, r.raw)
+	}
+	// The use moved its expiry an hour ahead.
+	r := ts.call(t, "GET", "/api/v1/api-tokens/"+rec.ID, ts.token, "")
+	exp, err := time.Parse(time.RFC3339, fmt.Sprint(r.body["expiresAt"]))
+	if err != nil || r.body["tokenWindow"] != "PT1H" || time.Until(exp) < 59*time.Minute {
+		t.Fatalf("token after use: %d %s", r.status, r.raw)
+	}
+}

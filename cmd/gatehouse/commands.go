@@ -18,6 +18,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/directory"
 	"github.com/gatehouse/gatehouse/internal/errs"
 	"github.com/gatehouse/gatehouse/internal/oktaapi"
+	"github.com/gatehouse/gatehouse/internal/server"
 )
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
@@ -40,19 +41,31 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Handler:           a.handler(prometheus.NewRegistry()),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
+	full := a.handler(prometheus.NewRegistry())
+	servers := []*http.Server{httpServer(full)}
+	listeners := []net.Listener{ln}
+	if cfg.AdminListen != "" {
+		// The management API and the metrics get a listener of their own
+		// (for example on a private address); the public one refuses them.
+		aln, err := net.Listen("tcp", cfg.AdminListen)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		servers[0].Handler = server.WithoutAdminPlane(full, oktaapi.IsManagement, (&oktaapi.API{Log: log}).PathNotFound())
+		servers = append(servers, httpServer(full))
+		listeners = append(listeners, aln)
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	errc := make(chan error, len(servers))
+	for i, srv := range servers {
+		go func() { errc <- srv.Serve(listeners[i]) }()
+	}
 	defer a.startJobs(log)()
 	base := cfg.EffectiveBaseURL()
 	fmt.Fprintf(stdout, "Gatehouse is listening on %s (database: %s)\n", base, a.db.Dialect())
+	if cfg.AdminListen != "" {
+		fmt.Fprintf(stdout, "The management API (/api/v1) and /metrics are served only on http://%s\n", listeners[1].Addr())
+	}
 	fmt.Fprintf(stdout, "Create the first administrator with:\n  gatehouse admin create --email you@example.com --password-stdin\n")
 	fmt.Fprintf(stdout, "and an API token with:\n  gatehouse token create --name automation\n")
 	log.Info("serving", "addr", ln.Addr().String(), "base_url", base)
@@ -64,7 +77,25 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	return srv.Shutdown(sctx)
+	var firstErr error
+	for _, srv := range servers {
+		if err := srv.Shutdown(sctx); err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	return firstErr
+}
+
+// httpServer is an http.Server for h with Gatehouse's timeouts and limits.
+func httpServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
 }
 
 func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"html"
-	"io"
-	"net/http"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -825,57 +823,5 @@ func TestConsoleGroupAssignments(t *testing.T) {
 	}
 	if _, err := ts.catalog.Store.GroupAssignment(ctx, app.ID, g.ID); err == nil {
 		t.Fatal("group still assigned")
-	}
-}
-
-// BenchmarkConsolePeople measures the People list deep into a large
-// directory: the cursor keeps every page as cheap as the first.
-func BenchmarkConsolePeople(b *testing.B) {
-	ts := newTestServer(b, false)
-	ctx := context.Background()
-	for i := 0; i < 2000; i++ {
-		if _, err := ts.directory.CreateUser(ctx, directory.CreateUserInput{Profile: directory.Profile{
-			"login": "p" + strconv.Itoa(100000+i) + "@example.com", "email": "p" + strconv.Itoa(i) + "@example.com", "firstName": "P", "lastName": "Q"}}); err != nil {
-			b.Fatal(err)
-		}
-	}
-	users, _ := ts.directory.Store.Users(ctx, directory.UserQuery{Limit: 2000, IncludeDeprovisioned: true})
-	deep := users[len(users)-60].ID
-	u, err := ts.directory.CreateUser(ctx, directory.CreateUserInput{Profile: directory.Profile{"login": "root@example.com", "email": "root@example.com", "firstName": "R", "lastName": "T"},
-		Password: "Secret-Passw0rd", Activate: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	ev := ts.events.New(ctx, "user.account.privilege.grant", "Grant user privilege", audit.Success)
-	if err := ts.db.Tokens().GrantRole(ctx, u.ID, oktaapi.RoleSuperAdmin, ts.now(), ev); err != nil {
-		b.Fatal(err)
-	}
-	sid, _, err := ts.sessions.Start(ctx, u.ID, []string{"pwd"}, "127.0.0.1", "bench")
-	if err != nil {
-		b.Fatal(err)
-	}
-	get := func(path string) int {
-		req, _ := http.NewRequest("GET", ts.srv.URL+path, nil)
-		req.AddCookie(&http.Cookie{Name: "gh_sid", Value: sid})
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			b.Fatal(err)
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		return resp.StatusCode
-	}
-	for _, c := range []struct{ name, path string }{
-		{"first", "/admin/people"},
-		{"deep", "/admin/people?after=" + deep},
-		{"search", "/admin/people?q=p1010"},
-	} {
-		b.Run(c.name, func(b *testing.B) {
-			for b.Loop() {
-				if code := get(c.path); code != 200 {
-					b.Fatalf("%s: %d", c.path, code)
-				}
-			}
-		})
 	}
 }

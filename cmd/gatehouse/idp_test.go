@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
@@ -262,6 +263,28 @@ func testFederatedSignIn(t *testing.T, postgres bool) {
 	if r.status != 200 || r.body["externalId"] != "li-77" {
 		t.Fatalf("link: %d %s", r.status, r.raw)
 	}
+	// The linked users are read as plain JSON: Okta documents the IdP user
+	// (GET /api/v1/idps/{idpId}/users/{userId}) with a flat profile of
+	// string (or null) values, such as {"lastName":"Jackson",
+	// "subjectNameId":"saml.jackson@example.com"}, and Gatehouse sends that
+	// shape; the SDK v5's IdentityProviderApplicationUser types the profile
+	// as map[string]map[string]interface{} (an object per value, from the
+	// OpenAPI spec's additionalProperties), so it cannot decode Okta's own
+	// answers either.
+	keys := []string{}
+	for k := range r.body {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	if strings.Join(keys, ",") != "_links,created,externalId,id,lastUpdated,profile" {
+		t.Fatalf("IdP user members: %v", keys)
+	}
+	if prof, ok := r.body["profile"].(map[string]any); !ok || prof["email"] != "lee@example.com" || prof["given_name"] != "Lee" {
+		t.Fatalf("IdP user profile: %v", r.body["profile"])
+	}
+	if _, _, err := sdkClient(t, ts).IdentityProviderAPI.GetIdentityProviderApplicationUser(ctx, w.linkedID, lee.ID).Execute(); err == nil || !strings.Contains(err.Error(), "cannot unmarshal") {
+		t.Fatalf("the SDK's IdP user type was expected to refuse a string-valued profile: %v", err)
+	}
 	if ts.userCount(t) != before+2 {
 		t.Fatal("linking created a user")
 	}
@@ -311,10 +334,6 @@ func testFederatedSignIn(t *testing.T, postgres bool) {
 	if subj := pol.GetSubject(); subj.GetMatchType() != "USERNAME_OR_EMAIL" {
 		t.Fatalf("SDK subject: %+v", subj)
 	}
-	// (The SDK's IdentityProviderApplicationUser types every profile value
-	// as an object, so it cannot read Okta's own string-valued profiles;
-	// the users list is checked through plain JSON above.)
-
 	// Replacing the settings without a secret keeps the sealed one.
 	put := idpRequest("GOOGLE", "Google Workspace", w.google.ClientID, "", "", map[string]any{
 		"provisioning": map[string]any{"action": "AUTO"}, "accountLink": map[string]any{"action": "AUTO"},

@@ -24,6 +24,12 @@ type storyEnv struct {
 
 func newStory(t *testing.T, opts awssandbox.Options) *storyEnv {
 	t.Helper()
+	return newStoryOn(t, false, opts)
+}
+
+// newStoryOn plays the story on SQLite, or on PostgreSQL when pg is set.
+func newStoryOn(t *testing.T, pg bool, opts awssandbox.Options) *storyEnv {
+	t.Helper()
 	sb, err := awssandbox.New(opts)
 	if err != nil {
 		t.Fatal(err)
@@ -31,7 +37,7 @@ func newStory(t *testing.T, opts awssandbox.Options) *storyEnv {
 	sbSrv := httptest.NewServer(sb.Handler())
 	t.Cleanup(sbSrv.Close)
 	info := sb.Info(sbSrv.URL)
-	ts := newTestServer(t, false, func(c *config.Config) { c.AWSEndpoint = sbSrv.URL })
+	ts := newTestServer(t, pg, func(c *config.Config) { c.AWSEndpoint = sbSrv.URL })
 	gh := &demo.Client{BaseURL: ts.srv.URL, Token: ts.token}
 	st, err := demo.SetUp(context.Background(), gh, demo.AWS{Endpoint: sbSrv.URL, AccountID: info.AccountID, AccessKeyID: info.AccessKeyID,
 		SecretAccessKey: info.SecretAccessKey, Region: info.Region, ConnectInstanceID: info.ConnectInstanceID},

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/x509"
 	"flag"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -29,9 +31,12 @@ import (
 	"github.com/gatehouse/gatehouse/internal/integration/amazonconnect"
 	"github.com/gatehouse/gatehouse/internal/keys"
 	"github.com/gatehouse/gatehouse/internal/login"
+	"github.com/gatehouse/gatehouse/internal/mail"
+	"github.com/gatehouse/gatehouse/internal/mfa"
 	"github.com/gatehouse/gatehouse/internal/oidclogin"
 	"github.com/gatehouse/gatehouse/internal/oktaapi"
 	"github.com/gatehouse/gatehouse/internal/provisioning"
+	"github.com/gatehouse/gatehouse/internal/recovery"
 	"github.com/gatehouse/gatehouse/internal/server"
 	"github.com/gatehouse/gatehouse/internal/session"
 	"github.com/gatehouse/gatehouse/internal/sqlstore"
@@ -56,6 +61,9 @@ type app struct {
 	catalog   *catalog.Service
 	aws       *awsapp.Integration
 	queue     *provisioning.Queue
+	mfa       *mfa.Service
+	oneTime   *session.OneTime
+	recovery  *recovery.Service
 	// idpIssuers overrides the issuers of Google and LinkedIn (tests run a
 	// local OpenID Connect provider in their place).
 	idpIssuers map[federation.Type]string
@@ -144,11 +152,70 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 		Endpoint:  cfg.AWSEndpoint,
 		Limiter:   amazonconnect.NewLimiter(2, 5, now),
 	}
+	a.oneTime = &session.OneTime{Store: db.Sessions(), Now: now}
+	a.recovery = &recovery.Service{
+		Directory: a.directory, Sessions: db.Sessions(), OneTime: a.oneTime, Queue: a.queue,
+		Permanent: mail.IsPermanent, BaseURL: cfg.EffectiveBaseURL(), ResetTTL: cfg.PasswordResetTTL,
+		Events: events, Now: now,
+	}
+	if cfg.SMTPHost != "" {
+		postman, err := newPostman(cfg, now)
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
+		a.recovery.Mailer = postman
+	}
+	a.idpIssuers = map[federation.Type]string{}
+	if cfg.GoogleIssuer != "" {
+		a.idpIssuers[federation.Google] = strings.TrimRight(cfg.GoogleIssuer, "/")
+	}
+	if cfg.LinkedInIssuer != "" {
+		a.idpIssuers[federation.LinkedIn] = strings.TrimRight(cfg.LinkedInIssuer, "/")
+	}
 	a.catalog.SettingsValidators = map[string]catalog.SettingsValidator{awsapp.AWS: a.aws, awsapp.Connect: a.aws}
 	a.catalog.ProfileValidators = map[string]catalog.ProfileValidator{awsapp.AWS: a.aws, awsapp.Connect: a.aws}
 	a.catalog.OnChange = append(a.catalog.OnChange, a.aws.OnCatalogChange)
 	a.directory.OnChange = append(a.directory.OnChange, a.aws.OnUserChange)
+	a.mfa = &mfa.Service{
+		Directory:    db.Directory(),
+		Store:        db.Factors(),
+		Sealer:       sealer,
+		IDs:          src,
+		Now:          now,
+		Events:       events,
+		LockoutAfter: cfg.LockoutAfter,
+		Issuer:       "Gatehouse (" + orgHost(cfg.EffectiveBaseURL()) + ")",
+	}
+	a.directory.OnChange = append(a.directory.OnChange, a.mfa.OnUserChange)
 	return a, nil
+}
+
+// newPostman builds the email sender from the smtp_* settings.
+func newPostman(cfg config.Config, now func() time.Time) (*mail.Postman, error) {
+	from, err := mail.ParseAddress(cfg.SMTPFrom)
+	if err != nil {
+		return nil, fmt.Errorf("smtp_from: %w", err)
+	}
+	templates, err := mail.ParseTemplates(ui.Emails())
+	if err != nil {
+		return nil, err // embedded: a build defect
+	}
+	sc := mail.SMTPConfig{Host: cfg.SMTPHost, Port: cfg.EffectiveSMTPPort(), Username: cfg.SMTPUsername, Password: cfg.SMTPPassword, TLS: cfg.SMTPTLS}
+	if cfg.SMTPCAFile != "" {
+		pem, err := os.ReadFile(cfg.SMTPCAFile)
+		if err != nil {
+			return nil, fmt.Errorf("smtp_ca_file: %w", err)
+		}
+		sc.RootCAs = x509.NewCertPool()
+		if !sc.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("smtp_ca_file: %s holds no PEM certificate", cfg.SMTPCAFile)
+		}
+	}
+	if u, err := url.Parse(cfg.EffectiveBaseURL()); err == nil && u.Hostname() != "" {
+		sc.HelloName = u.Hostname()
+	}
+	return &mail.Postman{Templates: templates, Composer: mail.Composer{From: from, Now: now}, Sender: &mail.SMTP{Config: sc}}, nil
 }
 
 // orgSlug names the org in generated app names: the first label of the
@@ -164,6 +231,15 @@ func orgSlug(baseURL string) string {
 	}
 	first, _, _ := strings.Cut(h, ".")
 	return first
+}
+
+// orgHost is the host of the base URL, which names this Gatehouse in
+// authenticator apps.
+func orgHost(baseURL string) string {
+	if u, err := url.Parse(baseURL); err == nil && u.Host != "" {
+		return u.Host
+	}
+	return "gatehouse"
 }
 
 func loadSealer(cfg config.Config, log *slog.Logger) (*keys.Sealer, error) {
@@ -208,7 +284,7 @@ func (a *app) close() { a.db.Close() }
 // handler builds the HTTP handler of every surface.
 func (a *app) handler(reg *prometheus.Registry) http.Handler {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), server.NewDBCollector(a.db))
-	oneTime := &session.OneTime{Store: a.db.Sessions(), Now: a.now}
+	oneTime := a.oneTime
 	api := &oktaapi.API{
 		Directory:    a.directory,
 		Tokens:       a.db.Tokens(),
@@ -218,12 +294,17 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 		IDs:          a.ids,
 		Log:          a.log,
 		Limiter:      oktaapi.NewLimiter(a.cfg.APIRateLimit),
+		TokenWindow:  a.cfg.APITokenWindow,
 		MaxBodyBytes: 1 << 20,
 		OneTime:      oneTime,
+		Emails:       a.recovery,
+		ResetTTL:     a.cfg.PasswordResetTTL,
 	}
 	apps := &oktaapi.Apps{API: api, Catalog: a.catalog}
+	api.Extra = append(api.Extra, api.MountAuthn)
 	api.Extra = append(api.Extra, apps.Mount)
 	api.Extra = append(api.Extra, api.MountSessions(a.db.Sessions()))
+	api.Extra = append(api.Extra, (&oktaapi.Factors{API: api, MFA: a.mfa, Pending: a.db.Sessions()}).Mount)
 	signIns := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "gatehouse_signin_attempts_total", Help: "Password sign-in attempts by outcome."}, []string{"outcome"})
 	reg.MustRegister(signIns)
 	endUser := &login.Surface{
@@ -237,7 +318,10 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 		IPAttempts:   a.cfg.SignInIPLimit,
 		SignIns:      signIns,
 		OneTime:      oneTime,
+		Recovery:     a.recovery,
 		Static:       http.FileServerFS(ui.Static()),
+		MFA:          a.mfa,
+		Now:          a.now,
 	}
 	endUser.Apps = appTiles{a.catalog}
 	fed := &federation.Service{
@@ -252,6 +336,7 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 	endUser.Providers = federated
 	api.Extra = append(api.Extra, (&oktaapi.IdPs{API: api, Service: fed}).Mount)
 	api.Extra = append(api.Extra, (&oktaapi.AWSApps{API: api, Integration: a.aws, Queue: a.queue}).Mount)
+	api.Extra = append(api.Extra, (&oktaapi.Mappings{API: api, Integration: a.aws}).Mount)
 	single := &sso.Surface{
 		BaseURL:     a.cfg.EffectiveBaseURL(),
 		Catalog:     a.catalog,
@@ -289,7 +374,10 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 		Tokens:       a.db.Tokens(),
 		Events:       a.db.Events(),
 		Roles:        a.aws,
+		Profiles:     a.aws,
 		Provisioning: consoleProvisioning{in: a.aws, queue: a.queue},
+		IdPs:         fed,
+		Emails:       a.recovery,
 		IDs:          a.ids,
 		Now:          a.now,
 		Audit:        a.events,

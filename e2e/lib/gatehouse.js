@@ -22,7 +22,8 @@ export function binaryPath() {
   return process.env.GATEHOUSE_BIN || path.join(e2eDir, '.bin', 'gatehouse');
 }
 
-function freePort() {
+/** A loopback port that was free a moment ago. */
+export function freePort() {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.unref();
@@ -58,9 +59,11 @@ export class Gatehouse {
 
   /**
    * Builds the data directory, creates the administrator and an API token,
-   * and serves on a free port, waiting until the server answers.
+   * and serves on a free port, waiting until the server answers. args are
+   * further `gatehouse serve` flags; port, when given, is the port to
+   * serve on (a test that must name Gatehouse's URL before it starts).
    */
-  static async start() {
+  static async start({ args: extra = [], port: fixedPort } = {}) {
     const bin = binaryPath();
     try {
       await access(bin);
@@ -79,10 +82,10 @@ export class Gatehouse {
       // race with another process.
       let lastErr;
       for (let attempt = 0; attempt < 3; attempt++) {
-        const port = await freePort();
+        const port = fixedPort ?? await freePort();
         const baseURL = `http://127.0.0.1:${port}`;
         const logs = [];
-        const proc = spawn(bin, ['serve', ...common, '--listen', `127.0.0.1:${port}`, '--api-rate-limit', '100000'], {
+        const proc = spawn(bin, ['serve', ...common, '--listen', `127.0.0.1:${port}`, '--api-rate-limit', '100000', ...extra], {
           stdio: ['ignore', 'pipe', 'pipe'],
         });
         proc.stdout.on('data', (d) => logs.push(d.toString()));

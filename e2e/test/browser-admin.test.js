@@ -182,18 +182,18 @@ test('administrator adds Amazon Connect and assigns a person by the walkthrough 
 
   // Step 9: To App → Edit → Create Users → Save; the Attribute Mappings.
   await page.getByRole('navigation', { name: 'Provisioning' }).getByRole('link', { name: 'To App' }).click();
-  await page.getByRole('button', { name: 'Edit' }).click();
+  await page.getByRole('button', { name: 'Edit', exact: true }).click();
   await page.getByLabel('Create Users').check();
   await page.getByLabel('Update User Attributes').check();
   await checkPage(page, 'admin-12-to-app-edit');
   await page.getByRole('button', { name: 'Save', exact: true }).click();
   await page.waitForURL((u) => u.searchParams.has('ok'));
-  const features = page.locator('dl.props');
+  const features = page.locator('dl.props').filter({ hasText: 'Create Users' });
   assert.match(await features.innerText(), /Create Users\s+Enabled/);
   await page.getByRole('heading', { name: 'Attribute Mappings' }).waitFor();
   const mappings = await page.locator('section', { has: page.getByRole('heading', { name: 'Attribute Mappings' }) }).locator('tbody tr').allInnerTexts();
-  assert.ok(mappings.includes('FirstName\tuser.firstName'), `Attribute Mappings: ${mappings}`);
-  assert.ok(mappings.includes('LastName\tuser.lastName'), `Attribute Mappings: ${mappings}`);
+  assert.ok(mappings.includes('FirstName\tuser.firstName\tCreate and update'), `Attribute Mappings: ${mappings}`);
+  assert.ok(mappings.includes('LastName\tuser.lastName\tCreate and update'), `Attribute Mappings: ${mappings}`);
   await checkPage(page, 'admin-13-to-app');
 
   // Step 10: Directory → People → the person → Assign Applications →
@@ -234,11 +234,11 @@ test('administrator adds Amazon Connect and assigns a person by the walkthrough 
   // Provisioning tab shows nothing pending and nothing failed.
   await page.getByRole('link', { name: LABEL }).first().click();
   await appTabs().getByRole('link', { name: 'Provisioning' }).click();
-  await page.getByRole('navigation', { name: 'Provisioning' }).getByRole('link', { name: 'To App' }).click();
-  const tasks = page.locator('section', { has: page.getByRole('heading', { name: 'Provisioning tasks' }) }).locator('p').first();
+  await page.getByRole('navigation', { name: 'Provisioning' }).getByRole('link', { name: 'Status' }).click();
+  const tasks = page.locator('#task-counts');
   for (let i = 0; ; i++) {
     const text = await tasks.innerText();
-    if (text === '0 pending, 0 failed.') break;
+    if (/^0 pending, 0 running, 0 failed/.test(text)) break;
     assert.doesNotMatch(text, /[1-9]\d* failed/, text);
     assert.ok(i < 100, `provisioning still running: ${text}`);
     await new Promise((r) => setTimeout(r, 200));

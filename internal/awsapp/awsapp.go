@@ -185,10 +185,17 @@ func (in *Integration) ValidateAssignmentProfile(ctx context.Context, a *catalog
 	}
 	for k := range profile {
 		switch k {
-		case "role", "samlRoles", "connectSecurityProfiles", "connectRoutingProfile":
+		case "role", "samlRoles":
+		case attrSecurityProfiles, attrRoutingProfile:
+			if a.Name != Connect {
+				fe = append(fe, errs.Field(k, "%s is an attribute of Amazon Connect assignments only.", k))
+			}
 		default:
 			fe = append(fe, errs.Field(k, "%s is not an attribute of this app's assignments (use role, samlRoles, connectSecurityProfiles, connectRoutingProfile).", k))
 		}
+	}
+	if a.Name == Connect {
+		fe = append(fe, checkProfileNames(ctx, a, profile)...)
 	}
 	if fe != nil {
 		return errs.InvalidFields("Api validation failed: profile", fe...)

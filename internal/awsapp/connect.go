@@ -38,10 +38,20 @@ type ProvisioningSettings struct {
 	DeactivateUsers bool `json:"deactivateUsers"`
 	// Mappings are the Attribute Mappings: Connect attribute → expression.
 	Mappings map[string]string `json:"mappings"`
-	// Defaults when an assignment names none.
+	// DontPush lists the mapped attributes set only when Gatehouse creates
+	// the Connect user (Okta's pushStatus DONT_PUSH); the others are also
+	// sent with every update (PUSH).
+	DontPush []string `json:"dontPush,omitempty"`
+	// Defaults when neither the assignment nor a group rule names any.
 	SecurityProfiles []string `json:"securityProfiles"`
 	RoutingProfile   string   `json:"routingProfile"`
 	PhoneType        string   `json:"phoneType"`
+	// Deprovision is what Deactivate Users does when a person loses the
+	// app or is deactivated: DeprovisionDelete removes the Connect user,
+	// DeprovisionStrip keeps it with only FallbackSecurityProfile (Connect
+	// requires at least one security profile per user).
+	Deprovision             string `json:"deprovision"`
+	FallbackSecurityProfile string `json:"fallbackSecurityProfile,omitempty"`
 	// APIRate and APIBurst state the account's Amazon Connect API rate
 	// (requests a second, and burst) when AWS has raised it above the
 	// documented default of 2/s with a burst of 5. Zero keeps the default.
@@ -53,6 +63,12 @@ type ProvisioningSettings struct {
 // the console shows them.
 var MappedAttributes = []string{"FirstName", "LastName", "Email", "SecondaryEmail", "Mobile"}
 
+// Deprovisioning choices (ProvisioningSettings.Deprovision).
+const (
+	DeprovisionDelete = "DELETE"
+	DeprovisionStrip  = "STRIP_SECURITY_PROFILES"
+)
+
 // DefaultProvisioning are the settings of a new app.
 func DefaultProvisioning() ProvisioningSettings {
 	return ProvisioningSettings{
@@ -60,6 +76,7 @@ func DefaultProvisioning() ProvisioningSettings {
 		SecurityProfiles: []string{"Agent"},
 		RoutingProfile:   "Basic Routing Profile",
 		PhoneType:        amazonconnect.SoftPhone,
+		Deprovision:      DeprovisionDelete,
 	}
 }
 
@@ -72,9 +89,17 @@ func (in *Integration) Provisioning(ctx context.Context, appID string) (Provisio
 	if err != nil {
 		return ProvisioningSettings{}, err
 	}
+	return decodeProvisioning(b)
+}
+
+// decodeProvisioning reads stored settings over the defaults.
+func decodeProvisioning(b []byte) (ProvisioningSettings, error) {
 	p := DefaultProvisioning()
 	if err := json.Unmarshal(b, &p); err != nil {
 		return ProvisioningSettings{}, err
+	}
+	if p.Deprovision == "" {
+		p.Deprovision = DeprovisionDelete
 	}
 	return p, nil
 }
@@ -88,24 +113,17 @@ func (in *Integration) SaveProvisioning(ctx context.Context, appID string, p Pro
 	if a.Name != Connect {
 		return errs.InvalidFields("Provisioning is available for Amazon Connect apps.")
 	}
-	var fe []errs.FieldError
-	for k, v := range p.Mappings {
-		known := false
-		for _, m := range MappedAttributes {
-			known = known || m == k
-		}
-		if !known {
-			fe = append(fe, errs.Field("mappings."+k, "%s is not an Amazon Connect user attribute (%s).", k, strings.Join(MappedAttributes, ", ")))
-			continue
-		}
-		if strings.TrimSpace(v) == "" {
-			delete(p.Mappings, k)
-			continue
-		}
-		if _, err := in.Expr.Compile(v); err != nil {
-			fe = append(fe, errs.Field("mappings."+k, "invalid expression: %v", err))
-		}
+	prev, err := in.Provisioning(ctx, appID)
+	if err != nil {
+		return err
 	}
+	if p.Mappings == nil {
+		p.Mappings = map[string]string{}
+	}
+	if p.Deprovision == "" {
+		p.Deprovision = DeprovisionDelete
+	}
+	fe := in.validateMappings(&p)
 	if p.PhoneType != amazonconnect.SoftPhone && p.PhoneType != amazonconnect.DeskPhone {
 		fe = append(fe, errs.Field("phoneType", "Phone type must be SOFT_PHONE or DESK_PHONE."))
 	}
@@ -123,6 +141,9 @@ func (in *Integration) SaveProvisioning(ctx context.Context, appID string, p Pro
 	}
 	if (p.CreateUsers || p.UpdateUsers || p.DeactivateUsers) && !p.APIIntegration {
 		fe = append(fe, errs.Field("apiIntegration", "Enable API Integration before turning on To App features."))
+	}
+	if fe == nil {
+		fe = in.validateProfileSettings(ctx, appID, p, prev)
 	}
 	if fe != nil {
 		return errs.InvalidFields("Api validation failed: provisioning", fe...)
@@ -153,8 +174,7 @@ func (in *Integration) provisioningIn(tx jobTx, appID string) (ProvisioningSetti
 	if err != nil || b == nil {
 		return DefaultProvisioning(), err
 	}
-	p := DefaultProvisioning()
-	return p, json.Unmarshal(b, &p)
+	return decodeProvisioning(b)
 }
 
 func (in *Integration) enqueueSync(tx jobTx, appID, userID, userName string, isNew bool) error {
@@ -306,7 +326,7 @@ func (in *Integration) desired(ctx context.Context, a *catalog.App, p Provisioni
 	if err != nil {
 		return nil, err
 	}
-	if u.Status == directory.Deprovisioned || u.Status == directory.Suspended || u.Status == directory.Staged {
+	if !statusProvisioned(u.Status) {
 		return nil, nil
 	}
 	asg, err := in.Catalog.Assignment(ctx, a.ID, userID)
@@ -316,44 +336,23 @@ func (in *Integration) desired(ctx context.Context, a *catalog.App, p Provisioni
 	if err != nil {
 		return nil, err
 	}
-	env := expr.Env{User: map[string]any(u.Profile), AppUser: asg.Profile, App: a.Settings.App}
-	val := func(attr string) (string, error) {
-		src := p.Mappings[attr]
-		if src == "" {
-			return "", nil
+	info, failed := in.identityOf(p.Mappings, expr.Env{User: userEnv(u), AppUser: asg.Profile, App: a.Settings.App})
+	for _, attr := range MappedAttributes {
+		if msg, bad := failed[attr]; bad {
+			return nil, provisioning.Permanent(fmt.Errorf("attribute mapping %s: %s", attr, msg))
 		}
-		prog, err := in.Expr.Compile(src)
-		if err != nil {
-			return "", err
-		}
-		return prog.String(env)
 	}
-	spec := amazonconnect.UserSpec{Username: asg.UserName, PhoneConfig: amazonconnect.PhoneConfig{PhoneType: p.PhoneType}}
-	for _, f := range []struct {
-		attr string
-		dst  *string
-	}{{"FirstName", &spec.IdentityInfo.FirstName}, {"LastName", &spec.IdentityInfo.LastName}, {"Email", &spec.IdentityInfo.Email},
-		{"SecondaryEmail", &spec.IdentityInfo.SecondaryEmail}, {"Mobile", &spec.IdentityInfo.Mobile}} {
-		v, err := val(f.attr)
-		if err != nil {
-			return nil, provisioning.Permanent(fmt.Errorf("attribute mapping %s: %w", f.attr, err))
-		}
-		*f.dst = v
-	}
-	secNames := p.SecurityProfiles
-	if v := stringsOf(asg.Profile["connectSecurityProfiles"]); len(v) > 0 {
-		secNames = v
-	}
-	routing := p.RoutingProfile
-	if v, ok := asg.Profile["connectRoutingProfile"].(string); ok && v != "" {
-		routing = v
-	}
-	if spec.SecurityProfileIDs, err = amazonconnect.ProfileIDs(profiles.security, secNames...); err != nil {
-		return nil, provisioning.Permanent(err)
-	}
-	ids, err := amazonconnect.ProfileIDs(profiles.routing, routing)
+	spec := amazonconnect.UserSpec{Username: asg.UserName, IdentityInfo: info, PhoneConfig: amazonconnect.PhoneConfig{PhoneType: p.PhoneType}}
+	choice, err := in.profileChoice(ctx, a, p, userID, asg)
 	if err != nil {
-		return nil, provisioning.Permanent(err)
+		return nil, err
+	}
+	if spec.SecurityProfileIDs, err = amazonconnect.ProfileIDs(profiles.security, choice.security...); err != nil {
+		return nil, provisioning.Permanent(fmt.Errorf("security profiles (%s): %w", choice.securityFrom, err))
+	}
+	ids, err := amazonconnect.ProfileIDs(profiles.routing, choice.routing)
+	if err != nil {
+		return nil, provisioning.Permanent(fmt.Errorf("routing profile (%s): %w", choice.routingFrom, err))
 	}
 	spec.RoutingProfileID = ids[0]
 	return &spec, nil
@@ -406,7 +405,7 @@ func (in *Integration) profiles(ctx context.Context, cs *connectSession, fresh b
 
 // SyncResult is what a sync job did.
 type SyncResult struct {
-	Action   string `json:"action"` // created, linked, updated, unchanged, deleted, absent, skipped
+	Action   string `json:"action"` // created, linked, updated, restored, unchanged, deleted, stripped, absent, skipped
 	UserName string `json:"userName"`
 	UserID   string `json:"connectUserId,omitempty"`
 }
@@ -437,7 +436,7 @@ func (in *Integration) HandleSync(ctx context.Context, j *provisioning.Job) (any
 		return nil, jobError(err)
 	}
 	spec, err := in.desired(ctx, a, p, j.UserID, profiles)
-	if err != nil && errs.Is(err, errs.Invalid) {
+	if err != nil && errs.Is(err, errs.Invalid) && !mappingError(err) {
 		// A profile name may be new in Connect: look again before failing.
 		if profiles, err = in.profiles(ctx, cs, true); err != nil {
 			return nil, jobError(err)
@@ -454,11 +453,20 @@ func (in *Integration) HandleSync(ctx context.Context, j *provisioning.Job) (any
 	if name == "" {
 		return SyncResult{Action: "skipped"}, nil
 	}
+	fallback := ""
+	if p.Deprovision == DeprovisionStrip && spec != nil {
+		// Only a known fallback tells a stripped user from one that has
+		// that profile for other reasons; an unknown one fails later, when
+		// stripping needs it.
+		if ids, err := amazonconnect.ProfileIDs(profiles.security, p.FallbackSecurityProfile); err == nil {
+			fallback = ids[0]
+		}
+	}
 	c := cs.c
 	if spec != nil && pl.New && p.CreateUsers {
 		// Most likely absent: create straight away; CreateUser links a user
 		// that exists after all.
-		return in.create(ctx, cs, p, *spec)
+		return in.create(ctx, cs, p, *spec, fallback)
 	}
 	var existing amazonconnect.UserSummary
 	var found bool
@@ -472,6 +480,9 @@ func (in *Integration) HandleSync(ctx context.Context, j *provisioning.Job) (any
 		if !p.DeactivateUsers {
 			return SyncResult{Action: "skipped", UserName: name, UserID: existing.ID}, nil
 		}
+		if p.Deprovision == DeprovisionStrip {
+			return in.strip(ctx, cs, p, profiles, existing.ID, name)
+		}
 		if err := cs.call.do(ctx, func() error { return c.DeleteUser(ctx, existing.ID) }); err != nil && !amazonconnect.IsKind(err, amazonconnect.NotFound) {
 			return nil, jobError(err)
 		}
@@ -480,37 +491,54 @@ func (in *Integration) HandleSync(ctx context.Context, j *provisioning.Job) (any
 		if !p.CreateUsers {
 			return SyncResult{Action: "skipped", UserName: name}, nil
 		}
-		return in.create(ctx, cs, p, *spec)
+		return in.create(ctx, cs, p, *spec, fallback)
 	default:
-		return in.update(ctx, cs, p, *spec, existing.ID, "updated")
+		return in.update(ctx, cs, p, *spec, existing.ID, "updated", fallback)
 	}
 }
 
 // create creates the Connect user, or links and updates the one that has
 // the username already.
-func (in *Integration) create(ctx context.Context, cs *connectSession, p ProvisioningSettings, spec amazonconnect.UserSpec) (any, error) {
+func (in *Integration) create(ctx context.Context, cs *connectSession, p ProvisioningSettings, spec amazonconnect.UserSpec, fallback string) (any, error) {
 	var cr amazonconnect.Created
 	if err := cs.call.do(ctx, func() (err error) { cr, err = cs.c.CreateUser(ctx, spec); return err }); err != nil {
 		return nil, jobError(err)
 	}
 	if cr.Linked {
-		return in.update(ctx, cs, p, spec, cr.UserID, "linked")
+		return in.update(ctx, cs, p, spec, cr.UserID, "linked", fallback)
 	}
 	return SyncResult{Action: "created", UserName: spec.Username, UserID: cr.UserID}, nil
 }
 
-func (in *Integration) update(ctx context.Context, cs *connectSession, p ProvisioningSettings, spec amazonconnect.UserSpec, id, action string) (any, error) {
-	if !p.UpdateUsers {
-		if action == "linked" {
-			return SyncResult{Action: "linked", UserName: spec.Username, UserID: id}, nil
-		}
-		return SyncResult{Action: "unchanged", UserName: spec.Username, UserID: id}, nil
+// update brings an existing Connect user in line with spec. fallback is the
+// ID of the deprovisioning fallback security profile ("" unless the app
+// strips profiles).
+func (in *Integration) update(ctx context.Context, cs *connectSession, p ProvisioningSettings, spec amazonconnect.UserSpec, id, action, fallback string) (any, error) {
+	quiet := SyncResult{Action: "unchanged", UserName: spec.Username, UserID: id}
+	if action == "linked" {
+		quiet.Action = "linked"
+	}
+	if !p.UpdateUsers && p.Deprovision != DeprovisionStrip {
+		return quiet, nil
 	}
 	var cur *amazonconnect.DescribedUser
 	if err := cs.call.do(ctx, func() (err error) { cur, err = cs.c.DescribeUser(ctx, id); return err }); err != nil {
 		return nil, jobError(err)
 	}
+	spec.IdentityInfo = keepDontPush(p, spec.IdentityInfo, cur.IdentityInfo)
 	changes := amazonconnect.Plan(spec, cur)
+	if !p.UpdateUsers {
+		// Without Update User Attributes, Gatehouse changes an existing
+		// user only to give back the security profiles it stripped when
+		// the person lost the app: they are assigned again.
+		changes = restoreOnly(changes, cur, fallback)
+		if len(changes) == 0 {
+			return quiet, nil
+		}
+		if action == "updated" {
+			action = "restored"
+		}
+	}
 	if len(changes) == 0 && action == "updated" {
 		action = "unchanged"
 	}
@@ -608,4 +636,57 @@ func (in *Integration) HandleReconcile(ctx context.Context, j *provisioning.Job)
 		return nil, jobError(err)
 	}
 	return map[string]any{"differences": len(d)}, nil
+}
+
+// mappingError reports whether a sync failed on an attribute mapping (no
+// use reading the instance's profiles again).
+func mappingError(err error) bool {
+	return strings.HasPrefix(unwrapPermanent(err).Error(), "attribute mapping ")
+}
+
+// restoreOnly keeps, of an update plan, the security profile change of a
+// user whose profiles Gatehouse stripped (exactly the fallback profile).
+func restoreOnly(changes []amazonconnect.Change, cur *amazonconnect.DescribedUser, fallback string) []amazonconnect.Change {
+	if fallback == "" || len(cur.SecurityProfileIDs) != 1 || cur.SecurityProfileIDs[0] != fallback {
+		return nil
+	}
+	var out []amazonconnect.Change
+	for _, ch := range changes {
+		if ch.Op == amazonconnect.OpUpdateSecurityProfiles {
+			out = append(out, ch)
+		}
+	}
+	return out
+}
+
+// strip leaves a Connect user with only the fallback security profile, for
+// a person who lost the app when the app strips instead of deleting. It
+// writes absolute state, so running it again changes nothing.
+func (in *Integration) strip(ctx context.Context, cs *connectSession, p ProvisioningSettings, profiles *connectProfiles, id, name string) (any, error) {
+	ids, err := amazonconnect.ProfileIDs(profiles.security, p.FallbackSecurityProfile)
+	if err != nil {
+		if profiles, err = in.profiles(ctx, cs, true); err != nil {
+			return nil, jobError(err)
+		}
+		if ids, err = amazonconnect.ProfileIDs(profiles.security, p.FallbackSecurityProfile); err != nil {
+			return nil, provisioning.Permanent(fmt.Errorf("deprovisioning fallback security profile: %w", err))
+		}
+	}
+	var cur *amazonconnect.DescribedUser
+	if err := cs.call.do(ctx, func() (err error) { cur, err = cs.c.DescribeUser(ctx, id); return err }); err != nil {
+		if amazonconnect.IsKind(err, amazonconnect.NotFound) {
+			return SyncResult{Action: "absent", UserName: name}, nil
+		}
+		return nil, jobError(err)
+	}
+	if len(cur.SecurityProfileIDs) == 1 && cur.SecurityProfileIDs[0] == ids[0] {
+		return SyncResult{Action: "stripped", UserName: name, UserID: id}, nil
+	}
+	if err := cs.call.do(ctx, func() error { return cs.c.UpdateSecurityProfiles(ctx, id, ids) }); err != nil {
+		if amazonconnect.IsKind(err, amazonconnect.NotFound) {
+			return SyncResult{Action: "absent", UserName: name}, nil
+		}
+		return nil, jobError(err)
+	}
+	return SyncResult{Action: "stripped", UserName: name, UserID: id}, nil
 }

@@ -94,6 +94,19 @@ func checkUserName(name string) []errs.FieldError {
 	return p
 }
 
+// prepareProfile lets the app's profile validator read what it needs
+// before the assignment's transaction (see ProfilePreparer).
+func (s *Service) prepareProfile(ctx context.Context, appID string, profile map[string]any) (context.Context, error) {
+	a, err := s.Store.App(ctx, appID)
+	if err != nil {
+		return ctx, nil // the transaction reports a missing app
+	}
+	if p, ok := s.ProfileValidators[a.Name].(ProfilePreparer); ok {
+		return p.PrepareProfileValidation(ctx, a, profile)
+	}
+	return ctx, nil
+}
+
 func (s *Service) validateProfile(ctx context.Context, a *App, scope Scope, profile map[string]any) error {
 	if fe := checkProfile(profile); len(fe) > 0 {
 		return errs.InvalidFields("Api validation failed: profile", fe...)
@@ -167,8 +180,12 @@ func (s *Service) putUser(ctx context.Context, appID, userID string, in AssignUs
 			return nil, errs.InvalidFields("Api validation failed: credentials.userName", fe...)
 		}
 	}
+	ctx, err := s.prepareProfile(ctx, appID, in.Profile)
+	if err != nil {
+		return nil, err
+	}
 	var out *Assignment
-	err := s.Store.Update(ctx, func(tx Tx) error {
+	err = s.Store.Update(ctx, func(tx Tx) error {
 		a, err := tx.AppForUpdate(appID)
 		if err != nil {
 			return err
@@ -400,8 +417,12 @@ func (s *Service) AssignGroup(ctx context.Context, appID, groupID string, in Ass
 	if in.Priority != nil && (*in.Priority < 0 || *in.Priority > 1_000_000) {
 		return nil, errs.InvalidFields("Api validation failed: priority", errs.Field("priority", "priority: must be between 0 and 1000000"))
 	}
+	ctx, err := s.prepareProfile(ctx, appID, in.Profile)
+	if err != nil {
+		return nil, err
+	}
 	var out *GroupAssignment
-	err := s.Store.Update(ctx, func(tx Tx) error {
+	err = s.Store.Update(ctx, func(tx Tx) error {
 		a, err := tx.AppForUpdate(appID)
 		if err != nil {
 			return err

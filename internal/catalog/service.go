@@ -30,6 +30,16 @@ type ProfileValidator interface {
 	ValidateAssignmentProfile(ctx context.Context, app *App, scope Scope, profile map[string]any) error
 }
 
+// ProfilePreparer may be implemented by a ProfileValidator whose checks
+// need data from outside Gatehouse (the profiles of an Amazon Connect
+// instance, say). The catalog calls it with the new profile (nil when the
+// change keeps the stored one) before the transaction of an assignment
+// change, while no lock is held, and validates with the context it
+// returns. An error stops the change.
+type ProfilePreparer interface {
+	PrepareProfileValidation(ctx context.Context, app *App, profile map[string]any) (context.Context, error)
+}
+
 // SettingsValidator checks settings.app of the apps of one template beyond
 // the field types of the catalog (ARNs, instance ids), returning field
 // errors. Registered by template name in Service.SettingsValidators.

@@ -49,6 +49,8 @@ type Store interface {
 	GroupAssignment(ctx context.Context, appID, groupID string) (*GroupAssignment, error)
 	// GroupAssignments pages the app's group assignments in group id order.
 	GroupAssignments(ctx context.Context, appID, after string, limit int) ([]*GroupAssignment, error)
+	// GroupApps pages a group's app assignments in app id order.
+	GroupApps(ctx context.Context, groupID, after string, limit int) ([]*GroupAssignment, error)
 	// Update runs fn in one transaction; every write and its audit events
 	// commit together or not at all.
 	Update(ctx context.Context, fn func(Tx) error) error

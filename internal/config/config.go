@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/mail"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -28,6 +29,7 @@ import (
 // the key with underscores as dashes.
 type Config struct {
 	Listen                 string        `yaml:"listen" help:"address to listen on"`
+	AdminListen            string        `yaml:"admin_listen" help:"serve the management API (/api/v1 but /api/v1/authn) and /metrics only on this address, not on listen"`
 	BaseURL                string        `yaml:"base_url" help:"public base URL of this server (never derived from the Host header)"`
 	DataDir                string        `yaml:"data_dir" help:"directory for the embedded database and the master key"`
 	DatabaseURL            string        `yaml:"database_url" help:"postgres:// URL to use PostgreSQL instead of embedded SQLite"`
@@ -37,6 +39,7 @@ type Config struct {
 	MasterKey              string        `yaml:"master_key" help:"the master key itself, base64 (prefer the file or the environment)"`
 	LegacyCrypto           bool          `yaml:"legacy_crypto" help:"allow SHA-1 signatures and RSA keys under 2048 bits"`
 	APIRateLimit           int           `yaml:"api_rate_limit" help:"API requests per minute per token"`
+	APITokenWindow         time.Duration `yaml:"api_token_window" help:"an API token unused for this long expires (Okta: 30 days)"`
 	LockoutAfter           int           `yaml:"lockout_after" help:"consecutive failed sign-ins before LOCKED_OUT"`
 	SessionIdle            time.Duration `yaml:"session_idle" help:"sign-in session idle timeout"`
 	SessionMax             time.Duration `yaml:"session_max" help:"sign-in session absolute lifetime"`
@@ -45,21 +48,37 @@ type Config struct {
 	Provisioners           int           `yaml:"provisioning_workers" help:"concurrent provisioning jobs on this node"`
 	BootstrapAdminEmail    string        `yaml:"bootstrap_admin_email" help:"create this super admin at first start"`
 	BootstrapAdminPassword string        `yaml:"bootstrap_admin_password" help:"password of the bootstrap admin"`
+	// Email (password reset and activation links).
+	SMTPHost          string        `yaml:"smtp_host" help:"SMTP relay that sends Gatehouse's email (password reset and activation links); empty sends none"`
+	SMTPPort          int           `yaml:"smtp_port" help:"SMTP port (default 587 with starttls, 465 with tls, 25 with none)"`
+	SMTPUsername      string        `yaml:"smtp_username" help:"SMTP AUTH username (empty: no AUTH)"`
+	SMTPPassword      string        `yaml:"smtp_password" flag:"-" help:"SMTP AUTH password"`
+	SMTPFrom          string        `yaml:"smtp_from" help:"From address of Gatehouse's email, such as \"Gatehouse <no-reply@example.com>\""`
+	SMTPTLS           string        `yaml:"smtp_tls" help:"starttls, tls (implicit TLS, port 465) or none (a relay on loopback only, unless smtp_allow_insecure)"`
+	SMTPAllowInsecure bool          `yaml:"smtp_allow_insecure" help:"allow smtp_tls none to a relay that is not on loopback"`
+	SMTPCAFile        string        `yaml:"smtp_ca_file" help:"PEM file of the CA certificates that verify the relay, instead of the system roots"`
+	PasswordResetTTL  time.Duration `yaml:"password_reset_ttl" help:"how long an emailed password-reset link works"`
+	// Test stand-ins for the social providers' issuers.
+	GoogleIssuer   string `yaml:"google_issuer" help:"issuer of GOOGLE identity providers instead of https://accounts.google.com (testing only)"`
+	LinkedInIssuer string `yaml:"linkedin_issuer" help:"issuer of LINKEDIN identity providers instead of https://www.linkedin.com/oauth (testing only)"`
 }
 
 // Default returns the defaults: SQLite in ./gatehouse-data on 127.0.0.1:8080.
 func Default() Config {
 	return Config{
-		Listen:        "127.0.0.1:8080",
-		DataDir:       "gatehouse-data",
-		LogLevel:      "info",
-		LogFormat:     "text",
-		APIRateLimit:  600,
-		LockoutAfter:  10,
-		SessionIdle:   2 * time.Hour,
-		SessionMax:    12 * time.Hour,
-		Provisioners:  4,
-		SignInIPLimit: 60,
+		Listen:           "127.0.0.1:8080",
+		DataDir:          "gatehouse-data",
+		LogLevel:         "info",
+		LogFormat:        "text",
+		APIRateLimit:     600,
+		APITokenWindow:   30 * 24 * time.Hour,
+		LockoutAfter:     10,
+		SessionIdle:      2 * time.Hour,
+		SessionMax:       12 * time.Hour,
+		Provisioners:     4,
+		SignInIPLimit:    60,
+		SMTPTLS:          "starttls",
+		PasswordResetTTL: time.Hour,
 	}
 }
 
@@ -69,6 +88,20 @@ func (c Config) EffectiveBaseURL() string {
 		return strings.TrimRight(c.BaseURL, "/")
 	}
 	return "http://" + c.Listen
+}
+
+// EffectiveSMTPPort is SMTPPort, or the usual port of the TLS mode.
+func (c Config) EffectiveSMTPPort() int {
+	if c.SMTPPort != 0 {
+		return c.SMTPPort
+	}
+	switch c.SMTPTLS {
+	case "tls":
+		return 465
+	case "none":
+		return 25
+	}
+	return 587
 }
 
 // DatabaseDSN is the PostgreSQL URL, or the SQLite file in the data dir.
@@ -147,6 +180,9 @@ func bind(fs *flag.FlagSet, c *Config) map[string]func(dst, src *Config) {
 	out := map[string]func(dst, src *Config){}
 	v := reflect.ValueOf(c).Elem()
 	for i, f := range fields() {
+		if f.Tag.Get("flag") == "-" {
+			continue // secrets: environment or file only, never on a command line
+		}
 		key := f.Tag.Get("yaml")
 		name := strings.ReplaceAll(key, "_", "-")
 		help := f.Tag.Get("help")
@@ -252,6 +288,12 @@ func (c Config) Validate() []string {
 	if c.APIRateLimit < 1 {
 		p = append(p, "api_rate_limit: must be at least 1")
 	}
+	if c.AdminListen != "" && c.AdminListen == c.Listen {
+		p = append(p, "admin_listen: must differ from listen")
+	}
+	if c.APITokenWindow < time.Minute {
+		p = append(p, "api_token_window: must be at least 1m")
+	}
 	if c.LockoutAfter < 1 || c.LockoutAfter > 100 {
 		p = append(p, "lockout_after: must be between 1 and 100")
 	}
@@ -275,6 +317,69 @@ func (c Config) Validate() []string {
 	if (c.BootstrapAdminEmail == "") != (c.BootstrapAdminPassword == "") {
 		p = append(p, "bootstrap_admin_email and bootstrap_admin_password must be set together")
 	}
+	p = append(p, c.validateEmail()...)
+	for key, v := range map[string]string{"google_issuer": c.GoogleIssuer, "linkedin_issuer": c.LinkedInIssuer} {
+		if v == "" {
+			continue
+		}
+		if u, err := url.Parse(v); err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname()))) || u.RawQuery != "" {
+			p = append(p, fmt.Sprintf("%s: %q must be an https URL (http only on a loopback address)", key, v))
+		}
+	}
 	sort.Strings(p)
+	return p
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func (c Config) validateEmail() []string {
+	var p []string
+	if c.PasswordResetTTL < 5*time.Minute || c.PasswordResetTTL > 24*time.Hour {
+		p = append(p, "password_reset_ttl: must be between 5m and 24h")
+	}
+	if c.SMTPHost == "" {
+		if c.SMTPFrom != "" || c.SMTPUsername != "" || c.SMTPPassword != "" || c.SMTPCAFile != "" {
+			p = append(p, "smtp_host: required when other smtp_ settings are given")
+		}
+		return p
+	}
+	if strings.ContainsAny(c.SMTPHost, "/: \t") && net.ParseIP(c.SMTPHost) == nil {
+		p = append(p, fmt.Sprintf("smtp_host: %q must be a host name or IP address, without scheme or port (set smtp_port)", c.SMTPHost))
+	}
+	if c.SMTPPort < 0 || c.SMTPPort > 65535 {
+		p = append(p, "smtp_port: must be between 1 and 65535")
+	}
+	if c.SMTPFrom == "" {
+		p = append(p, "smtp_from: required with smtp_host, such as \"Gatehouse <no-reply@example.com>\"")
+	} else if _, err := mail.ParseAddress(c.SMTPFrom); err != nil || strings.ContainsAny(c.SMTPFrom, "\r\n") {
+		p = append(p, fmt.Sprintf("smtp_from: %q is not an email address", c.SMTPFrom))
+	}
+	loopback := isLoopback(c.SMTPHost)
+	switch c.SMTPTLS {
+	case "starttls", "tls":
+	case "none":
+		if !loopback && !c.SMTPAllowInsecure {
+			p = append(p, "smtp_tls: none sends links in clear text; it is allowed for a relay on loopback only, unless smtp_allow_insecure is true")
+		}
+		if !loopback && c.SMTPUsername != "" {
+			p = append(p, "smtp_username: the SMTP password would cross the network unencrypted; use smtp_tls starttls or tls")
+		}
+	default:
+		p = append(p, fmt.Sprintf("smtp_tls: %q must be starttls, tls or none", c.SMTPTLS))
+	}
+	if (c.SMTPUsername == "") != (c.SMTPPassword == "") {
+		p = append(p, "smtp_username and smtp_password must be set together (the password through GATEHOUSE_SMTP_PASSWORD or the config file)")
+	}
+	if c.SMTPCAFile != "" {
+		if _, err := os.Stat(c.SMTPCAFile); err != nil {
+			p = append(p, fmt.Sprintf("smtp_ca_file: %v", err))
+		}
+	}
 	return p
 }

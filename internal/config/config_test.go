@@ -65,3 +65,63 @@ func TestAllProblemsAtOnce(t *testing.T) {
 		}
 	}
 }
+
+func problems(t *testing.T, err error) []string {
+	t.Helper()
+	if err == nil {
+		return nil
+	}
+	ce, ok := err.(*Error)
+	if !ok {
+		t.Fatalf("want *Error, got %v", err)
+	}
+	return ce.Problems
+}
+
+func has(ps []string, sub string) bool {
+	for _, p := range ps {
+		if strings.Contains(p, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestEmailSettings(t *testing.T) {
+	load := func(e map[string]string, args ...string) (Config, []string) {
+		c, err := Load(flag.NewFlagSet("t", flag.ContinueOnError), args, env(e))
+		return c, problems(t, err)
+	}
+	c, ps := load(map[string]string{"GATEHOUSE_SMTP_HOST": "smtp.example.com", "GATEHOUSE_SMTP_FROM": "Gatehouse <no-reply@example.com>",
+		"GATEHOUSE_SMTP_USERNAME": "relay", "GATEHOUSE_SMTP_PASSWORD": "s3cret", "GATEHOUSE_PASSWORD_RESET_TTL": "30m"})
+	if ps != nil || c.SMTPPassword != "s3cret" || c.EffectiveSMTPPort() != 587 || c.SMTPTLS != "starttls" || c.PasswordResetTTL != 30*time.Minute {
+		t.Fatalf("%v %+v", ps, c)
+	}
+	// The password is never a flag (it would show in the process list).
+	if _, err := Load(flag.NewFlagSet("t", flag.ContinueOnError), []string{"--smtp-password", "x"}, env(nil)); err == nil || !strings.Contains(err.Error(), "flag provided but not defined") {
+		t.Fatalf("--smtp-password accepted: %v", err)
+	}
+	// Clear text only to loopback, unless explicitly allowed; every problem at once.
+	_, ps = load(map[string]string{"GATEHOUSE_SMTP_HOST": "smtp.example.com", "GATEHOUSE_SMTP_TLS": "none", "GATEHOUSE_SMTP_USERNAME": "relay",
+		"GATEHOUSE_SMTP_FROM": "not an address", "GATEHOUSE_PASSWORD_RESET_TTL": "1m"})
+	for _, want := range []string{"smtp_tls: none", "smtp_username: the SMTP password would cross", "smtp_username and smtp_password", "smtp_from", "password_reset_ttl"} {
+		if !has(ps, want) {
+			t.Errorf("missing problem %q in %v", want, ps)
+		}
+	}
+	if _, ps = load(map[string]string{"GATEHOUSE_SMTP_HOST": "127.0.0.1", "GATEHOUSE_SMTP_TLS": "none", "GATEHOUSE_SMTP_FROM": "a@example.com"}); ps != nil {
+		t.Errorf("loopback without TLS: %v", ps)
+	}
+	if _, ps = load(map[string]string{"GATEHOUSE_SMTP_HOST": "relay.internal", "GATEHOUSE_SMTP_TLS": "none", "GATEHOUSE_SMTP_ALLOW_INSECURE": "true", "GATEHOUSE_SMTP_FROM": "a@example.com"}); ps != nil {
+		t.Errorf("explicitly allowed clear text: %v", ps)
+	}
+	if _, ps = load(map[string]string{"GATEHOUSE_SMTP_FROM": "a@example.com"}); !has(ps, "smtp_host: required") {
+		t.Errorf("smtp_from without host: %v", ps)
+	}
+	if _, ps = load(map[string]string{"GATEHOUSE_SMTP_HOST": "smtp://x:25", "GATEHOUSE_SMTP_FROM": "a@example.com", "GATEHOUSE_SMTP_TLS": "ssl"}); !has(ps, "smtp_host:") || !has(ps, `smtp_tls: "ssl"`) {
+		t.Errorf("bad host and mode: %v", ps)
+	}
+	if _, ps = load(map[string]string{"GATEHOUSE_GOOGLE_ISSUER": "http://accounts.example.com"}); !has(ps, "google_issuer") {
+		t.Errorf("http issuer off loopback: %v", ps)
+	}
+}

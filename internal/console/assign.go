@@ -32,6 +32,27 @@ func (c *Console) roles() RoleOptions {
 	return c.Roles
 }
 
+// ConnectProfiles lists the security and routing profile names of an
+// Amazon Connect app's instance, for the pickers of assignments and of the
+// app's provisioning defaults. The AWS integration implements it.
+type ConnectProfiles interface {
+	ConnectProfileOptions(ctx context.Context, appID string) (security, routing []string, err error)
+}
+
+// noProfiles is the default ConnectProfiles: nothing can be read.
+type noProfiles struct{}
+
+func (noProfiles) ConnectProfileOptions(context.Context, string) ([]string, []string, error) {
+	return nil, nil, errs.IllegalStatef("Gatehouse cannot read Amazon Connect profiles here.")
+}
+
+func (c *Console) connectProfiles() ConnectProfiles {
+	if c.Profiles == nil {
+		return noProfiles{}
+	}
+	return c.Profiles
+}
+
 // isAWS reports whether an app's template has AWS role assignments.
 func isAWS(a *catalog.App) bool {
 	return a.Name == catalog.TemplateAWS || a.Name == catalog.TemplateConnect
@@ -120,18 +141,68 @@ func (c *Console) profileFieldsFor(ctx context.Context, a *catalog.App, profile 
 		fields = append(fields, roleField, samlField)
 	}
 	if a.Name == catalog.TemplateConnect {
-		sec := strings.Join(profileStrings(profile["connectSecurityProfiles"]), ", ")
-		routing := profileString(profile["connectRoutingProfile"])
-		if form != nil {
-			sec, routing = form.Get("connectSecurityProfiles"), form.Get("connectRoutingProfile")
+		pf, pnotice := c.connectProfileFields(ctx, a, profile, form)
+		fields = append(fields, pf...)
+		if pnotice != "" {
+			notice = strings.TrimSpace(notice + " " + pnotice)
 		}
-		fields = append(fields,
-			Field{Name: "connectSecurityProfiles", Label: "Connect Security Profiles", Type: "text", Value: sec,
-				Help: "Optional. Security profile names for the Connect user, separated by commas; empty uses the app's default."},
-			Field{Name: "connectRoutingProfile", Label: "Connect Routing Profile", Type: "text", Value: routing,
-				Help: "Optional. Routing profile name; empty uses the app's default."})
 	}
 	return fields, notice, nil
+}
+
+// connectProfileFields are the Connect security and routing profile
+// pickers of an assignment, fed by the instance's profiles (free text,
+// checked on save, when Gatehouse cannot read them).
+func (c *Console) connectProfileFields(ctx context.Context, a *catalog.App, profile map[string]any, form url.Values) ([]Field, string) {
+	sec := profileStrings(profile["connectSecurityProfiles"])
+	routing := profileString(profile["connectRoutingProfile"])
+	if form != nil {
+		sec, routing = splitList(form["connectSecurityProfiles"]), strings.TrimSpace(form.Get("connectRoutingProfile"))
+	}
+	security, routings, err := c.connectProfiles().ConnectProfileOptions(ctx, a.ID)
+	if err != nil || (len(security) == 0 && len(routings) == 0) {
+		notice := "Gatehouse cannot read this Amazon Connect instance's profiles yet (set up the API integration under Provisioning), so Connect profiles are typed in."
+		return []Field{
+			{Name: "connectSecurityProfiles", Label: "Connect Security Profiles", Type: "text", Value: strings.Join(sec, ", "),
+				Help: "Optional. Security profile names for the Connect user, separated by commas; empty uses the group's or the app's default."},
+			{Name: "connectRoutingProfile", Label: "Connect Routing Profile", Type: "text", Value: routing,
+				Help: "Optional. Routing profile name; empty uses the group's or the app's default."},
+		}, notice
+	}
+	sf := multiChoice("connectSecurityProfiles", "Connect Security Profiles", sec, security,
+		"Optional. The Connect user's security profiles; none chosen uses the group's or the app's default. Hold Ctrl (Cmd on a Mac) to choose several.")
+	rf := choice("connectRoutingProfile", "Connect Routing Profile", routing, append([]string{""}, routings...)...)
+	rf.Options[0].Label = "(group or app default)"
+	for i := range rf.Options {
+		if rf.Options[i].Value != "" && !containsFold(routings, rf.Options[i].Value) {
+			rf.Options[i].Label += " (not in Connect)"
+		}
+	}
+	rf.Help = "Optional. The Connect user's routing profile."
+	return []Field{sf, rf}, ""
+}
+
+func containsFold(vs []string, v string) bool {
+	for _, x := range vs {
+		if strings.EqualFold(x, v) {
+			return true
+		}
+	}
+	return false
+}
+
+// splitList reads a list input: several values, each possibly a comma
+// separated list.
+func splitList(vs []string) []string {
+	var out []string
+	for _, v := range vs {
+		for _, s := range strings.Split(v, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
 }
 
 func splitValues(vs []string) []string {
@@ -172,10 +243,8 @@ func profileFromForm(a *catalog.App, cur map[string]any, form url.Values) map[st
 	set("samlRoles", arr, len(arr) == 0)
 	if a.Name == catalog.TemplateConnect {
 		var sec []any
-		for _, s := range strings.Split(form.Get("connectSecurityProfiles"), ",") {
-			if s = strings.TrimSpace(s); s != "" {
-				sec = append(sec, s)
-			}
+		for _, s := range splitList(form["connectSecurityProfiles"]) {
+			sec = append(sec, s)
 		}
 		set("connectSecurityProfiles", sec, len(sec) == 0)
 		routing := strings.TrimSpace(form.Get("connectRoutingProfile"))
@@ -429,27 +498,47 @@ func (c *Console) saveGroupAssignment(r *http.Request, a *catalog.App, g *direct
 	return err
 }
 
-// groupApps lists the apps assigned to a group (scanning at most 2,000
-// apps; an org has far fewer).
-func (c *Console) groupApps(ctx context.Context, groupID string) ([]*catalog.App, error) {
-	var out []*catalog.App
+// groupAppRow is one app assignment of a group.
+type groupAppRow struct {
+	ID, Label   string
+	Status      catalog.Status
+	Priority    int
+	Assignments []string // the profile in words: "Role: Okta_Role", …
+}
+
+// profileLabels name the assignment attributes on the group page.
+var profileLabels = []struct{ key, label string }{
+	{"role", "Role"}, {"samlRoles", "SAML User Roles"},
+	{"connectSecurityProfiles", "Connect Security Profiles"}, {"connectRoutingProfile", "Connect Routing Profile"},
+}
+
+// groupApps lists a group's app assignments with their priorities and
+// profiles (at most 1,000; a group has far fewer).
+func (c *Console) groupApps(ctx context.Context, groupID string) ([]groupAppRow, error) {
+	var out []groupAppRow
 	after := ""
-	for range 10 {
-		page, err := c.Catalog.Store.Apps(ctx, catalog.AppQuery{After: after, Limit: 200})
+	for range 5 {
+		page, err := c.Catalog.Store.GroupApps(ctx, groupID, after, 200)
 		if err != nil {
 			return nil, err
 		}
-		for _, a := range page {
-			if _, err := c.Catalog.Store.GroupAssignment(ctx, a.ID, groupID); err == nil {
-				out = append(out, a)
-			} else if !errs.Is(err, errs.NotFound) {
-				return nil, err
+		for _, ga := range page {
+			a, err := c.Catalog.Store.App(ctx, ga.AppID)
+			if err != nil {
+				continue
 			}
+			row := groupAppRow{ID: a.ID, Label: a.Label, Status: a.Status, Priority: ga.Priority}
+			for _, pl := range profileLabels {
+				if v := profileStrings(ga.Profile[pl.key]); len(v) > 0 {
+					row.Assignments = append(row.Assignments, pl.label+": "+strings.Join(v, ", "))
+				}
+			}
+			out = append(out, row)
 		}
 		if len(page) < 200 {
 			break
 		}
-		after = page[len(page)-1].ID
+		after = page[len(page)-1].AppID
 	}
 	sort.Slice(out, func(i, j int) bool { return strings.ToLower(out[i].Label) < strings.ToLower(out[j].Label) })
 	return out, nil

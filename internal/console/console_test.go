@@ -21,7 +21,7 @@ func TestTemplatesParse(t *testing.T) {
 	}
 	for _, name := range []string{"admin_dashboard", "admin_people", "admin_person", "admin_person_new", "admin_assign_list", "admin_assign_form",
 		"admin_groups", "admin_group", "admin_schema", "admin_apps", "admin_catalog", "admin_app_new", "admin_app_general", "admin_app_signon",
-		"admin_app_provisioning", "admin_app_assignments", "admin_syslog", "admin_tokens", "admin_admins", "admin_message"} {
+		"admin_app_provisioning", "admin_app_provisioning_status", "admin_app_assignments", "admin_syslog", "admin_tokens", "admin_admins", "admin_message"} {
 		if pages[name] == nil {
 			t.Errorf("no page %s", name)
 		}
@@ -112,7 +112,7 @@ func TestLogQuery(t *testing.T) {
 		{"until before since", url.Values{"since": {"2026-02-01T00:00"}, "until": {"2026-01-01"}}, "", "", []string{"until"}},
 	}
 	for _, c := range cases {
-		aq, err := logQuery(c.q)
+		aq, err := logQuery(c.q, nil)
 		if c.fields != nil {
 			e, ok := errs.As(err)
 			if !ok {
@@ -211,7 +211,7 @@ func FuzzLogQuery(f *testing.F) {
 		if err != nil {
 			return
 		}
-		aq, err := logQuery(q)
+		aq, err := logQuery(q, nil)
 		if err != nil {
 			if _, ok := errs.As(err); !ok {
 				t.Fatalf("unclassified error %v", err)
@@ -301,5 +301,39 @@ func TestRoleFields(t *testing.T) {
 	}
 	if fields, _, _ = c.profileFieldsFor(ctx, appNamed("gatehouse_wiki_1"), nil, nil); len(fields) != 0 {
 		t.Fatalf("custom app fields: %d", len(fields))
+	}
+}
+
+// fakeWho resolves one username.
+type fakeWho struct{}
+
+func (fakeWho) actor(v string) filter.Expr {
+	if v == "lee@example.com" {
+		return &filter.Compare{Attr: "actor.id", Op: filter.OpEq, Value: filter.StringValue("00ulee")}
+	}
+	return nil
+}
+
+func (fakeWho) target(v string) filter.Expr {
+	if v == "lee@example.com" {
+		return &filter.Compare{Attr: "target.id", Op: filter.OpEq, Value: filter.StringValue("00ulee")}
+	}
+	return nil
+}
+
+func TestLogQueryResolves(t *testing.T) {
+	for _, c := range []struct{ q, filter, text string }{
+		{"actor=lee%40example.com&target=lee%40example.com", `actor.id eq "00ulee" and target.id eq "00ulee"`, ""},
+		// Unknown to the directory: the plain filter and text search.
+		{"actor=kim%40example.com&target=kim%40example.com", `actor.alternateId eq "kim@example.com" or actor.id eq "kim@example.com"`, "kim@example.com"},
+	} {
+		v, _ := url.ParseQuery(c.q)
+		aq, err := logQuery(v, fakeWho{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := filter.String(aq.Filter); got != c.filter || aq.Q != c.text {
+			t.Errorf("%s: %q %q", c.q, got, aq.Q)
+		}
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/gatehouse/gatehouse/internal/catalog"
 	"github.com/gatehouse/gatehouse/internal/directory"
 	"github.com/gatehouse/gatehouse/internal/errs"
 )
@@ -76,7 +75,7 @@ type groupData struct {
 	Members   []personRow
 	Pager     Pager
 	Add       Field
-	Apps      []*catalog.App
+	Apps      []groupAppRow
 }
 
 func (c *Console) groupPage(w http.ResponseWriter, r *http.Request, rq *request, g *directory.Group, fields []Field, add Field, unclaimed []string, status int, summary string) error {

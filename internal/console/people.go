@@ -12,6 +12,8 @@ import (
 	"github.com/gatehouse/gatehouse/internal/credential"
 	"github.com/gatehouse/gatehouse/internal/directory"
 	"github.com/gatehouse/gatehouse/internal/errs"
+	"github.com/gatehouse/gatehouse/internal/filter"
+	"github.com/gatehouse/gatehouse/internal/recovery"
 )
 
 // pageSize is the length of every paged list.
@@ -28,17 +30,63 @@ func rowOf(u *directory.User) personRow {
 }
 
 type peopleData struct {
-	Q      string
-	Search Field
-	People []personRow
-	Pager  Pager
+	Q         string
+	Status    string
+	Search    Field
+	State     Field
+	People    []personRow
+	Pager     Pager
+	Unclaimed []string
+}
+
+// personStatuses are the People list's status filter, with the words the
+// console uses for each status.
+var personStatuses = []struct {
+	Status directory.Status
+	Label  string
+}{
+	{directory.Active, "Active"},
+	{directory.Provisioned, "Pending user action"},
+	{directory.Staged, "Staged"},
+	{directory.Recovery, "Password reset"},
+	{directory.PasswordExpired, "Password expired"},
+	{directory.LockedOut, "Locked out"},
+	{directory.Suspended, "Suspended"},
+	{directory.Deprovisioned, "Deactivated"},
+}
+
+func statusField(v string) Field {
+	f := Field{Name: "status", Label: "Status", Type: "select", Options: []Option{{Value: "", Label: "All statuses", Selected: v == ""}}}
+	for _, s := range personStatuses {
+		f.Options = append(f.Options, Option{Value: string(s.Status), Label: s.Label, Selected: v == string(s.Status)})
+	}
+	return f
 }
 
 func (c *Console) people(w http.ResponseWriter, r *http.Request, rq *request) error {
 	q := r.URL.Query()
 	after, trail := cursor(q)
 	search := strings.TrimSpace(q.Get("q"))
-	users, err := c.Directory.Store.Users(r.Context(), directory.UserQuery{Q: search, After: after, Limit: pageSize + 1, IncludeDeprovisioned: true})
+	status := q.Get("status")
+	d := peopleData{Q: search, Status: status, Search: Field{Name: "q", Label: "Search people", Type: "search", Value: search,
+		Help: "The start of a username, email, first or last name."}, State: statusField(status)}
+	uq := directory.UserQuery{Q: search, After: after, Limit: pageSize + 1, IncludeDeprovisioned: true}
+	if status != "" {
+		known := false
+		for _, s := range personStatuses {
+			known = known || string(s.Status) == status
+		}
+		if !known {
+			fields := []Field{d.State}
+			d.Unclaimed = bind(fields, map[string]string{"status": "Choose one of the listed statuses."})
+			d.State = fields[0]
+			c.render(w, r, rq, http.StatusBadRequest, "admin_people", "People", "directory", "people", d, withError("Check the filters."))
+			return nil
+		}
+		// The (status, id) index pages a status without OFFSET.
+		uq.Filter = &filter.Compare{Attr: "status", Op: filter.OpEq, Value: filter.StringValue(status)}
+	}
+	users, err := c.Directory.Store.Users(r.Context(), uq)
 	if err != nil {
 		return err
 	}
@@ -46,8 +94,6 @@ func (c *Console) people(w http.ResponseWriter, r *http.Request, rq *request) er
 	if more {
 		users = users[:pageSize]
 	}
-	d := peopleData{Q: search, Search: Field{Name: "q", Label: "Search people", Type: "search", Value: search,
-		Help: "The start of a username, email, first or last name."}}
 	last := ""
 	for _, u := range users {
 		d.People = append(d.People, rowOf(u))
@@ -156,6 +202,7 @@ type personData struct {
 	Groups    []*directory.Group
 	Apps      []personApp
 	Roles     []string
+	IdPLinks  []personLink
 }
 
 func fmtTime(t *time.Time) string {
@@ -271,6 +318,9 @@ func (c *Console) personPage(r *http.Request, rq *request, u *directory.User, fi
 		d.Apps = append(d.Apps, pa)
 	}
 	if d.Roles, err = c.Admins.AdminRoles(ctx, u.ID); err != nil {
+		return d, err
+	}
+	if d.IdPLinks, err = c.personLinks(ctx, u.ID); err != nil {
 		return d, err
 	}
 	return d, nil
@@ -395,7 +445,15 @@ func (c *Console) lifecycle(w http.ResponseWriter, r *http.Request, rq *request)
 	if r.PathValue("id") == rq.user.ID && (op == directory.OpSuspend || op == directory.OpDeactivate) {
 		return errs.IllegalStatef("You cannot suspend or deactivate yourself.")
 	}
-	u, err := c.Directory.Transition(r.Context(), r.PathValue("id"), op)
+	var also func(tx directory.Tx, u *directory.User) error
+	if op == directory.OpResetPassword && c.Emails != nil && c.Emails.Enabled() {
+		// The reset link is mailed; the job commits with the reset.
+		flash = "resetmail"
+		also = func(tx directory.Tx, u *directory.User) error {
+			return c.Emails.EnqueueIn(tx, recovery.KindPasswordReset, u.ID)
+		}
+	}
+	u, err := c.Directory.TransitionWith(r.Context(), r.PathValue("id"), op, also)
 	if err != nil {
 		return err
 	}

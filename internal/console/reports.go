@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/audit"
 	"github.com/gatehouse/gatehouse/internal/catalog"
+	"github.com/gatehouse/gatehouse/internal/directory"
 	"github.com/gatehouse/gatehouse/internal/errs"
 	"github.com/gatehouse/gatehouse/internal/filter"
 )
@@ -93,9 +95,17 @@ func parseWhen(s string) (time.Time, bool) {
 	return time.Time{}, false
 }
 
+// resolver turns what an admin typed in the Actor and Target filters into
+// indexed comparisons (a person's username into their id, an API token's
+// name into its actor id); nil, or a nil result, keeps the plain filter.
+type resolver interface {
+	actor(v string) filter.Expr
+	target(v string) filter.Expr
+}
+
 // logQuery maps the System Log filters onto the filter AST. Each filter
 // is one comparison; they are joined with and.
-func logQuery(q url.Values) (audit.Query, error) {
+func logQuery(q url.Values, who resolver) (audit.Query, error) {
 	var aq audit.Query
 	var fe []errs.FieldError
 	var terms []filter.Expr
@@ -110,14 +120,28 @@ func logQuery(q url.Values) (audit.Query, error) {
 		terms = append(terms, str("eventType", op, v))
 	}
 	if v := strings.TrimSpace(q.Get("actor")); v != "" {
-		terms = append(terms, &filter.Logical{Op: filter.Or, Left: str("actor.alternateId", filter.OpEq, v), Right: str("actor.id", filter.OpEq, v)})
+		var e filter.Expr
+		if who != nil {
+			e = who.actor(v)
+		}
+		if e == nil {
+			e = &filter.Logical{Op: filter.Or, Left: str("actor.alternateId", filter.OpEq, v), Right: str("actor.id", filter.OpEq, v)}
+		}
+		terms = append(terms, e)
 	}
 	if v := strings.TrimSpace(q.Get("target")); v != "" {
-		// target.id is indexed for ids; anything else (a username, an app
-		// label) is searched in the event text.
-		if strings.ContainsAny(v, "@ .") {
+		// target.id is indexed; a person's username becomes their id, and
+		// anything else (an app label) is searched in the event text.
+		var e filter.Expr
+		if who != nil {
+			e = who.target(v)
+		}
+		switch {
+		case e != nil:
+			terms = append(terms, e)
+		case strings.ContainsAny(v, "@ ."):
 			aq.Q = v
-		} else {
+		default:
 			terms = append(terms, str("target.id", filter.OpEq, v))
 		}
 	}
@@ -187,7 +211,7 @@ func (c *Console) systemLog(w http.ResponseWriter, r *http.Request, rq *request)
 		fields[3].Options[0].Label = "Any"
 	}
 	d := syslogData{Fields: fields}
-	aq, err := logQuery(q)
+	aq, err := logQuery(q, lookup{r.Context(), c})
 	if err == nil {
 		after, trail := cursor(q)
 		aq.After, aq.Limit, aq.Descending = after, pageSize, true
@@ -215,5 +239,58 @@ func (c *Console) systemLog(w http.ResponseWriter, r *http.Request, rq *request)
 	}
 	d.Unclaimed = bind(d.Fields, fe)
 	c.render(w, r, rq, http.StatusBadRequest, "admin_syslog", "System Log", "reports", "syslog", d, withError(summary))
+	return nil
+}
+
+// lookup resolves System Log filter values against the directory and the
+// API tokens.
+type lookup struct {
+	ctx context.Context
+	c   *Console
+}
+
+func (l lookup) person(v string) *directory.User {
+	if strings.HasPrefix(v, "api-token:") {
+		return nil
+	}
+	u, err := l.c.Directory.Store.User(l.ctx, v)
+	if err != nil {
+		return nil
+	}
+	return u
+}
+
+func (l lookup) actor(v string) filter.Expr {
+	id := func(x string) filter.Expr {
+		return &filter.Compare{Attr: "actor.id", Op: filter.OpEq, Value: filter.StringValue(x)}
+	}
+	if name, ok := strings.CutPrefix(v, "api-token:"); ok && l.c.Tokens != nil {
+		toks, err := l.c.Tokens.List(l.ctx)
+		if err != nil {
+			return nil
+		}
+		for _, t := range toks {
+			if t.Name == name {
+				who := t.UserID
+				if who == "" {
+					who = t.ID
+				}
+				// The token's actor id first (indexed), then its name.
+				return &filter.Logical{Op: filter.And, Left: id(who),
+					Right: &filter.Compare{Attr: "actor.alternateId", Op: filter.OpEq, Value: filter.StringValue(v)}}
+			}
+		}
+		return nil
+	}
+	if u := l.person(v); u != nil {
+		return id(u.ID)
+	}
+	return nil
+}
+
+func (l lookup) target(v string) filter.Expr {
+	if u := l.person(v); u != nil {
+		return &filter.Compare{Attr: "target.id", Op: filter.OpEq, Value: filter.StringValue(u.ID)}
+	}
 	return nil
 }

@@ -1,6 +1,10 @@
 package console
 
 import (
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -29,6 +33,43 @@ type signOnData struct {
 	// Statements are the attribute statement rows; StatementRows their count.
 	Statements    []statementRow
 	StatementRows int
+	// Security are the assertion encryption, single logout and signed
+	// request settings, with the certificates they hold.
+	Encryption []Field
+	EncCert    *certInfo
+	Logout     []Field
+	SPCert     *certInfo
+	// ACS are the other requestable SSO URLs; ACSRows their count.
+	ACSAllow Field
+	ACS      []statementRow
+	ACSRows  int
+}
+
+// certInfo describes a stored certificate.
+type certInfo struct {
+	Subject, Expires, SHA256 string
+	More                     int // further certificates of the list
+	Bad                      string
+}
+
+func describeCerts(x5c []string) *certInfo {
+	if len(x5c) == 0 {
+		return nil
+	}
+	ci := &certInfo{More: len(x5c) - 1}
+	der, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(x5c[0]), ""))
+	if err != nil {
+		ci.Bad = "not base64"
+		return ci
+	}
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		ci.Bad = "not a certificate"
+		return ci
+	}
+	sum := sha256.Sum256(der)
+	ci.Subject, ci.Expires, ci.SHA256 = c.Subject.String(), fmtTime(&c.NotAfter), strings.ToUpper(hex.EncodeToString(sum[:]))
+	return ci
 }
 
 // statementRow is one attribute statement of the form.
@@ -214,6 +255,9 @@ func (c *Console) signOnPage(w http.ResponseWriter, r *http.Request, rq *request
 	d := signOnData{appHead: c.head(a, "signon"), Links: c.links(a), Relay: relay, SAML: saml, Advanced: adv, Connect: a.Name == catalog.TemplateConnect,
 		Statements: statementRows(a.Settings.SignOn, form)}
 	d.StatementRows = len(d.Statements)
+	d.Encryption, d.Logout, d.ACSAllow, d.ACS = securityFields(a.Settings.SignOn, form)
+	d.ACSRows = len(d.ACS)
+	d.EncCert, d.SPCert = describeCerts(a.Settings.SignOn.AssertionEncryption.X5C), describeCerts(a.Settings.SignOn.SPCertificate.X5C)
 	if isAWS(a) {
 		d.AdvancedIntro = "The AWS settings: paste the ARN of the IAM identity provider created from this application's metadata into Identity Provider ARN."
 	}
@@ -234,12 +278,20 @@ func (c *Console) signOnPage(w http.ResponseWriter, r *http.Request, rq *request
 		for _, st := range d.Statements {
 			all = append(all, st.Fields...)
 		}
+		all = append(append(append(all, d.Encryption...), d.Logout...), d.ACSAllow)
+		for _, st := range d.ACS {
+			all = append(all, st.Fields...)
+		}
 		d.Unclaimed = bind(all, fe)
 		rest := all
 		take := func(n int) []Field { f := rest[:n]; rest = rest[n:]; return f }
 		d.Relay, d.SAML, d.Advanced = take(len(d.Relay)), take(len(d.SAML)), take(len(d.Advanced))
 		for i := range d.Statements {
 			d.Statements[i].Fields = take(len(d.Statements[i].Fields))
+		}
+		d.Encryption, d.Logout, d.ACSAllow = take(len(d.Encryption)), take(len(d.Logout)), take(1)[0]
+		for i := range d.ACS {
+			d.ACS[i].Fields = take(len(d.ACS[i].Fields))
 		}
 		c.render(w, r, rq, http.StatusBadRequest, "admin_app_signon", a.Label, "apps", "", d, withError(summary))
 		return nil
@@ -259,7 +311,7 @@ func (c *Console) appSignOn(w http.ResponseWriter, r *http.Request, rq *request)
 // signOnInput reads the Sign On form over the app's current settings.
 // Numbers that do not parse are passed on as text so that the catalog
 // names the field.
-func signOnInput(a *catalog.App, form url.Values) (catalog.AppInput, []errs.FieldError) {
+func signOnInput(a *catalog.App, form url.Values, file func(name string) ([]byte, bool)) (catalog.AppInput, []errs.FieldError) {
 	const pre = "settings.signOn."
 	so := a.Settings.SignOn
 	v := func(k string) string { return strings.TrimSpace(form.Get(pre + k)) }
@@ -280,6 +332,9 @@ func signOnInput(a *catalog.App, form url.Values) (catalog.AppInput, []errs.Fiel
 	}
 	if form.Has("statements") {
 		so.AttributeStatements = statementsFromForm(form)
+	}
+	if form.Has("security") {
+		fe = append(fe, securityFromForm(&so, form, file)...)
 	}
 	in := catalog.AppInput{SignOn: &so, SettingsApp: map[string]any{}}
 	for _, f := range catalog.TemplateFor(a.Name).Fields {
@@ -302,7 +357,7 @@ func (c *Console) saveSignOn(w http.ResponseWriter, r *http.Request, rq *request
 	if err != nil {
 		return err
 	}
-	in, fe := signOnInput(a, r.PostForm)
+	in, fe := signOnInput(a, r.PostForm, func(name string) ([]byte, bool) { return uploaded(r, name) })
 	if fe != nil {
 		err = errs.InvalidFields("Api validation failed: app", fe...)
 	} else if _, err = c.Catalog.UpdateApp(ctx, a.ID, in); err == nil {

@@ -236,15 +236,23 @@ func (s *Service) UpdateProfile(ctx context.Context, idOrLogin string, p Profile
 // SetPassword sets a new password as an administrator would (no old
 // password), checking the policy.
 func (s *Service) SetPassword(ctx context.Context, idOrLogin, password string) (*User, error) {
-	return s.changePassword(ctx, idOrLogin, "", password, false)
+	return s.changePassword(ctx, idOrLogin, "", password, false, false)
+}
+
+// ResetPassword sets the password chosen through a password-reset link:
+// the policy and history apply as for SetPassword, and a LOCKED_OUT person
+// is unlocked (the reset proves control of their email, which is what
+// unlocking asks for).
+func (s *Service) ResetPassword(ctx context.Context, idOrLogin, password string) (*User, error) {
+	return s.changePassword(ctx, idOrLogin, "", password, false, true)
 }
 
 // ChangePassword changes a password after checking the old one.
 func (s *Service) ChangePassword(ctx context.Context, idOrLogin, oldPassword, newPassword string) (*User, error) {
-	return s.changePassword(ctx, idOrLogin, oldPassword, newPassword, true)
+	return s.changePassword(ctx, idOrLogin, oldPassword, newPassword, true, false)
 }
 
-func (s *Service) changePassword(ctx context.Context, idOrLogin, oldPw, newPw string, checkOld bool) (*User, error) {
+func (s *Service) changePassword(ctx context.Context, idOrLogin, oldPw, newPw string, checkOld, unlock bool) (*User, error) {
 	if newPw == "" {
 		return nil, errs.InvalidFields("Api validation failed: password", errs.Field("newPassword", "A new password is required."))
 	}
@@ -287,9 +295,17 @@ func (s *Service) changePassword(ctx context.Context, idOrLogin, oldPw, newPw st
 		u.Credentials.PasswordHash = h
 		u.PasswordChanged = &now
 		u.LastUpdated = now
-		if u.Status == PasswordExpired || u.Status == Recovery {
+		if u.Status == PasswordExpired || u.Status == Recovery || (unlock && u.Status == LockedOut) {
+			if u.Status == LockedOut {
+				if err := tx.Append(s.Events.New(ctx, "user.account.unlock", "Unlock user account", audit.Success, target)); err != nil {
+					return err
+				}
+			}
 			u.Status = Active
 			u.StatusChanged = &now
+		}
+		if unlock {
+			u.FailedLogins = 0
 		}
 		if err := tx.UpdateUser(u); err != nil {
 			return err
@@ -329,6 +345,13 @@ var lifecycleEvents = map[Operation][2]string{
 
 // Transition applies a lifecycle operation.
 func (s *Service) Transition(ctx context.Context, idOrLogin string, op Operation) (*User, error) {
+	return s.TransitionWith(ctx, idOrLogin, op, nil)
+}
+
+// TransitionWith applies a lifecycle operation and then calls also, when
+// not nil, in the same transaction with the changed user: what the change
+// causes elsewhere (an email job) commits with it or not at all.
+func (s *Service) TransitionWith(ctx context.Context, idOrLogin string, op Operation, also func(tx Tx, u *User) error) (*User, error) {
 	var out *User
 	err := s.Store.Update(ctx, func(tx Tx) error {
 		u, err := tx.UserForUpdate(idOrLogin)
@@ -363,6 +386,11 @@ func (s *Service) Transition(ctx context.Context, idOrLogin string, op Operation
 		}
 		if err := s.hooks(ctx, tx, &before, u); err != nil {
 			return err
+		}
+		if also != nil {
+			if err := also(tx, u); err != nil {
+				return err
+			}
 		}
 		out = u
 		return nil

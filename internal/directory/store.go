@@ -18,6 +18,12 @@ type UserQuery struct {
 	// IncludeDeprovisioned lists DEPROVISIONED users too; Okta omits them
 	// unless a filter or search asks for them.
 	IncludeDeprovisioned bool
+	// SortBy orders the users by one attribute (Okta's sortBy: "id",
+	// "status", a top-level timestamp or "profile.<name>"; empty is id),
+	// SortDesc in descending order. Ties are broken by id, and After
+	// stays the id of the last user of the previous page.
+	SortBy   string
+	SortDesc bool
 }
 
 // GroupQuery selects groups for a list.

@@ -53,7 +53,7 @@ func (s *Service) Create(ctx context.Context, p *IdP, secret string) (*IdP, erro
 	if p.Status == "" {
 		p.Status = Active
 	}
-	if err := s.prepare(ctx, p, secret, true); err != nil {
+	if err := s.prepare(ctx, p, secret, true, true); err != nil {
 		return nil, err
 	}
 	ev := s.Events.New(ctx, "system.idp.lifecycle.create", "Create identity provider", audit.Success, IdPTarget(p))
@@ -77,7 +77,7 @@ func (s *Service) Replace(ctx context.Context, id string, p *IdP, secret string)
 	if secret == "" {
 		p.SealedSecret = old.SealedSecret
 	}
-	if err := s.prepare(ctx, p, secret, false); err != nil {
+	if err := s.prepare(ctx, p, secret, false, true); err != nil {
 		return nil, err
 	}
 	ev := s.Events.New(ctx, "system.idp.lifecycle.update", "Update identity provider", audit.Success, IdPTarget(p))
@@ -165,9 +165,23 @@ func (s *Service) Link(ctx context.Context, idpID, userID, externalID string) (*
 	return out, err
 }
 
-// prepare validates p, fills defaults and the discovered endpoints, and
-// seals a new secret. Every problem is reported at once.
-func (s *Service) prepare(ctx context.Context, p *IdP, secret string, create bool) error {
+// Validate reports the problems Create (create true) or Replace would find
+// in p, without saving anything or reading the discovery document. p is
+// not changed.
+func (s *Service) Validate(ctx context.Context, p *IdP, secret string, create bool) error {
+	cp := *p
+	if cp.ID == "" {
+		cp.ID = "unsaved"
+	}
+	if cp.Status == "" {
+		cp.Status = Active
+	}
+	return s.prepare(ctx, &cp, secret, create, false)
+}
+
+// prepare validates p, fills defaults and (with discover) the discovered
+// endpoints, and seals a new secret. Every problem is reported at once.
+func (s *Service) prepare(ctx context.Context, p *IdP, secret string, create, discover bool) error {
 	var fe []errs.FieldError
 	add := func(field, format string, args ...any) { fe = append(fe, errs.Field(field, format, args...)) }
 	p.Name = strings.TrimSpace(p.Name)
@@ -277,7 +291,7 @@ func (s *Service) prepare(ctx context.Context, p *IdP, secret string, create boo
 	if len(fe) > 0 {
 		return errs.InvalidFields("Api validation failed: identityProvider", fe...)
 	}
-	if p.Type == OIDC && s.Discover != nil {
+	if p.Type == OIDC && s.Discover != nil && discover {
 		ep, err := s.Discover.Discover(ctx, p.Issuer)
 		if err != nil {
 			return errs.InvalidFields("Api validation failed: identityProvider",

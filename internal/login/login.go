@@ -19,6 +19,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/directory"
 	"github.com/gatehouse/gatehouse/internal/errs"
+	"github.com/gatehouse/gatehouse/internal/mfa"
 	"github.com/gatehouse/gatehouse/internal/session"
 	"github.com/gatehouse/gatehouse/internal/web"
 )
@@ -66,6 +67,17 @@ type Surface struct {
 	Providers interface {
 		SignInButtons(ctx context.Context) ([]Button, error)
 	}
+	// MFA holds people's second factors; nil signs everyone in with one
+	// factor.
+	MFA *mfa.Service
+	// Policy is the global session policy; nil asks for a second factor
+	// from everyone who has one.
+	Policy SignOnPolicy
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+	// Recovery sends password-reset links by email; nil (or not Enabled)
+	// offers no "Forgot password?".
+	Recovery Recovery
 }
 
 // Button is a "Sign in with ..." link to an external identity provider.
@@ -97,7 +109,11 @@ func (s *Surface) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("POST /logout", s.signOut)
 	mux.HandleFunc("GET /app/UserHome", s.home)
 	s.mountPassword(mux)
+	s.mountRecovery(mux)
 	s.mountSettings(mux)
+	if s.MFA != nil {
+		s.mountSecondStep(mux)
+	}
 }
 
 // Current returns the session and user of a request, or session.ErrNoSession.
@@ -185,6 +201,7 @@ type signInData struct {
 	Next      string
 	Username  string
 	Providers []Button
+	Recovery  bool // show "Forgot password?"
 }
 
 // providerButtons returns the provider buttons, each carrying next.
@@ -209,7 +226,7 @@ func (s *Surface) signInPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, next, http.StatusFound)
 		return
 	}
-	s.Pages.Render(w, http.StatusOK, "signin", web.Page{Title: "Sign In", CSRF: s.preSessionToken(w, r), Data: signInData{Next: next, Providers: s.providerButtons(r, next)}})
+	s.Pages.Render(w, http.StatusOK, "signin", web.Page{Title: "Sign In", CSRF: s.preSessionToken(w, r), Data: signInData{Next: next, Providers: s.providerButtons(r, next), Recovery: s.recoveryEnabled()}})
 }
 
 const genericFailure = "Unable to sign in. Check your username and password, or contact your administrator."
@@ -221,7 +238,7 @@ func (s *Surface) signIn(w http.ResponseWriter, r *http.Request) {
 	next := SafeNext(r.PostFormValue("next"))
 	tok := s.preSessionToken(w, r)
 	fail := func(status int, msg string) {
-		s.Pages.Render(w, status, "signin", web.Page{Title: "Sign In", CSRF: tok, Error: msg, Data: signInData{Next: next, Username: username, Providers: s.providerButtons(r, next)}})
+		s.Pages.Render(w, status, "signin", web.Page{Title: "Sign In", CSRF: tok, Error: msg, Data: signInData{Next: next, Username: username, Providers: s.providerButtons(r, next), Recovery: s.recoveryEnabled()}})
 	}
 	if !s.checkPreSessionCSRF(r) {
 		s.count("csrf")
@@ -251,36 +268,10 @@ func (s *Surface) signIn(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusInternalServerError, "Sign-in is unavailable right now. Try again in a moment.")
 		return
 	}
-	// A new session id on every sign-in; any previous one ends.
-	if old, err := r.Cookie(s.CookieName()); err == nil {
-		_ = s.Sessions.End(r.Context(), old.Value)
-	}
-	value, _, err := s.Sessions.Start(r.Context(), u.ID, []string{"pwd"}, ip, r.UserAgent())
-	if err != nil {
-		web.Logger(r.Context(), s.Log).Error("start session", "err", err)
-		fail(http.StatusInternalServerError, "Sign-in is unavailable right now. Try again in a moment.")
-		return
-	}
 	s.count("success")
-	s.setSessionCookie(w, value)
-	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.secure(), SameSite: http.SameSiteStrictMode})
-	http.Redirect(w, r, next, http.StatusSeeOther)
-}
-
-// StartSession signs a person in after an authentication done elsewhere
-// (an external identity provider): any previous session of the browser
-// ends, a new one starts with the given methods (amr) and its cookie is
-// set. The caller redirects.
-func (s *Surface) StartSession(w http.ResponseWriter, r *http.Request, userID string, amr []string) error {
-	if old, err := r.Cookie(s.CookieName()); err == nil {
-		_ = s.Sessions.End(r.Context(), old.Value)
-	}
-	value, _, err := s.Sessions.Start(r.Context(), userID, amr, web.ClientIP(r), r.UserAgent())
-	if err != nil {
-		return err
-	}
-	s.setSessionCookie(w, value)
-	return nil
+	// A new session id on every sign-in (any previous one ends), after
+	// the second step when the person owes one.
+	s.afterFirstFactor(w, r, u, []string{"pwd"}, next)
 }
 
 func (s *Surface) count(outcome string) {

@@ -34,11 +34,30 @@ func passwordTitle(purpose string) (title, intro string) {
 	return "Reset your password", "Choose a new password."
 }
 
+// badLink explains a link that is unknown, used or expired, and where to
+// get a new one.
+func (s *Surface) badLink(w http.ResponseWriter, r *http.Request, purpose string) {
+	title, _ := passwordTitle(purpose)
+	d := map[string]string{
+		"Message":   "This link does not work any more: it was already used, it expired, or it is incomplete.",
+		"Detail":    "Ask your administrator for a new activation link.",
+		"Back":      "/login",
+		"BackLabel": "Go to sign in",
+	}
+	if purpose == session.PurposeReset {
+		d["Detail"] = "Each link works once and only for a limited time. Ask for a new one; the newest link you receive is the one to use."
+		if s.recoveryEnabled() {
+			d["Back"], d["BackLabel"] = "/forgot-password", "Request a new link"
+		}
+	}
+	s.Pages.Render(w, http.StatusNotFound, "message", web.Page{Title: title, Data: d})
+}
+
 func (s *Surface) setPasswordPage(purpose string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		title, intro := passwordTitle(purpose)
 		if _, err := s.OneTime.Peek(r.Context(), purpose, r.PathValue("token")); err != nil {
-			s.Message(w, r, http.StatusNotFound, title, err.Error(), "")
+			s.badLink(w, r, purpose)
 			return
 		}
 		s.Pages.Render(w, http.StatusOK, "setpassword", web.Page{Title: title, CSRF: s.preSessionToken(w, r),
@@ -76,12 +95,16 @@ func (s *Surface) setPassword(purpose string) http.HandlerFunc {
 		token := r.PathValue("token")
 		userID, err := s.OneTime.Peek(r.Context(), purpose, token)
 		if err != nil {
-			s.Message(w, r, http.StatusNotFound, title, err.Error(), "")
+			s.badLink(w, r, purpose)
 			return
 		}
 		// Check the policy before the token is used up, so a refused
-		// password lets the person try again.
-		if _, err := s.Directory.SetPassword(r.Context(), userID, pw); err != nil {
+		// password lets the person try again. A reset also unlocks.
+		set := s.Directory.SetPassword
+		if purpose == session.PurposeReset {
+			set = s.Directory.ResetPassword
+		}
+		if _, err := set(r.Context(), userID, pw); err != nil {
 			var pe *credential.PolicyError
 			if errors.As(err, &pe) {
 				render(http.StatusBadRequest, "password", pe.Error())
@@ -96,13 +119,21 @@ func (s *Surface) setPassword(purpose string) http.HandlerFunc {
 			return
 		}
 		if _, err := s.OneTime.Redeem(r.Context(), purpose, token); err != nil {
-			s.Message(w, r, http.StatusNotFound, title, err.Error(), "")
+			s.badLink(w, r, purpose)
 			return
 		}
 		if u, err := s.Directory.Store.User(r.Context(), userID); err == nil && (u.Status == directory.Provisioned || u.Status == directory.Staged) {
 			if _, err := s.Directory.Transition(r.Context(), userID, directory.OpActivate); err != nil {
 				web.Logger(r.Context(), s.Log).Error("activate", "err", err)
 			}
+		}
+		if purpose == session.PurposeReset {
+			// Whoever knew the old password is signed out everywhere.
+			if _, err := s.Sessions.Store.DeleteUserSessions(r.Context(), userID); err != nil {
+				web.Logger(r.Context(), s.Log).Error("end sessions after reset", "err", err)
+			}
+			http.Redirect(w, r, "/reset-password/done", http.StatusSeeOther)
+			return
 		}
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
 	}

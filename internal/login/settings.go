@@ -6,6 +6,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/credential"
 	"github.com/gatehouse/gatehouse/internal/errs"
+	"github.com/gatehouse/gatehouse/internal/session"
 	"github.com/gatehouse/gatehouse/internal/web"
 )
 
@@ -14,11 +15,18 @@ import (
 type settingsData struct {
 	Login, Email, FirstName, LastName string
 	Saved                             bool
+	// Notice is the outcome of a change of security methods.
+	Notice string
+	// Methods are the person's security methods (nil without MFA).
+	Methods *securityMethods
 }
 
 func (s *Surface) mountSettings(mux *http.ServeMux) {
 	mux.HandleFunc("GET /enduser/settings", s.settings)
 	mux.HandleFunc("POST /enduser/settings/password", s.changePassword)
+	if s.MFA != nil {
+		s.mountSecurityMethods(mux)
+	}
 }
 
 func (s *Surface) settings(w http.ResponseWriter, r *http.Request) {
@@ -28,7 +36,12 @@ func (s *Surface) settings(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := settingsData{Login: u.Login(), Email: u.Profile.String("email"), FirstName: u.Profile.String("firstName"),
-		LastName: u.Profile.String("lastName"), Saved: r.URL.Query().Get("saved") == "1"}
+		LastName: u.Profile.String("lastName"), Saved: r.URL.Query().Get("saved") == "1", Notice: notices[r.URL.Query().Get("saved")]}
+	if d.Methods, err = s.securityMethods(r.Context(), u.ID); err != nil {
+		web.Logger(r.Context(), s.Log).Error("security methods", "err", err)
+		s.Message(w, r, http.StatusInternalServerError, "Settings", "Your settings could not be shown right now. Try again in a moment.", "")
+		return
+	}
 	s.Pages.Render(w, http.StatusOK, "settings", s.PageFor(r, sess, u, "Settings", "settings", d))
 }
 
@@ -44,6 +57,7 @@ func (s *Surface) changePassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := settingsData{Login: u.Login(), Email: u.Profile.String("email"), FirstName: u.Profile.String("firstName"), LastName: u.Profile.String("lastName")}
+	d.Methods, _ = s.securityMethods(r.Context(), u.ID)
 	fail := func(status int, field, msg string) {
 		p := s.PageFor(r, sess, u, "Settings", "settings", d)
 		p.FieldErrors = map[string]string{field: msg}
@@ -84,7 +98,8 @@ func (s *Surface) changePassword(w http.ResponseWriter, r *http.Request) {
 		_ = s.Sessions.End(r.Context(), c.Value)
 	}
 	_, _ = s.Sessions.Store.DeleteUserSessions(r.Context(), u.ID)
-	value, _, err := s.Sessions.Start(r.Context(), u.ID, []string{"pwd"}, web.ClientIP(r), r.UserAgent())
+	value, _, err := s.Sessions.StartWith(r.Context(), u.ID, web.ClientIP(r), r.UserAgent(),
+		session.StartOptions{AMR: sess.AMR, MFATime: sess.MFATime, Idle: sess.IdleTimeout, Max: sess.Expires.Sub(s.now()), Expires: sess.Expires})
 	if err == nil {
 		s.setSessionCookie(w, value)
 	}

@@ -357,12 +357,8 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 		h.refuse(w, r, p, http.StatusInternalServerError, federation.ReasonInternal, "Sign-in is unavailable right now. Try again in a moment.", err)
 		return
 	}
-	if err := h.Login.StartSession(w, r, u.ID, []string{"fed"}); err != nil {
-		web.Logger(r.Context(), h.Log).Error("start session", "err", err)
-		h.page(w, r, http.StatusInternalServerError, "Sign-in is unavailable right now. Try again in a moment.")
-		return
-	}
-	http.Redirect(w, r, login.SafeNext(f.Next), http.StatusSeeOther)
+	// The session starts, or the second step the person owes.
+	h.Login.FinishSignIn(w, r, u.ID, []string{"fed"}, f.Next)
 }
 
 // parseClaims reads the claims federation needs. email_verified is a

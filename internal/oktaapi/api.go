@@ -62,11 +62,29 @@ type API struct {
 	Log          *slog.Logger
 	Limiter      *Limiter
 	MaxBodyBytes int64
+	// TokenWindow is how long an unused API token stays valid; each use
+	// extends it (Okta's tokenWindow, 30 days). Zero: tokens never expire.
+	TokenWindow time.Duration
 	// OneTime issues activation and password-reset links.
 	OneTime *session.OneTime
+	// ResetTTL is the lifetime of a reset link returned with
+	// sendEmail=false (one hour when zero).
+	ResetTTL time.Duration
+	// Emails sends activation and reset links (sendEmail=true) and serves
+	// the Authentication API's password recovery; nil means no email.
+	Emails Emails
 	// Extra mounts further /api/v1 routes (apps, idps, ...) with the same
 	// authentication, error rendering and limits.
 	Extra []func(m *Mux)
+}
+
+// Emails enqueues the emails of package recovery.
+type Emails interface {
+	Enabled() bool
+	// EnqueueIn enqueues an email job of kind in tx, the transaction of
+	// the lifecycle change that asks for it.
+	EnqueueIn(tx any, kind, userID string) error
+	Request(ctx context.Context, identifier, ip string) error
 }
 
 // Principal is the authenticated caller.
@@ -96,6 +114,9 @@ const (
 	ReadAccess  Access = iota // any admin
 	AppAccess                 // super admin or app admin
 	WriteAccess               // super admin
+	// PublicAccess needs no token: Okta's Authentication API, which the
+	// person calls before signing in.
+	PublicAccess
 )
 
 // Mux registers API routes.
@@ -121,8 +142,44 @@ func (a *API) Mount(mux *http.ServeMux) {
 		f(m)
 	}
 	mux.Handle("/api/v1/", a.wrap(ReadAccess, func(w http.ResponseWriter, r *http.Request) error {
+		if allow := otherMethods(mux, r); len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			return &errs.Error{Kind: errs.IllegalState, Code: "E0000022", Msg: "The endpoint does not support the provided HTTP method"}
+		}
 		return &errs.Error{Kind: errs.NotFound, Code: "E0000008", Msg: "The requested path was not found"}
 	}))
+}
+
+// PathNotFound answers every request with Okta's 404 E0000008: what a
+// listener that does not serve the management API says.
+func (a *API) PathNotFound() http.Handler {
+	return a.wrap(PublicAccess, func(w http.ResponseWriter, r *http.Request) error {
+		return &errs.Error{Kind: errs.NotFound, Code: "E0000008", Msg: "The requested path was not found"}
+	})
+}
+
+// IsManagement reports whether a path belongs to the token-authenticated
+// management API, as opposed to Okta's Authentication API (/api/v1/authn),
+// which people call before they sign in.
+func IsManagement(path string) bool {
+	return strings.HasPrefix(path, "/api/v1/") && !strings.HasPrefix(path, "/api/v1/authn/")
+}
+
+// otherMethods lists the methods an API path does have when the request's
+// method has no route there (Okta answers 405 E0000022, not 404).
+func otherMethods(mux *http.ServeMux, r *http.Request) []string {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete} {
+		if m == r.Method {
+			continue
+		}
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := mux.Handler(probe); pattern != "" && pattern != "/api/v1/" {
+			allow = append(allow, m)
+		}
+	}
+	return allow
 }
 
 func allowed(role string, access Access, method string) bool {
@@ -154,6 +211,17 @@ func (a *API) wrap(access Access, h HandlerFunc) http.Handler {
 }
 
 func (a *API) serve(access Access, h HandlerFunc, w http.ResponseWriter, r *http.Request) error {
+	if access == PublicAccess {
+		ctx := audit.WithRequest(r.Context(), audit.Request{
+			Actor:         audit.Actor{ID: "unknown", Type: "User", AlternateID: "unknown", DisplayName: "unknown"},
+			Client:        audit.Client{IPAddress: web.ClientIP(r), UserAgent: r.UserAgent()},
+			TransactionID: web.RequestID(r.Context()),
+		})
+		if r.Body != nil && a.MaxBodyBytes > 0 {
+			r.Body = http.MaxBytesReader(w, r.Body, a.MaxBodyBytes)
+		}
+		return h(w, r.WithContext(ctx))
+	}
 	auth := r.Header.Get("Authorization")
 	scheme, value, _ := strings.Cut(auth, " ")
 	if !strings.EqualFold(scheme, "SSWS") || strings.TrimSpace(value) == "" {
@@ -167,7 +235,7 @@ func (a *API) serve(access Access, h HandlerFunc, w http.ResponseWriter, r *http
 		}
 		return err
 	}
-	if tok.Revoked != nil || (tok.ExpiresAt != nil && now.After(*tok.ExpiresAt)) {
+	if exp := a.tokenExpiry(tok); tok.Revoked != nil || (exp != nil && now.After(*exp)) {
 		return &errs.Error{Kind: errs.Unauthorized, Code: "E0000011", Msg: "Invalid token provided"}
 	}
 	if a.Limiter != nil {
@@ -219,7 +287,7 @@ var codeStatus = map[string]int{
 	"E0000015": 401, "E0000016": 403, "E0000022": 405, "E0000031": 400, "E0000032": 403,
 	"E0000038": 403, "E0000047": 429, "E0000054": 400, "E0000112": 409, "E0000013": 409,
 	"E0000074": 400, "E0000002": 400, "E0000030": 400,
-	"E0000046": 403, "E0000056": 403,
+	"E0000046": 403, "E0000056": 403, "E0000068": 403, "E0000069": 403,
 }
 
 var kindCode = map[errs.Kind]string{

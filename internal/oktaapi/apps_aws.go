@@ -32,6 +32,7 @@ func (h *AWSApps) Mount(m *Mux) {
 	m.Handle("GET /api/v1/apps/{id}/provisioning/status", ReadAccess, h.status)
 	m.Handle("GET /api/v1/apps/{id}/provisioning/jobs", ReadAccess, h.jobs)
 	m.Handle("POST /api/v1/apps/{id}/provisioning/jobs/{jobId}/retry", AppAccess, h.retry)
+	m.Handle("POST /api/v1/apps/{id}/provisioning/retry", AppAccess, h.retryFailed)
 	m.Handle("POST /api/v1/apps/{id}/provisioning/push", AppAccess, h.push)
 }
 
@@ -135,7 +136,8 @@ func (h *AWSApps) getProvisioning(w http.ResponseWriter, r *http.Request) error 
 
 func (h *AWSApps) putProvisioning(w http.ResponseWriter, r *http.Request) error {
 	var p awsapp.ProvisioningSettings
-	if err := DecodeStrict(r, &p, []string{"apiIntegration", "createUsers", "updateUsers", "deactivateUsers", "mappings", "securityProfiles", "routingProfile", "phoneType", "apiRate", "apiBurst"}); err != nil {
+	if err := DecodeStrict(r, &p, []string{"apiIntegration", "createUsers", "updateUsers", "deactivateUsers", "mappings", "dontPush",
+		"securityProfiles", "routingProfile", "phoneType", "deprovision", "fallbackSecurityProfile", "apiRate", "apiBurst"}); err != nil {
 		return err
 	}
 	if err := h.Integration.SaveProvisioning(r.Context(), r.PathValue("id"), p); err != nil {
@@ -197,6 +199,19 @@ func (h *AWSApps) retry(w http.ResponseWriter, r *http.Request) error {
 		return errs.NotFoundf("Not found: Resource not found: %s (Job)", j.ID)
 	}
 	return WriteJSON(w, jobJSON(j))
+}
+
+// retryFailed queues every failed job of the app again.
+func (h *AWSApps) retryFailed(w http.ResponseWriter, r *http.Request) error {
+	a, err := h.Integration.Catalog.Store.App(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	n, err := h.Queue.RetryFailed(r.Context(), a.ID)
+	if err != nil {
+		return err
+	}
+	return WriteJSON(w, map[string]any{"retried": n})
 }
 
 // push reconciles the app with Amazon Connect now; ?dryRun=true only

@@ -2,6 +2,7 @@ package oktaapi
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -27,10 +28,10 @@ func (a *API) TokenJSON(t *sqlstore.APIToken) map[string]any {
 		"name":        t.Name,
 		"userId":      t.UserID,
 		"clientName":  "Gatehouse",
-		"tokenWindow": "P30D",
+		"tokenWindow": isoDuration(a.TokenWindow),
 		"created":     Time(t.Created),
 		"lastUpdated": Time(t.Created),
-		"expiresAt":   TimePtr(t.ExpiresAt),
+		"expiresAt":   TimePtr(a.tokenExpiry(t)),
 		"_link":       map[string]any{"self": a.Href("/api/v1/api-tokens/%s", t.ID)},
 	}
 }
@@ -127,4 +128,35 @@ func (a *API) revokeCurrent(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return NoContent(w)
+}
+
+// tokenExpiry is when a token stops working: TokenWindow after its last
+// use (or its creation), or its fixed expiry if that comes first; nil for
+// never.
+func (a *API) tokenExpiry(t *sqlstore.APIToken) *time.Time {
+	exp := t.ExpiresAt
+	if a.TokenWindow > 0 {
+		last := t.Created
+		if t.LastUsed != nil && t.LastUsed.After(last) {
+			last = *t.LastUsed
+		}
+		idle := last.Add(a.TokenWindow)
+		if exp == nil || idle.Before(*exp) {
+			exp = &idle
+		}
+	}
+	return exp
+}
+
+// isoDuration renders a token window as an ISO-8601 duration ("P30D").
+func isoDuration(d time.Duration) any {
+	switch {
+	case d <= 0:
+		return nil
+	case d%(24*time.Hour) == 0:
+		return fmt.Sprintf("P%dD", d/(24*time.Hour))
+	case d%time.Hour == 0:
+		return fmt.Sprintf("PT%dH", d/time.Hour)
+	}
+	return fmt.Sprintf("PT%dM", d/time.Minute)
 }

@@ -4,12 +4,14 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/credential"
 	"github.com/gatehouse/gatehouse/internal/directory"
 	"github.com/gatehouse/gatehouse/internal/errs"
 	"github.com/gatehouse/gatehouse/internal/filter"
+	"github.com/gatehouse/gatehouse/internal/recovery"
 	"github.com/gatehouse/gatehouse/internal/session"
 )
 
@@ -77,7 +79,7 @@ func (a *API) UserJSON(u *directory.User) map[string]any {
 		"lastUpdated":           Time(u.LastUpdated),
 		"passwordChanged":       TimePtr(u.PasswordChanged),
 		"transitioningToStatus": nil,
-		"type":                  map[string]any{"id": "otydefault0000000000"},
+		"type":                  map[string]any{"id": DefaultUserTypeID},
 		"profile":               profile,
 		"credentials":           creds,
 		"_links":                links,
@@ -179,7 +181,15 @@ func policyError(err error) error {
 }
 
 func (a *API) getUser(w http.ResponseWriter, r *http.Request) error {
-	u, err := a.Directory.Store.User(r.Context(), r.PathValue("id"))
+	id := r.PathValue("id")
+	if id == "me" {
+		// Okta's current user: for an API token, the administrator who
+		// owns it (tokens made by `gatehouse token create` have none).
+		if p := PrincipalFrom(r.Context()); p.UserID != "" {
+			id = p.UserID
+		}
+	}
+	u, err := a.Directory.Store.User(r.Context(), id)
 	if err != nil {
 		return err
 	}
@@ -231,6 +241,15 @@ func (a *API) listUsers(w http.ResponseWriter, r *http.Request) error {
 	if s := qs.Get("search"); s != "" {
 		if q.Search, err = filter.Parse(s, UserSearchOptions); err != nil {
 			return searchError("search", err)
+		}
+		// Okta sorts search results only; sortOrder is asc or desc.
+		q.SortBy = qs.Get("sortBy")
+		switch strings.ToLower(qs.Get("sortOrder")) {
+		case "", "asc":
+		case "desc":
+			q.SortDesc = true
+		default:
+			return errs.InvalidFields("Api validation failed: sortOrder", errs.Field("sortOrder", "sortOrder: must be asc or desc"))
 		}
 	}
 	users, err := a.Directory.Store.Users(r.Context(), q)
@@ -303,33 +322,60 @@ func (a *API) lifecycle(w http.ResponseWriter, r *http.Request) error {
 	default:
 		return &errs.Error{Kind: errs.NotFound, Code: "E0000008", Msg: "The requested path was not found"}
 	}
-	u, err := a.Directory.Transition(r.Context(), r.PathValue("id"), op)
+	sendEmail, err := BoolParam(r.URL.Query(), "sendEmail", true)
 	if err != nil {
 		return err
 	}
-	sendEmail, err := BoolParam(r.URL.Query(), "sendEmail", true)
+	// With sendEmail=true the email job commits with the change; without
+	// email delivery the change is refused rather than done silently.
+	var also func(tx directory.Tx, u *directory.User) error
+	email := func(kind string) func(tx directory.Tx, u *directory.User) error {
+		return func(tx directory.Tx, u *directory.User) error {
+			if kind == recovery.KindActivation && u.Status != directory.Provisioned {
+				return nil // active at once: no link to send
+			}
+			if a.Emails == nil || !a.Emails.Enabled() {
+				return errs.InvalidFields("Api validation failed: sendEmail",
+					errs.Field("sendEmail", "sendEmail: email delivery is not configured on this server (smtp_host); use sendEmail=false to receive the link in the response"))
+			}
+			return a.Emails.EnqueueIn(tx, kind, u.ID)
+		}
+	}
+	if sendEmail {
+		switch op {
+		case directory.OpActivate, directory.OpReactivate:
+			also = email(recovery.KindActivation)
+		case directory.OpResetPassword:
+			also = email(recovery.KindPasswordReset)
+		}
+	}
+	u, err := a.Directory.TransitionWith(r.Context(), r.PathValue("id"), op, also)
 	if err != nil {
 		return err
 	}
 	switch op {
 	case directory.OpActivate, directory.OpReactivate:
 		if !sendEmail && u.Status == directory.Provisioned && a.OneTime != nil {
-			tok, err := a.OneTime.Issue(r.Context(), session.PurposeActivation, u.ID, 7*24*time.Hour)
+			tok, err := a.OneTime.Issue(r.Context(), session.PurposeActivation, u.ID, recovery.DefaultActivationTTL)
 			if err != nil {
 				return err
 			}
-			return WriteJSON(w, map[string]any{"activationToken": tok, "activationUrl": a.BaseURL + "/welcome/" + tok})
+			return WriteJSON(w, map[string]any{"activationToken": tok, "activationUrl": a.BaseURL + recovery.ActivationPath + tok})
 		}
 		return WriteJSON(w, map[string]any{})
 	case directory.OpExpirePassword:
 		return WriteJSON(w, a.UserJSON(u))
 	case directory.OpResetPassword:
 		if !sendEmail && a.OneTime != nil {
-			tok, err := a.OneTime.Issue(r.Context(), session.PurposeReset, u.ID, time.Hour)
+			ttl := a.ResetTTL
+			if ttl <= 0 {
+				ttl = time.Hour
+			}
+			tok, err := a.OneTime.Issue(r.Context(), session.PurposeReset, u.ID, ttl)
 			if err != nil {
 				return err
 			}
-			return WriteJSON(w, map[string]any{"resetPasswordUrl": a.BaseURL + "/reset-password/" + tok})
+			return WriteJSON(w, map[string]any{"resetPasswordUrl": a.BaseURL + recovery.ResetPath + tok})
 		}
 		return WriteJSON(w, map[string]any{})
 	}

@@ -159,6 +159,34 @@ func (q *Queue) Retry(ctx context.Context, id string) (*Job, error) {
 	return out, err
 }
 
+// RetryFailed makes every failed job of an app pending again (as Retry
+// does) and returns how many it queued. A failed job whose key has a newer
+// pending or running job is left as it is: the newer one carries the
+// latest change.
+func (q *Queue) RetryFailed(ctx context.Context, appID string) (int, error) {
+	n, after := 0, ""
+	for {
+		jobs, next, err := q.List(ctx, Filter{AppID: appID, State: Failed}, after, MaxListLimit)
+		if err != nil {
+			return n, err
+		}
+		for _, j := range jobs {
+			_, err := q.Retry(ctx, j.ID)
+			switch {
+			case err == nil:
+				n++
+			case errs.Is(err, errs.Conflict), errs.Is(err, errs.IllegalState):
+			default:
+				return n, err
+			}
+		}
+		if next == "" {
+			return n, nil
+		}
+		after = next
+	}
+}
+
 // Cancel stops a job from running again. A pending or failed job is
 // canceled at once; a running job is canceled and its handler's context is
 // canceled when the runner next renews the lease, and its outcome is

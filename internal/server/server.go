@@ -50,3 +50,19 @@ func New(log *slog.Logger, reg *prometheus.Registry, db Pinger, surfaces ...Surf
 	}
 	return web.Middleware(mux, log, web.NewMetrics(reg))
 }
+
+// WithoutAdminPlane serves h except for the admin plane: paths for which
+// isAdmin reports true, and /metrics, get notFound. It is the public
+// listener's handler when the admin plane has a listener of its own.
+func WithoutAdminPlane(h http.Handler, isAdmin func(path string) bool, notFound http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case isAdmin(r.URL.Path):
+			notFound.ServeHTTP(w, r)
+		case r.URL.Path == "/metrics":
+			http.NotFound(w, r)
+		default:
+			h.ServeHTTP(w, r)
+		}
+	})
+}

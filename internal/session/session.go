@@ -26,6 +26,12 @@ type Session struct {
 	IdleExpires time.Time
 	Expires     time.Time
 	AuthTime    time.Time // last password verification
+	// MFATime is when the session last verified a second factor (zero:
+	// never).
+	MFATime time.Time
+	// IdleTimeout is this session's idle timeout; zero means the
+	// manager's.
+	IdleTimeout time.Duration
 	AMR         []string
 	IP          string
 	UserAgent   string
@@ -81,12 +87,57 @@ func random(n int) string {
 // Start creates a new session for a user who just authenticated and
 // returns the cookie value. A new value every time prevents fixation.
 func (m *Manager) Start(ctx context.Context, userID string, amr []string, ip, ua string) (string, *Session, error) {
+	return m.StartWith(ctx, userID, ip, ua, StartOptions{AMR: amr})
+}
+
+// StartOptions shape a new session.
+type StartOptions struct {
+	AMR []string
+	// AuthTime is when the person last gave their first factor; zero
+	// means now.
+	AuthTime time.Time
+	// MFATime is when they last gave a second factor (zero: not in this
+	// session).
+	MFATime time.Time
+	// Idle and Max override the manager's timeouts when positive (a
+	// session policy).
+	Idle, Max time.Duration
+	// Expires, when set, keeps the absolute end of a session being
+	// replaced (a step-up must not extend it).
+	Expires time.Time
+}
+
+// StartWith creates a new session with options and returns the cookie
+// value.
+func (m *Manager) StartWith(ctx context.Context, userID, ip, ua string, o StartOptions) (string, *Session, error) {
 	now := m.Now().UTC().Truncate(time.Millisecond)
+	idle, max := m.Idle, m.Max
+	if o.Idle > 0 {
+		idle = o.Idle
+	}
+	if o.Max > 0 {
+		max = o.Max
+	}
+	exp := now.Add(max)
+	if !o.Expires.IsZero() && o.Expires.Before(exp) {
+		exp = o.Expires.UTC().Truncate(time.Millisecond)
+	}
+	idleExp := now.Add(idle)
+	if idleExp.After(exp) {
+		idleExp = exp
+	}
+	auth := now
+	if !o.AuthTime.IsZero() {
+		auth = o.AuthTime.UTC().Truncate(time.Millisecond)
+	}
 	value := random(32)
 	s := &Session{
 		ID: m.IDs.New(ids.Session), UserID: userID, Created: now, LastSeen: now,
-		IdleExpires: now.Add(m.Idle), Expires: now.Add(m.Max), AuthTime: now,
-		AMR: amr, IP: ip, UserAgent: truncate(ua, 512), CSRF: random(24),
+		IdleExpires: idleExp, Expires: exp, AuthTime: auth, MFATime: o.MFATime.UTC().Truncate(time.Millisecond),
+		AMR: o.AMR, IP: ip, UserAgent: truncate(ua, 512), CSRF: random(24),
+	}
+	if o.Idle > 0 {
+		s.IdleTimeout = o.Idle
 	}
 	if err := m.Store.CreateSession(ctx, Hash(value), s); err != nil {
 		return "", nil, err
@@ -124,7 +175,11 @@ func (m *Manager) Check(ctx context.Context, value string) (*Session, error) {
 		return nil, ErrNoSession
 	}
 	if now.Sub(s.LastSeen) > time.Minute {
-		idle := now.Add(m.Idle)
+		timeout := m.Idle
+		if s.IdleTimeout > 0 {
+			timeout = s.IdleTimeout
+		}
+		idle := now.Add(timeout)
 		if idle.After(s.Expires) {
 			idle = s.Expires
 		}

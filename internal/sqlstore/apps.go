@@ -320,6 +320,23 @@ func (s catalogStore) GroupAssignments(ctx context.Context, appID, after string,
 	return out, rows.Err()
 }
 
+func (s catalogStore) GroupApps(ctx context.Context, groupID, after string, limit int) ([]*catalog.GroupAssignment, error) {
+	rows, err := s.db.query(ctx, "SELECT "+appGroupCols+" FROM app_groups WHERE group_id = ? AND app_id > ? ORDER BY app_id LIMIT ?", groupID, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []*catalog.GroupAssignment{}
+	for rows.Next() {
+		g, err := scanAppGroup(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, g)
+	}
+	return out, rows.Err()
+}
+
 // Transaction side (catalog.Tx).
 
 func (t *Tx) AppForUpdate(id string) (*catalog.App, error) {

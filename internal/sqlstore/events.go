@@ -2,13 +2,16 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/audit"
 	"github.com/gatehouse/gatehouse/internal/errs"
+	"github.com/gatehouse/gatehouse/internal/filter"
 )
 
 // Events returns the system-log store.
@@ -23,30 +26,58 @@ func (s EventStore) Append(ctx context.Context, ev audit.Event) error {
 	return s.db.InTx(ctx, func(t *Tx) error { return t.Append(ev) })
 }
 
-// Query lists events. The cursor is the sequence number of the last event
-// of the previous page.
+// AppendBatch writes events in one transaction, in order: the bulk path
+// for loading a system log (a migration, a benchmark).
+func (s EventStore) AppendBatch(ctx context.Context, evs []audit.Event) error {
+	return s.db.InTx(ctx, func(t *Tx) error {
+		for _, ev := range evs {
+			if err := t.Append(ev); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Query lists events in published order (then by sequence number, the
+// order of writing). The cursor is "<published ms>.<seq>" of the last event
+// of the previous page; a bare sequence number (the cursor of earlier
+// versions) is accepted too.
+//
+// Every page is read in index order and stops after one page: the
+// (published, seq) index unfiltered, (event_type|actor_id|outcome,
+// published, seq) for those filters, and event_targets for a target.id
+// filter at the top of the expression, which then drives the query.
 func (s EventStore) Query(ctx context.Context, q audit.Query) ([]audit.Event, string, error) {
+	pubCol, seqCol, from := "published", "seq", "events"
 	var where []string
 	var args []any
+	rest := q.Filter
+	if target, others, ok := splitTarget(q.Filter); ok {
+		pubCol, seqCol = "t.t_published", "t.t_seq"
+		from = "event_targets t JOIN events e ON e.seq = t.t_seq"
+		where, args = append(where, "t.target_id = ?"), append(args, target)
+		rest = others
+	}
 	if !q.Since.IsZero() {
-		where, args = append(where, "published >= ?"), append(args, ms(q.Since))
+		where, args = append(where, pubCol+" >= ?"), append(args, ms(q.Since))
 	}
 	if !q.Until.IsZero() {
-		where, args = append(where, "published < ?"), append(args, ms(q.Until))
+		where, args = append(where, pubCol+" < ?"), append(args, ms(q.Until))
 	}
 	if q.After != "" {
-		seq, err := strconv.ParseInt(q.After, 10, 64)
+		pub, seq, err := s.cursor(ctx, q.After)
 		if err != nil {
-			return nil, "", &errs.Error{Kind: errs.Invalid, Code: "E0000054", Msg: "Invalid pagination properties."}
+			return nil, "", err
 		}
 		op := ">"
 		if q.Descending {
 			op = "<"
 		}
-		where, args = append(where, "seq "+op+" ?"), append(args, seq)
+		where, args = append(where, "("+pubCol+", "+seqCol+") "+op+" (?, ?)"), append(args, pub, seq)
 	}
-	if q.Filter != nil {
-		w, a, err := s.db.eventFilterSQL(q.Filter)
+	if rest != nil {
+		w, a, err := s.db.eventFilterSQL(rest)
 		if err != nil {
 			return nil, "", err
 		}
@@ -59,16 +90,15 @@ func (s EventStore) Query(ctx context.Context, q audit.Query) ([]audit.Event, st
 		esc := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(term))
 		where, args = append(where, `lower(body) LIKE ? ESCAPE '\'`), append(args, "%"+esc+"%")
 	}
-	stmt := "SELECT seq, body FROM events"
+	stmt := "SELECT " + pubCol + ", " + seqCol + ", body FROM " + from
 	if len(where) > 0 {
 		stmt += " WHERE " + strings.Join(where, " AND ")
 	}
+	dir := ""
 	if q.Descending {
-		stmt += " ORDER BY seq DESC"
-	} else {
-		stmt += " ORDER BY seq"
+		dir = " DESC"
 	}
-	stmt += " LIMIT ?"
+	stmt += " ORDER BY " + pubCol + dir + ", " + seqCol + dir + " LIMIT ?"
 	args = append(args, q.Limit+1)
 	rows, err := s.db.query(ctx, stmt, args...)
 	if err != nil {
@@ -76,22 +106,81 @@ func (s EventStore) Query(ctx context.Context, q audit.Query) ([]audit.Event, st
 	}
 	defer rows.Close()
 	out := []audit.Event{}
-	var last int64
+	var lastPub, lastSeq int64
 	for rows.Next() {
-		var seq int64
+		var pub, seq int64
 		var body string
-		if err := rows.Scan(&seq, &body); err != nil {
+		if err := rows.Scan(&pub, &seq, &body); err != nil {
 			return nil, "", err
 		}
 		if len(out) == q.Limit {
-			return out, strconv.FormatInt(last, 10), rows.Err()
+			return out, strconv.FormatInt(lastPub, 10) + "." + strconv.FormatInt(lastSeq, 10), rows.Err()
 		}
 		var ev audit.Event
 		if err := json.Unmarshal([]byte(body), &ev); err != nil {
 			return nil, "", fmt.Errorf("decode event %d: %w", seq, err)
 		}
 		out = append(out, ev)
-		last = seq
+		lastPub, lastSeq = pub, seq
 	}
 	return out, "", rows.Err()
+}
+
+func badCursor() error {
+	return &errs.Error{Kind: errs.Invalid, Code: "E0000054", Msg: "Invalid pagination properties."}
+}
+
+// cursor reads a page cursor: "<published>.<seq>", or a bare seq.
+func (s EventStore) cursor(ctx context.Context, c string) (pub, seq int64, err error) {
+	if p, sq, ok := strings.Cut(c, "."); ok {
+		pub, err1 := strconv.ParseInt(p, 10, 64)
+		seq, err2 := strconv.ParseInt(sq, 10, 64)
+		if err1 != nil || err2 != nil {
+			return 0, 0, badCursor()
+		}
+		return pub, seq, nil
+	}
+	seq, err = strconv.ParseInt(c, 10, 64)
+	if err != nil {
+		return 0, 0, badCursor()
+	}
+	if err := s.db.queryRow(ctx, "SELECT published FROM events WHERE seq = ?", seq).Scan(&pub); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return 0, 0, badCursor()
+		}
+		return 0, 0, err
+	}
+	return pub, seq, nil
+}
+
+// splitTarget finds a target.id equality at the top of a filter (alone or
+// in a chain of ands) and returns its value and the rest of the filter.
+func splitTarget(e filter.Expr) (string, filter.Expr, bool) {
+	switch n := e.(type) {
+	case *filter.Compare:
+		if n.Attr == "target.id" && n.Op == filter.OpEq && n.Value.Kind == filter.KindString {
+			return n.Value.Str, nil, true
+		}
+	case *filter.Logical:
+		if n.Op != filter.And {
+			return "", nil, false
+		}
+		if v, rest, ok := splitTarget(n.Left); ok {
+			return v, and(rest, n.Right), true
+		}
+		if v, rest, ok := splitTarget(n.Right); ok {
+			return v, and(n.Left, rest), true
+		}
+	}
+	return "", nil, false
+}
+
+func and(a, b filter.Expr) filter.Expr {
+	switch {
+	case a == nil:
+		return b
+	case b == nil:
+		return a
+	}
+	return &filter.Logical{Op: filter.And, Left: a, Right: b}
 }

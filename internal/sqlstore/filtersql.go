@@ -204,7 +204,7 @@ func (db *DB) compileCompare(c column, n *filter.Compare, jsonCol string) (strin
 		if n.Op != filter.OpEq || v.Kind != filter.KindString {
 			return "", nil, badFilter("%s: only eq with a string is supported", n.Attr)
 		}
-		return `target_ids LIKE ? ESCAPE '\'`, []any{"% " + likeEscape(v.Str) + " %"}, nil
+		return `seq IN (SELECT t_seq FROM event_targets WHERE target_id = ?)`, []any{v.Str}, nil
 	case colTime:
 		t, ok := v.Time()
 		if !ok {

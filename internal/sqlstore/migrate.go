@@ -5,6 +5,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -49,7 +50,10 @@ func (db *DB) migrations() ([]migration, error) {
 
 // Migrate applies the pending forward-only migrations under a lock and
 // returns the names of those it applied.
-func (db *DB) Migrate(ctx context.Context) ([]string, error) {
+func (db *DB) Migrate(ctx context.Context) ([]string, error) { return db.migrate(ctx, math.MaxInt) }
+
+// migrate applies the pending migrations up to version upTo.
+func (db *DB) migrate(ctx context.Context, upTo int) ([]string, error) {
 	ms, err := db.migrations()
 	if err != nil {
 		return nil, err
@@ -70,6 +74,9 @@ func (db *DB) Migrate(ctx context.Context) ([]string, error) {
 	}
 	var applied []string
 	for _, m := range ms {
+		if m.version > upTo {
+			break
+		}
 		tx, err := conn.BeginTx(ctx, nil)
 		if err != nil {
 			return applied, err

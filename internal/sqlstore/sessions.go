@@ -16,16 +16,20 @@ func (db *DB) Sessions() session.Store { return sessStore{db} }
 
 type sessStore struct{ db *DB }
 
-const sessCols = "id, user_id, created, last_seen, idle_expires, expires, auth_time, amr, ip, user_agent, csrf"
+const sessCols = "id, user_id, created, last_seen, idle_expires, expires, auth_time, amr, ip, user_agent, csrf, mfa_time, idle_ms"
 
 func scanSession(sc scanner) (*session.Session, error) {
 	var s session.Session
-	var created, seen, idle, exp, auth int64
+	var created, seen, idle, exp, auth, mfaTime, idleMs int64
 	var amr string
-	if err := sc.Scan(&s.ID, &s.UserID, &created, &seen, &idle, &exp, &auth, &amr, &s.IP, &s.UserAgent, &s.CSRF); err != nil {
+	if err := sc.Scan(&s.ID, &s.UserID, &created, &seen, &idle, &exp, &auth, &amr, &s.IP, &s.UserAgent, &s.CSRF, &mfaTime, &idleMs); err != nil {
 		return nil, err
 	}
 	s.Created, s.LastSeen, s.IdleExpires, s.Expires, s.AuthTime = fromMs(created), fromMs(seen), fromMs(idle), fromMs(exp), fromMs(auth)
+	if mfaTime > 0 {
+		s.MFATime = fromMs(mfaTime)
+	}
+	s.IdleTimeout = time.Duration(idleMs) * time.Millisecond
 	if amr != "" {
 		s.AMR = strings.Split(amr, " ")
 	}
@@ -33,8 +37,13 @@ func scanSession(sc scanner) (*session.Session, error) {
 }
 
 func (s sessStore) CreateSession(ctx context.Context, hash string, x *session.Session) error {
-	_, err := s.db.exec(ctx, "INSERT INTO sessions (id_hash, "+sessCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		hash, x.ID, x.UserID, ms(x.Created), ms(x.LastSeen), ms(x.IdleExpires), ms(x.Expires), ms(x.AuthTime), strings.Join(x.AMR, " "), x.IP, x.UserAgent, x.CSRF)
+	var mfaTime int64
+	if !x.MFATime.IsZero() {
+		mfaTime = ms(x.MFATime)
+	}
+	_, err := s.db.exec(ctx, "INSERT INTO sessions (id_hash, "+sessCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		hash, x.ID, x.UserID, ms(x.Created), ms(x.LastSeen), ms(x.IdleExpires), ms(x.Expires), ms(x.AuthTime), strings.Join(x.AMR, " "), x.IP, x.UserAgent, x.CSRF,
+		mfaTime, x.IdleTimeout.Milliseconds())
 	return err
 }
 

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/audit"
@@ -65,9 +66,23 @@ func (s dirStore) User(ctx context.Context, idOrLogin string) (*directory.User, 
 func (s dirStore) Users(ctx context.Context, q directory.UserQuery) ([]*directory.User, error) {
 	var where []string
 	var args []any
+	key, err := s.db.userSortKey(q.SortBy)
+	if err != nil {
+		return nil, err
+	}
+	cmp, dir := ">", ""
+	if q.SortDesc {
+		cmp, dir = "<", " DESC"
+	}
 	if q.After != "" {
-		where = append(where, "id > ?")
-		args = append(args, q.After)
+		if key == "" {
+			where = append(where, "id "+cmp+" ?")
+			args = append(args, q.After)
+		} else {
+			// The cursor row's own key: the page continues after it.
+			where = append(where, "("+key+", id) "+cmp+" ((SELECT "+key+" FROM users WHERE id = ?), ?)")
+			args = append(args, q.After, q.After)
+		}
 	}
 	if q.Filter != nil {
 		w, a, err := s.db.userFilterSQL(q.Filter)
@@ -94,13 +109,61 @@ func (s dirStore) Users(ctx context.Context, q directory.UserQuery) ([]*director
 	if !q.IncludeDeprovisioned && q.Filter == nil && q.Search == nil {
 		where = append(where, "status <> 'DEPROVISIONED'")
 	}
-	stmt := "SELECT " + userCols + " FROM users"
-	if len(where) > 0 {
-		stmt += " WHERE " + strings.Join(where, " AND ")
+	order := " ORDER BY id" + dir + " LIMIT ?"
+	if key != "" {
+		order = " ORDER BY " + key + dir + ", id" + dir + " LIMIT ?"
 	}
-	stmt += " ORDER BY id LIMIT ?"
+	cond := ""
+	if len(where) > 0 {
+		cond = " WHERE " + strings.Join(where, " AND ")
+	}
+	if q.Q != "" && key == "" && q.Limit > 0 {
+		// A prefix matching many people makes the planner join the four
+		// prefix indexes and sort every match. First look through the next
+		// rows in id order only: when they hold a full page, that page is
+		// the answer (later rows have larger ids); otherwise the matches are
+		// few and the indexed query is fast.
+		probe := "SELECT " + userCols + " FROM (SELECT * FROM users"
+		pargs := []any{}
+		if q.After != "" {
+			probe += " WHERE id " + cmp + " ?"
+			pargs = append(pargs, q.After)
+		}
+		probe += " ORDER BY id" + dir + " LIMIT ?) users" + cond + order
+		pargs = append(append(append(pargs, searchProbeRows), args...), q.Limit)
+		users, err := s.db.users(ctx, probe, pargs...)
+		if err != nil || len(users) == q.Limit {
+			return users, err
+		}
+	}
 	args = append(args, q.Limit)
-	return s.db.users(ctx, stmt, args...)
+	return s.db.users(ctx, "SELECT "+userCols+" FROM users"+cond+order, args...)
+}
+
+// searchProbeRows is how many rows in id order a prefix search looks
+// through before it uses the prefix indexes (see Users).
+const searchProbeRows = 2000
+
+// userSortKey is the SQL a list is ordered by for an API attribute ("" for
+// id). Missing values sort first, as empty text or time zero.
+func (db *DB) userSortKey(attr string) (string, error) {
+	if attr == "" || attr == "id" {
+		return "", nil
+	}
+	col, ok := db.userColumn(attr)
+	if !ok {
+		return "", &errs.Error{Kind: errs.Invalid, Code: "E0000031", Msg: "Invalid search criteria.",
+			Fields: []errs.FieldError{{Field: "sortBy", Message: "sortBy: " + attr + " is not an attribute users can be sorted by"}}}
+	}
+	switch col.kind {
+	case colTime:
+		return "COALESCE(" + col.expr + ", 0)", nil
+	case colJSON:
+		return "COALESCE(" + db.jsonText("profile", col.expr) + ", '')", nil
+	case colConst:
+		return "", nil
+	}
+	return "COALESCE(" + col.expr + ", '')", nil
 }
 
 func (db *DB) users(ctx context.Context, stmt string, args ...any) ([]*directory.User, error) {
@@ -255,7 +318,19 @@ func (t *Tx) Append(ev audit.Event) error {
 		targets.WriteString(tg.ID)
 		targets.WriteByte(' ')
 	}
-	_, err = t.exec(`INSERT INTO events (uuid, published, event_type, severity, actor_id, outcome, target_ids, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		ev.UUID, ms(ev.Published), ev.EventType, ev.Severity, ev.Actor.ID, ev.Outcome.Result, targets.String(), string(body))
-	return err
+	var seq int64
+	if err := t.queryRow(`INSERT INTO events (uuid, published, event_type, severity, actor_id, outcome, target_ids, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+		ev.UUID, ms(ev.Published), ev.EventType, ev.Severity, ev.Actor.ID, ev.Outcome.Result, targets.String(), string(body)).Scan(&seq); err != nil {
+		return err
+	}
+	// One row per distinct target, for target.id filters.
+	for i, tg := range ev.Target {
+		if tg.ID == "" || slices.ContainsFunc(ev.Target[:i], func(o audit.Target) bool { return o.ID == tg.ID }) {
+			continue
+		}
+		if _, err := t.exec(`INSERT INTO event_targets (target_id, t_published, t_seq) VALUES (?, ?, ?)`, tg.ID, ms(ev.Published), seq); err != nil {
+			return err
+		}
+	}
+	return nil
 }

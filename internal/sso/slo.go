@@ -40,7 +40,7 @@ func (s *Surface) slo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if req.Signed {
-		fresh, err := s.Sessions.Remember(ctx, "logout:"+a.ID+":"+req.ReplayKey(), req.ReplayExpiresAt)
+		fresh, err := s.Sessions.Remember(ctx, replayKey("logout", a, req.ReplayKey()), req.ReplayExpiresAt)
 		if err != nil {
 			s.fail(w, r, err)
 			return

@@ -224,6 +224,14 @@ func (s *Surface) signer(ctx context.Context, a *catalog.App) (*samlidp.IdP, err
 	return idp, nil
 }
 
+// replayKey is the replay-cache key of a signed request: the request's
+// own key (issuer and ID, separated by a NUL) is hashed, so that the key
+// is plain text of a fixed length on every database (PostgreSQL refuses
+// text holding a NUL byte).
+func replayKey(kind string, a *catalog.App, requestKey string) string {
+	return kind + ":" + a.ID + ":" + session.Hash(requestKey)
+}
+
 func sloPath(a *catalog.App) string { return "/app/" + a.Name + "/" + a.ExternalKey + "/slo/saml" }
 
 // sp returns the service provider view of an app.
@@ -334,7 +342,7 @@ func (s *Surface) spInitiated(w http.ResponseWriter, r *http.Request, post bool)
 		return
 	}
 	if req.Signed {
-		fresh, err := s.Sessions.Remember(ctx, "authn:"+a.ID+":"+req.ReplayKey(), req.ReplayExpiresAt)
+		fresh, err := s.Sessions.Remember(ctx, replayKey("authn", a, req.ReplayKey()), req.ReplayExpiresAt)
 		if err != nil {
 			s.fail(w, r, err)
 			return

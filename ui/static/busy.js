@@ -14,6 +14,19 @@ document.addEventListener("submit", function (e) {
     form.appendChild(keep);
   }
   form.setAttribute("aria-busy", "true");
+  // data-busy="words" also shows what is being done, with a progress bar
+  // that runs until the answer arrives.
+  var what = form.getAttribute("data-busy");
+  if (what) {
+    var note = document.createElement("p");
+    note.className = "busy-note";
+    note.setAttribute("role", "status");
+    var bar = document.createElement("progress");
+    bar.setAttribute("aria-label", what);
+    note.appendChild(bar);
+    note.appendChild(document.createTextNode(" " + what));
+    form.appendChild(note);
+  }
   window.setTimeout(function () {
     var buttons = form.querySelectorAll("button");
     for (var i = 0; i < buttons.length; i++) { buttons[i].disabled = true; }
@@ -24,5 +37,9 @@ document.addEventListener("submit", function (e) {
 window.addEventListener("pageshow", function (e) {
   if (!e.persisted) { return; }
   var forms = document.querySelectorAll("form[aria-busy]");
-  for (var i = 0; i < forms.length; i++) { forms[i].removeAttribute("aria-busy"); }
+  for (var i = 0; i < forms.length; i++) {
+    forms[i].removeAttribute("aria-busy");
+    var notes = forms[i].querySelectorAll(".busy-note");
+    for (var j = 0; j < notes.length; j++) { notes[j].remove(); }
+  }
 });

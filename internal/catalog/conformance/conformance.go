@@ -387,6 +387,12 @@ func testAssignments(t *testing.T, st Stores) {
 	if g, err := s.GroupAssignment(ctx, f.app.ID, f.g2.ID); err != nil || g.Priority != 1 || g.Profile["role"] != "g2" {
 		t.Fatalf("group assignment: %v %+v", err, g)
 	}
+	if ga, err := s.GroupApps(ctx, f.g2.ID, "", 10); err != nil || len(ga) != 1 || ga[0].AppID != f.app.ID || ga[0].Profile["role"] != "g2" {
+		t.Fatalf("apps of group g2: %v %+v", err, ga)
+	}
+	if ga, err := s.GroupApps(ctx, f.g2.ID, f.app.ID, 10); err != nil || len(ga) != 0 {
+		t.Fatalf("apps of group g2 after the app: %v %+v", err, ga)
+	}
 	update(t, s, func(tx catalog.Tx) error {
 		max, ok, err := tx.MaxAppGroupPriority(f.app.ID)
 		if err != nil || !ok || max != 5 {

@@ -254,6 +254,49 @@ func testList(t *testing.T, s directory.Store) {
 			t.Errorf("%s: got %d users, want %d", c.name, got, c.want)
 		}
 	}
+
+	// Sorted searches page by the sort key, then id, in either direction.
+	sorted := func(q directory.UserQuery, limit int) []*directory.User {
+		t.Helper()
+		var out []*directory.User
+		q.Limit = limit
+		for pages := 0; pages < 50; pages++ {
+			page, err := s.Users(ctx, q)
+			if err != nil {
+				t.Fatalf("sorted query %+v: %v", q, err)
+			}
+			out = append(out, page...)
+			if len(page) < limit {
+				return out
+			}
+			q.After = page[len(page)-1].ID
+		}
+		t.Fatal("sorted paging does not end")
+		return nil
+	}
+	present := &filter.Present{Attr: "profile.department"}
+	byDept := sorted(directory.UserQuery{Search: present, SortBy: "profile.department"}, 4)
+	if len(byDept) != 25 {
+		t.Fatalf("sorted by department: %d users, want 25", len(byDept))
+	}
+	for i := 1; i < len(byDept); i++ {
+		a, b := byDept[i-1].Profile["department"].(string), byDept[i].Profile["department"].(string)
+		if a > b || a == b && byDept[i-1].ID >= byDept[i].ID {
+			t.Fatalf("sorted by department: %s/%s before %s/%s", a, byDept[i-1].ID, b, byDept[i].ID)
+		}
+	}
+	newest := sorted(directory.UserQuery{Search: present, SortBy: "created", SortDesc: true}, 6)
+	if len(newest) != 25 || newest[0].ID != all[24].ID || newest[24].ID != all[0].ID {
+		t.Fatalf("sorted by created, descending: %d users, first %s", len(newest), newest[0].ID)
+	}
+	for i := 1; i < len(newest); i++ {
+		if !newest[i-1].Created.After(newest[i].Created) {
+			t.Fatalf("sorted by created, descending: %v before %v", newest[i-1].Created, newest[i].Created)
+		}
+	}
+	if _, err := s.Users(ctx, directory.UserQuery{Search: present, SortBy: "credentials.password", Limit: 5}); !errs.Is(err, errs.Invalid) {
+		t.Fatalf("sorting by an unknown attribute: %v, want Invalid", err)
+	}
 }
 
 func testGroups(t *testing.T, s directory.Store) {
