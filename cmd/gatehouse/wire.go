@@ -360,7 +360,7 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 		Sessions:    a.db.Sessions(),
 		Expr:        a.catalog.Expr,
 		Events:      a.events,
-		Log:         a.db.Events(),
+		Log:         a.db.EventLog(),
 		Logger:      a.log,
 		IDs:         a.ids,
 		Now:         a.now,

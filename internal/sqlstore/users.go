@@ -282,6 +282,11 @@ func (t *Tx) UpdateUser(u *directory.User) error {
 	return nil
 }
 
+func (t *Tx) CountFailedSignIn(login string) error {
+	_, err := t.exec("UPDATE users SET failed_logins = failed_logins + 1, version = version + 1 WHERE login_key = ?", strings.ToLower(login))
+	return err
+}
+
 func (t *Tx) DeleteUser(id string) error {
 	_, err := t.exec("DELETE FROM users WHERE id = ?", id)
 	return err
