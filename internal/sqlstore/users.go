@@ -57,7 +57,15 @@ func userKeyCond(idOrLogin string) (string, any) {
 	return "login_key = ?", strings.ToLower(idOrLogin)
 }
 
+// errNoUserWithNUL answers a lookup by a key holding U+0000: no id or
+// login holds it (the directory refuses it), and PostgreSQL would refuse
+// the query itself.
+var errNoUserWithNUL = sql.ErrNoRows
+
 func (s dirStore) User(ctx context.Context, idOrLogin string) (*directory.User, error) {
+	if strings.ContainsRune(idOrLogin, 0) {
+		return nil, notFound(errNoUserWithNUL, "(User)")
+	}
 	cond, arg := userKeyCond(idOrLogin)
 	u, err := scanUser(s.db.queryRow(ctx, "SELECT "+userCols+" FROM users WHERE "+cond, arg))
 	return u, notFound(err, idOrLogin+" (User)")
@@ -224,6 +232,9 @@ func decodeSchema(body string, err error) (*directory.Schema, error) {
 // Transaction side.
 
 func (t *Tx) UserForUpdate(idOrLogin string) (*directory.User, error) {
+	if strings.ContainsRune(idOrLogin, 0) {
+		return nil, notFound(errNoUserWithNUL, "(User)")
+	}
 	cond, arg := userKeyCond(idOrLogin)
 	u, err := scanUser(t.queryRow("SELECT "+userCols+" FROM users WHERE "+cond+t.forUpdate(), arg))
 	return u, notFound(err, idOrLogin+" (User)")
