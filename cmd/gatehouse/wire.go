@@ -37,6 +37,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/mfa"
 	"github.com/gatehouse/gatehouse/internal/oidclogin"
 	"github.com/gatehouse/gatehouse/internal/oktaapi"
+	"github.com/gatehouse/gatehouse/internal/policy"
 	"github.com/gatehouse/gatehouse/internal/provisioning"
 	"github.com/gatehouse/gatehouse/internal/recovery"
 	"github.com/gatehouse/gatehouse/internal/server"
@@ -64,6 +65,7 @@ type app struct {
 	aws       *awsapp.Integration
 	queue     *provisioning.Queue
 	mfa       *mfa.Service
+	policies  *policy.Service
 	oneTime   *session.OneTime
 	recovery  *recovery.Service
 	// trustedProxies are the load balancers whose X-Forwarded-For names
@@ -203,6 +205,17 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 		Issuer:       "Gatehouse (" + orgHost(cfg.EffectiveBaseURL()) + ")",
 	}
 	a.directory.OnChange = append(a.directory.OnChange, a.mfa.OnUserChange)
+	a.policies = &policy.Service{Store: db.Policies(), Groups: db.Directory(), IDs: src, Now: now, Events: events, DefaultPassword: credential.DefaultPolicy()}
+	if err := a.policies.EnsureDefaults(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("default policies: %w", err)
+	}
+	a.directory.PasswordPolicy = a.policies.PasswordPolicy
+	if wa, err := mfa.NewWebAuthn(cfg.EffectiveBaseURL(), "Gatehouse"); err == nil {
+		a.mfa.WebAuthn, a.mfa.Ceremonies = wa, db.Sessions()
+	} else {
+		log.Info("passkeys are off: set base_url to a URL with a host name (not an IP address) to turn them on", "base_url", cfg.EffectiveBaseURL())
+	}
 	return a, nil
 }
 
@@ -336,6 +349,7 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 	api.Extra = append(api.Extra, apps.Mount)
 	api.Extra = append(api.Extra, api.MountSessions(a.db.Sessions()))
 	api.Extra = append(api.Extra, (&oktaapi.Factors{API: api, MFA: a.mfa, Pending: a.db.Sessions()}).Mount)
+	api.Extra = append(api.Extra, (&oktaapi.Policies{API: api, Policies: a.policies, Catalog: a.catalog}).Mount)
 	signIns := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "gatehouse_signin_attempts_total", Help: "Password sign-in attempts by outcome."}, []string{"outcome"})
 	reg.MustRegister(signIns)
 	endUser := &login.Surface{
@@ -352,6 +366,7 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 		Recovery:     a.recovery,
 		Static:       http.FileServerFS(ui.Static()),
 		MFA:          a.mfa,
+		Policy:       signOnPolicy{a.policies},
 		Now:          a.now,
 	}
 	endUser.Apps = appTiles{a.catalog}
@@ -376,11 +391,12 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 		Sessions:    a.db.Sessions(),
 		Expr:        a.catalog.Expr,
 		Events:      a.events,
-		Log:         a.db.Events(),
+		Log:         a.db.EventLog(),
 		Logger:      a.log,
 		IDs:         a.ids,
 		Now:         a.now,
 		AllowLegacy: a.cfg.LegacyCrypto,
+		Rules:       a.policies,
 		Integrations: map[string]sso.Attributor{
 			awsapp.AWS:     awsAttributes{a.aws},
 			awsapp.Connect: awsAttributes{a.aws},
@@ -407,6 +423,7 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 		Roles:        a.aws,
 		Profiles:     a.aws,
 		Provisioning: consoleProvisioning{in: a.aws, queue: a.queue},
+		MFA:          a.mfa,
 		IdPs:         fed,
 		Emails:       a.recovery,
 		IDs:          a.ids,
@@ -419,6 +436,30 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 		panic(fmt.Errorf("admin console: %w", err))
 	}
 	return web.TrustProxies(server.New(a.log, reg, a.db, api, endUser, single, admin, federated), a.trustedProxies)
+}
+
+// signOnPolicy applies the session policy at sign-in and logs its
+// decision.
+type signOnPolicy struct{ p *policy.Service }
+
+func (s signOnPolicy) AtSignIn(ctx context.Context, u *directory.User, groups []*directory.Group) (login.SignInRule, error) {
+	gids := make([]string, len(groups))
+	for i, g := range groups {
+		gids[i] = g.ID
+	}
+	d, err := s.p.EvaluateSignIn(ctx, gids)
+	if err != nil {
+		return login.SignInRule{}, err
+	}
+	if err := s.p.Log(ctx, d, audit.UserTarget(u.ID, u.Login(), u.DisplayName())); err != nil {
+		return login.SignInRule{}, err
+	}
+	rule := login.SignInRule{RequireMFA: d.RequireMFA, RememberDevice: d.RememberDevice, Idle: d.SessionIdle, Max: d.SessionMax,
+		PolicyID: d.PolicyID, RuleID: d.RuleID}
+	if d.Outcome == policy.Deny {
+		rule.Deny, rule.Reason = true, "Your organization's sign-on policy does not allow you to sign in. Contact your administrator."
+	}
+	return rule, nil
 }
 
 // appTiles lists a person's active, visible apps as dashboard tiles.
