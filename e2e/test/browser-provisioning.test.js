@@ -19,7 +19,7 @@ import { signOn } from '../lib/fixtures.js';
 import { makeSPKeyPair } from '../lib/spkeys.js';
 
 const PIA = { login: 'pia.picker@example.com', firstName: 'Pia', lastName: 'Picker', password: 'Routing-Profile-42' };
-const RAY = { login: 'ray.retry@example.com', firstName: 'Ray', lastName: 'Retry', password: 'Failed-Task-2026' };
+const RAY = { login: 'ray.retry@example.com', firstName: 'Ray', lastName: 'Retry', password: 'Backoff-Jitter-77' };
 const ROLE = 'Okta_Role';
 
 let demo;

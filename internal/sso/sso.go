@@ -28,6 +28,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/expr"
 	"github.com/gatehouse/gatehouse/internal/ids"
 	"github.com/gatehouse/gatehouse/internal/login"
+	"github.com/gatehouse/gatehouse/internal/policy"
 	"github.com/gatehouse/gatehouse/internal/samlidp"
 	"github.com/gatehouse/gatehouse/internal/session"
 	"github.com/gatehouse/gatehouse/internal/web"
@@ -61,6 +62,13 @@ type Refusal struct {
 
 func (r *Refusal) Error() string { return r.Msg }
 
+// SignOnRules are the sign-on rules of apps (policy.Service implements
+// them): evaluated before every assertion is sent.
+type SignOnRules interface {
+	EvaluateApp(ctx context.Context, appID string, groupIDs []string, lastFactor time.Time) (policy.Decision, error)
+	Log(ctx context.Context, d policy.Decision, targets ...audit.Target) error
+}
+
 // EventLog appends events that record no other change.
 type EventLog interface {
 	Append(ctx context.Context, ev audit.Event) error
@@ -84,6 +92,8 @@ type Surface struct {
 	Integrations map[string]Attributor
 	// PendingTTL bounds how long a request waits for sign-in.
 	PendingTTL time.Duration
+	// Rules are the apps' sign-on rules; nil allows everyone assigned.
+	Rules SignOnRules
 
 	mu      sync.Mutex
 	idps    map[string]*samlidp.IdP
@@ -379,17 +389,23 @@ func (s *Surface) spInitiated(w http.ResponseWriter, r *http.Request, post bool)
 // park stores the request and continues with a same-site GET, so that the
 // (SameSite=Lax) session cookie is sent even when the SP posted to us.
 func (s *Surface) park(w http.ResponseWriter, r *http.Request, p pending) {
+	id, err := s.store(r.Context(), p)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/sso/continue/"+id, http.StatusSeeOther)
+}
+
+// store keeps a request for /sso/continue/{id}.
+func (s *Surface) store(ctx context.Context, p pending) (string, error) {
 	body, _ := json.Marshal(p)
 	id := web.NewID(18)
 	ttl := s.PendingTTL
 	if ttl == 0 {
 		ttl = 15 * time.Minute
 	}
-	if err := s.Sessions.PutPending(r.Context(), id, body, p.Created.Add(ttl)); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	http.Redirect(w, r, "/sso/continue/"+id, http.StatusSeeOther)
+	return id, s.Sessions.PutPending(ctx, id, body, p.Created.Add(ttl))
 }
 
 func requestProblem(err error) string {
@@ -546,6 +562,10 @@ func (s *Surface) respond(w http.ResponseWriter, r *http.Request, a *catalog.App
 		s.fail(w, r, err)
 		return
 	}
+	decision, done := s.checkRules(w, r, a, sess, p, groups, target)
+	if done {
+		return
+	}
 	nameID, attrs, err := s.subjectAndAttributes(ctx, a, u, asg, groups)
 	if err != nil {
 		var ref *Refusal
@@ -581,7 +601,51 @@ func (s *Surface) respond(w http.ResponseWriter, r *http.Request, a *catalog.App
 	// it, possibly together with other responses' events, before it
 	// returns): an unrecorded sign-on fails closed.
 	ev := s.Events.New(ctx, "user.authentication.sso", "User single sign on to app", audit.Success, target...)
+	if decision.PolicyID != "" {
+		ev.Debug = map[string]string{"policyId": decision.PolicyID, "ruleId": decision.RuleID}
+	}
 	s.postLogged(w, r, acs, "SAMLResponse", xml, p.RelayState, &ev)
+}
+
+// checkRules evaluates the app's sign-on rules for the session. A denial
+// answers with a refusal page; a rule that wants a second factor parks the
+// request and steps the session up, after which the same flow continues
+// at /sso/continue. It reports whether it answered.
+func (s *Surface) checkRules(w http.ResponseWriter, r *http.Request, a *catalog.App, sess *session.Session, p pending, groups []*directory.Group, target []audit.Target) (policy.Decision, bool) {
+	if s.Rules == nil {
+		return policy.Decision{Outcome: policy.Allow}, false
+	}
+	ctx := r.Context()
+	gids := make([]string, len(groups))
+	for i, g := range groups {
+		gids[i] = g.ID
+	}
+	d, err := s.Rules.EvaluateApp(ctx, a.ID, gids, sess.MFATime)
+	if err != nil {
+		s.fail(w, r, err)
+		return d, true
+	}
+	switch d.Outcome {
+	case policy.Allow:
+		return d, false
+	case policy.Challenge:
+		_ = s.Rules.Log(ctx, d, target...)
+		if p.IsPassive {
+			s.sendError(w, r, a, p, samlidp.StatusResponder, samlidp.StatusNoPassive)
+			return d, true
+		}
+		id, err := s.store(ctx, p)
+		if err != nil {
+			s.fail(w, r, err)
+			return d, true
+		}
+		s.Login.StepUp(w, r, sess, "/sso/continue/"+id)
+		return d, true
+	default:
+		_ = s.Rules.Log(ctx, d, target...)
+		s.page(w, r, http.StatusForbidden, "Sign-in refused", fmt.Sprintf("Your organization's sign-on rules do not allow you to use %s. Contact your administrator.", a.Label))
+		return d, true
+	}
 }
 
 // subjectAndAttributes computes the NameID and the attributes.
