@@ -29,6 +29,19 @@ func TestNULCharacterRefused(t *testing.T) {
 			refused("POST", "/api/v1/users", `{"profile":{"login":"n@example.com","email":"n@example.com","firstName":"A","lastName":"B","title":"x\u0000y"}}`, "title")
 			refused("POST", "/api/v1/users/pat@example.com", `{"profile":{"displayName":"\u0000"}}`, "displayName")
 			refused("POST", "/api/v1/groups", `{"profile":{"name":"Ops","description":"\u0000"}}`, "description")
+			// Any other body, query parameter or path holding it, before
+			// it reaches a store.
+			refused("POST", "/api/v1/api-tokens", `{"name":"ops\u0000","role":"READ_ONLY_ADMIN"}`, "name")
+			refused("POST", "/api/v1/apps", `{"label":"Wiki\u0000","signOnMode":"SAML_2_0"}`, "label")
+			refused("GET", "/api/v1/users?q=pat%00", "", "q")
+			refused("GET", "/api/v1/users?search="+url.QueryEscape("profile.title eq \"x\u0000\""), "", "search")
+			refused("GET", "/api/v1/logs?filter="+url.QueryEscape("eventType eq \"a\u0000\""), "", "filter")
+			refused("GET", "/api/v1/groups?q=%ff", "", "q")
+			for _, path := range []string{"/api/v1/apps/0oa%00", "/api/v1/groups/00g%00", "/api/v1/api-tokens/x%00"} {
+				if r := ts.call(t, "GET", path, ts.token, ""); r.status != 404 || r.body["errorCode"] != "E0000007" {
+					t.Fatalf("GET %s: %d %s", path, r.status, r.raw)
+				}
+			}
 			if n := ts.userCount(t); n != 1 {
 				t.Fatalf("%d users after the refusals", n)
 			}

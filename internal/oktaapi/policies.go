@@ -155,6 +155,9 @@ func readAll(r *http.Request) ([]byte, error) {
 	if len(bytes.TrimSpace(b)) == 0 || bytes.TrimSpace(b)[0] != '{' {
 		return nil, Malformed("the body must be a JSON object")
 	}
+	if err := checkBodyText(b); err != nil {
+		return nil, err
+	}
 	return b, nil
 }
 
