@@ -20,7 +20,12 @@ func main() {
 	switch os.Args[1] {
 	case "users":
 		err = genUsers(os.Args[2:], os.Stdout)
-
+	case "bound":
+		err = cmdBound(os.Args[2:], os.Stdout)
+	case "sso":
+		err = cmdSSO(os.Args[2:], os.Stdout)
+	case "signin":
+		err = cmdSignIn(os.Args[2:], os.Stdout)
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}

@@ -4,12 +4,14 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/x509"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"strings"
@@ -66,6 +68,9 @@ type app struct {
 	policies  *policy.Service
 	oneTime   *session.OneTime
 	recovery  *recovery.Service
+	// trustedProxies are the load balancers whose X-Forwarded-For names
+	// the client.
+	trustedProxies []netip.Prefix
 	// idpIssuers overrides the issuers of Google and LinkedIn (tests run a
 	// local OpenID Connect provider in their place).
 	idpIssuers map[federation.Type]string
@@ -109,6 +114,12 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 		db.Close()
 		return nil, err
 	}
+	log.Info("master key", "key_id", sealer.ActiveKeyID())
+	trusted, err := cfg.TrustedProxyPrefixes()
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
 	hasher, err := credential.NewHasher(credential.Config{})
 	if err != nil {
 		db.Close()
@@ -117,7 +128,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 	src := ids.NewSource(nil)
 	now := time.Now
 	events := audit.Builder{Now: now, UUID: newUUID}
-	a := &app{cfg: cfg, log: log, db: db, ids: src, now: now, events: events, hasher: hasher, sealer: sealer}
+	a := &app{cfg: cfg, log: log, db: db, ids: src, now: now, events: events, hasher: hasher, sealer: sealer, trustedProxies: trusted}
 	a.directory = &directory.Service{
 		Store:  db.Directory(),
 		Hasher: hasher,
@@ -140,6 +151,10 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 		Now:       now,
 		Events:    events,
 		Config:    catalog.Config{AllowLegacyCrypto: cfg.LegacyCrypto, OrgSlug: orgSlug(cfg.EffectiveBaseURL())},
+	}
+	if err := a.checkMasterKey(ctx); err != nil {
+		db.Close()
+		return nil, err
 	}
 	a.queue = &provisioning.Queue{Store: db.Jobs(), IDs: src, Now: now}
 	a.aws = &awsapp.Integration{
@@ -202,6 +217,22 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 		log.Info("passkeys are off: set base_url to a URL with a host name (not an IP address) to turn them on", "base_url", cfg.EffectiveBaseURL())
 	}
 	return a, nil
+}
+
+// checkMasterKey refuses a master key that cannot open the secrets
+// already in the database, such as a node of a cluster given another key
+// than the others: it opens the active signing key of one app. A database
+// without apps has nothing sealed to check against.
+func (a *app) checkMasterKey(ctx context.Context) error {
+	apps, err := a.catalog.Store.Apps(ctx, catalog.AppQuery{Limit: 1})
+	if err != nil || len(apps) == 0 {
+		return err
+	}
+	if _, _, err := a.catalog.SigningKeys(ctx, apps[0].ID); errors.Is(err, keys.ErrOpen) {
+		return fmt.Errorf("master key %s does not open the secrets in this database: every node and every gatehouse command needs the key the database was set up with (master_key_file or GATEHOUSE_MASTER_KEY): %w",
+			a.sealer.ActiveKeyID(), err)
+	}
+	return nil
 }
 
 // newPostman builds the email sender from the smtp_* settings.
@@ -360,7 +391,7 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 		Sessions:    a.db.Sessions(),
 		Expr:        a.catalog.Expr,
 		Events:      a.events,
-		Log:         a.db.Events(),
+		Log:         a.db.EventLog(),
 		Logger:      a.log,
 		IDs:         a.ids,
 		Now:         a.now,
@@ -405,7 +436,7 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 		// The templates are embedded: a parse error is a build defect.
 		panic(fmt.Errorf("admin console: %w", err))
 	}
-	return server.New(a.log, reg, a.db, api, endUser, single, admin, federated)
+	return web.TrustProxies(server.New(a.log, reg, a.db, api, endUser, single, admin, federated), a.trustedProxies)
 }
 
 // signOnPolicy applies the session policy at sign-in and logs its

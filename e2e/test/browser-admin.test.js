@@ -182,13 +182,13 @@ test('administrator adds Amazon Connect and assigns a person by the walkthrough 
 
   // Step 9: To App → Edit → Create Users → Save; the Attribute Mappings.
   await page.getByRole('navigation', { name: 'Provisioning' }).getByRole('link', { name: 'To App' }).click();
-  await page.getByRole('button', { name: 'Edit' }).click();
+  await page.getByRole('button', { name: 'Edit', exact: true }).click();
   await page.getByLabel('Create Users').check();
   await page.getByLabel('Update User Attributes').check();
   await checkPage(page, 'admin-12-to-app-edit');
   await page.getByRole('button', { name: 'Save', exact: true }).click();
   await page.waitForURL((u) => u.searchParams.has('ok'));
-  const features = page.locator('dl.props');
+  const features = page.locator('dl.props').first();
   assert.match(await features.innerText(), /Create Users\s+Enabled/);
   await page.getByRole('heading', { name: 'Attribute Mappings' }).waitFor();
   const mappings = await page.locator('section', { has: page.getByRole('heading', { name: 'Attribute Mappings' }) }).locator('tbody tr').allInnerTexts();

@@ -19,7 +19,7 @@ import { signOn } from '../lib/fixtures.js';
 import { makeSPKeyPair } from '../lib/spkeys.js';
 
 const PIA = { login: 'pia.picker@example.com', firstName: 'Pia', lastName: 'Picker', password: 'Routing-Profile-42' };
-const RAY = { login: 'ray.retry@example.com', firstName: 'Ray', lastName: 'Retry', password: 'Retry-Retry-2026' };
+const RAY = { login: 'ray.retry@example.com', firstName: 'Ray', lastName: 'Retry', password: 'Backoff-Jitter-77' };
 const ROLE = 'Okta_Role';
 
 let demo;
@@ -68,7 +68,7 @@ test('attribute mappings: a bad expression is refused beside its row; the previe
   await checkPage(page, 'prov-01-to-app');
   await page.getByRole('button', { name: 'Edit Mappings' }).click();
   await page.getByLabel('Email', { exact: true }).fill('user.email');
-  await page.getByLabel('Email: apply on').selectOption({ label: 'Create only' });
+  await page.getByLabel('Email: apply on', { exact: true }).selectOption({ label: 'Create only' });
   await page.getByLabel('Mobile', { exact: true }).fill('user.mobilePhone +');
   await page.getByLabel('Preview for person').fill(demo.info.agent.username);
   await page.getByRole('button', { name: 'Save Mappings' }).click();

@@ -46,7 +46,12 @@ func (s *Service) Authenticate(ctx context.Context, login, password string, lock
 			failure = &SignInFailure{Reason: "UNKNOWN_USER"}
 			ev := s.Events.New(ctx, "user.session.start", "User login to Okta", audit.Failure, target(nil))
 			ev.Outcome.Reason = "VERIFICATION_ERROR"
-			return tx.Append(ev)
+			if err := tx.Append(ev); err != nil {
+				return err
+			}
+			// The same statement as a wrong password's (it matches no
+			// row): the two failures must not differ in time.
+			return tx.CountFailedSignIn(login)
 		}
 		if err != nil {
 			return err
@@ -81,8 +86,12 @@ func (s *Service) Authenticate(ctx context.Context, login, password string, lock
 				if err := tx.Append(s.Events.New(ctx, "user.account.lock", "Max sign in attempts exceeded", audit.Success, target(u))); err != nil {
 					return err
 				}
+				return tx.UpdateUser(u)
 			}
-			return tx.UpdateUser(u)
+			// Only the counter changes: the statement an unknown login
+			// runs too (a whole-row update would take longer). By the
+			// user's own login, whatever they typed (an id, other case).
+			return tx.CountFailedSignIn(u.Login())
 		}
 		if !CanSignIn(u.Status) {
 			failure = &SignInFailure{Reason: "NOT_ACTIVE"}

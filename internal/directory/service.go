@@ -479,6 +479,11 @@ func validateGroup(name, description string) error {
 	if len(description) > 1024 {
 		fe = append(fe, errs.Field("description", "description: must be at most 1024 characters"))
 	}
+	for _, f := range [][2]string{{"name", name}, {"description", description}} {
+		if strings.ContainsRune(f[1], 0) {
+			fe = append(fe, errs.Field(f[0], nulMessage, f[0]))
+		}
+	}
 	if fe != nil {
 		return errs.InvalidFields("Api validation failed: group", fe...)
 	}

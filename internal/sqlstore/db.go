@@ -59,6 +59,9 @@ type DB struct {
 	// statements per connection by itself.
 	wstmts  sync.Map
 	nwstmts atomic.Int32
+	// log is the group-commit event log (EventLog), started on first use.
+	logOnce sync.Once
+	log     *EventLog
 }
 
 const maxCachedStatements = 512
@@ -166,6 +169,10 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 
 // Close closes the pools.
 func (db *DB) Close() error {
+	db.logOnce.Do(func() {}) // orders this read after a concurrent first EventLog()
+	if db.log != nil {
+		db.log.Close() // every queued event commits first
+	}
 	db.stmts.Range(func(_, v any) bool { v.(*sql.Stmt).Close(); return true })
 	db.wstmts.Range(func(_, v any) bool { v.(*sql.Stmt).Close(); return true })
 	err := db.w.Close()

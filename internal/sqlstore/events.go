@@ -65,6 +65,21 @@ func (s EventStore) Query(ctx context.Context, q audit.Query) ([]audit.Event, st
 	if !q.Until.IsZero() {
 		where, args = append(where, pubCol+" < ?"), append(args, ms(q.Until))
 	}
+	// An event type prefix (SQLite's LIKE cannot use an index): the event
+	// types it matches, each then read in order through the type index and
+	// merged, so a page never sorts every match nor walks past a burst of
+	// other events.
+	var types []string
+	if prefix, others, ok := splitTerm(rest, isTypePrefix); ok && from == "events" && s.db.dialect == SQLite {
+		if ts, err := s.typesWithPrefix(ctx, prefix); err != nil {
+			return nil, "", err
+		} else if ts != nil {
+			types, rest = ts, others
+			if len(types) == 0 {
+				return []audit.Event{}, "", nil
+			}
+		}
+	}
 	if q.After != "" {
 		pub, seq, err := s.cursor(ctx, q.After)
 		if err != nil {
@@ -90,15 +105,32 @@ func (s EventStore) Query(ctx context.Context, q audit.Query) ([]audit.Event, st
 		esc := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(term))
 		where, args = append(where, `lower(body) LIKE ? ESCAPE '\'`), append(args, "%"+esc+"%")
 	}
-	stmt := "SELECT " + pubCol + ", " + seqCol + ", body FROM " + from
-	if len(where) > 0 {
-		stmt += " WHERE " + strings.Join(where, " AND ")
-	}
 	dir := ""
 	if q.Descending {
 		dir = " DESC"
 	}
-	stmt += " ORDER BY " + pubCol + dir + ", " + seqCol + dir + " LIMIT ?"
+	order := " ORDER BY " + pubCol + dir + ", " + seqCol + dir + " LIMIT ?"
+	stmt := "SELECT " + pubCol + ", " + seqCol + ", body FROM " + from
+	if len(where) > 0 {
+		stmt += " WHERE " + strings.Join(where, " AND ")
+	}
+	if types != nil {
+		// One ordered arm per type, merged.
+		arms := make([]string, len(types))
+		var all []any
+		for i, t := range types {
+			cond := " WHERE event_type = ?"
+			if len(where) > 0 {
+				cond += " AND " + strings.Join(where, " AND ")
+			}
+			arms[i] = "SELECT * FROM (SELECT published, seq, body FROM events" + cond + order + ") a" + strconv.Itoa(i)
+			all = append(append(append(all, t), args...), q.Limit+1)
+		}
+		stmt = "SELECT published, seq, body FROM (" + strings.Join(arms, " UNION ALL ") + ") m ORDER BY published" + dir + ", seq" + dir + " LIMIT ?"
+		args = all
+	} else {
+		stmt += order
+	}
 	args = append(args, q.Limit+1)
 	rows, err := s.db.query(ctx, stmt, args...)
 	if err != nil {
@@ -153,22 +185,58 @@ func (s EventStore) cursor(ctx context.Context, c string) (pub, seq int64, err e
 	return pub, seq, nil
 }
 
+// maxPrefixTypes bounds the event types a prefix filter is expanded to;
+// beyond it the prefix is an ordinary condition.
+const maxPrefixTypes = 64
+
+// typesWithPrefix lists the event types that start with prefix, one index
+// seek each (SQLite, binary collation: the matches are contiguous). nil
+// means too many to expand.
+func (s EventStore) typesWithPrefix(ctx context.Context, prefix string) ([]string, error) {
+	hi := prefix + "\U0010FFFF"
+	out := []string{}
+	cur, op := prefix, ">="
+	for {
+		var t string
+		err := s.db.queryRow(ctx, "SELECT event_type FROM events WHERE event_type "+op+" ? AND event_type < ? ORDER BY event_type LIMIT 1", cur, hi).Scan(&t)
+		if errors.Is(err, sql.ErrNoRows) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(out) == maxPrefixTypes {
+			return nil, nil
+		}
+		out = append(out, t)
+		cur, op = t, ">"
+	}
+}
+
 // splitTarget finds a target.id equality at the top of a filter (alone or
 // in a chain of ands) and returns its value and the rest of the filter.
 func splitTarget(e filter.Expr) (string, filter.Expr, bool) {
+	return splitTerm(e, func(c *filter.Compare) bool { return c.Attr == "target.id" && c.Op == filter.OpEq })
+}
+
+func isTypePrefix(c *filter.Compare) bool { return c.Attr == "eventType" && c.Op == filter.OpSw }
+
+// splitTerm finds a string comparison match accepts at the top of a filter
+// (alone or in a chain of ands) and returns its value and the rest.
+func splitTerm(e filter.Expr, match func(*filter.Compare) bool) (string, filter.Expr, bool) {
 	switch n := e.(type) {
 	case *filter.Compare:
-		if n.Attr == "target.id" && n.Op == filter.OpEq && n.Value.Kind == filter.KindString {
+		if match(n) && n.Value.Kind == filter.KindString {
 			return n.Value.Str, nil, true
 		}
 	case *filter.Logical:
 		if n.Op != filter.And {
 			return "", nil, false
 		}
-		if v, rest, ok := splitTarget(n.Left); ok {
+		if v, rest, ok := splitTerm(n.Left, match); ok {
 			return v, and(rest, n.Right), true
 		}
-		if v, rest, ok := splitTarget(n.Right); ok {
+		if v, rest, ok := splitTerm(n.Right, match); ok {
 			return v, and(n.Left, rest), true
 		}
 	}

@@ -133,6 +133,46 @@ func TestEventFilters(t *testing.T) {
 			if err != nil || fmt.Sprint(uuids(more)) != "[same-2 same-3 same-4]" {
 				t.Fatalf("bare seq cursor: %v %v", err, uuids(more))
 			}
+			// An event type prefix with few matches (sorted) and with more
+			// than typePrefixSort (walked in order): the same answers.
+			if got, _ := query(`eventType sw "user.account."`, "", 100); len(got) != 10 || got[0].UUID != "new-27" {
+				t.Fatalf("few prefix matches: %v", uuids(got))
+			}
+			var many []audit.Event
+			for i := range 6000 {
+				many = append(many, audit.Event{UUID: fmt.Sprintf("many-%04d", i), Published: base.Add(2*time.Hour + time.Duration(i)*time.Millisecond),
+					EventType: "app.many.event", Severity: audit.Info, Outcome: audit.Outcome{Result: audit.Success}})
+			}
+			if err := db.Events().AppendBatch(ctx, many); err != nil {
+				t.Fatal(err)
+			}
+			m1, next := query(`eventType sw "app.many." and outcome.result eq "SUCCESS"`, "", 50)
+			m2, _ := query(`eventType sw "app.many." and outcome.result eq "SUCCESS"`, next, 50)
+			if len(m1) != 50 || m1[0].UUID != "many-5999" || len(m2) != 50 || m2[0].UUID != "many-5949" {
+				t.Fatalf("many prefix matches: %v … %v", uuids(m1)[:2], uuids(m2)[:2])
+			}
+			if got, _ := query(`eventType sw "user.account."`, "", 100); len(got) != 10 {
+				t.Fatalf("few prefix matches among many events: %d", len(got))
+			}
+			// Two types under one prefix merge in published order.
+			var other []audit.Event
+			for i := range 3 {
+				other = append(other, audit.Event{UUID: fmt.Sprintf("other-%d", i), Published: base.Add(2*time.Hour + time.Duration(5990+2*i)*time.Millisecond + time.Microsecond*500),
+					EventType: "app.many.other", Severity: audit.Info, Outcome: audit.Outcome{Result: audit.Success}})
+			}
+			if err := db.Events().AppendBatch(ctx, other); err != nil {
+				t.Fatal(err)
+			}
+			mixed, _ := query(`eventType sw "app.many"`, "", 8)
+			if got := fmt.Sprint(uuids(mixed)); got != "[many-5999 many-5998 many-5997 many-5996 many-5995 other-2 many-5994 many-5993]" {
+				for _, e := range mixed {
+					t.Log(e.UUID, e.Published.UnixMicro())
+				}
+				t.Fatalf("merged types: %s", got)
+			}
+			if got, _ := query(`eventType sw "app.none."`, "", 8); len(got) != 0 {
+				t.Fatalf("no such prefix: %d", len(got))
+			}
 			for _, bad := range []string{"x", "1.y", "999999"} {
 				if _, _, err := db.Events().Query(ctx, audit.Query{Limit: 10, After: bad}); err == nil {
 					t.Errorf("cursor %q accepted", bad)

@@ -57,7 +57,15 @@ func userKeyCond(idOrLogin string) (string, any) {
 	return "login_key = ?", strings.ToLower(idOrLogin)
 }
 
+// errNoUserWithNUL answers a lookup by a key holding U+0000: no id or
+// login holds it (the directory refuses it), and PostgreSQL would refuse
+// the query itself.
+var errNoUserWithNUL = sql.ErrNoRows
+
 func (s dirStore) User(ctx context.Context, idOrLogin string) (*directory.User, error) {
+	if strings.ContainsRune(idOrLogin, 0) {
+		return nil, notFound(errNoUserWithNUL, "(User)")
+	}
 	cond, arg := userKeyCond(idOrLogin)
 	u, err := scanUser(s.db.queryRow(ctx, "SELECT "+userCols+" FROM users WHERE "+cond, arg))
 	return u, notFound(err, idOrLogin+" (User)")
@@ -117,7 +125,7 @@ func (s dirStore) Users(ctx context.Context, q directory.UserQuery) ([]*director
 	if len(where) > 0 {
 		cond = " WHERE " + strings.Join(where, " AND ")
 	}
-	if q.Q != "" && key == "" && q.Limit > 0 {
+	if q.Q != "" && key == "" && q.Limit > 0 && s.manyMatch(ctx, q.Q) {
 		// A prefix matching many people makes the planner join the four
 		// prefix indexes and sort every match. First look through the next
 		// rows in id order only: when they hold a full page, that page is
@@ -143,6 +151,24 @@ func (s dirStore) Users(ctx context.Context, q directory.UserQuery) ([]*director
 // searchProbeRows is how many rows in id order a prefix search looks
 // through before it uses the prefix indexes (see Users).
 const searchProbeRows = 2000
+
+// manyMatch reports whether more than searchProbeRows people match a
+// prefix search, counting in each prefix index up to that many (an
+// index-only read of at most a few thousand entries).
+func (s dirStore) manyMatch(ctx context.Context, prefix string) bool {
+	total := 0
+	for _, col := range []string{"login_key", "lower(email)", "lower(first_name)", "lower(last_name)"} {
+		c, a := s.db.prefixCond(col, prefix)
+		var n int
+		if err := s.db.queryRow(ctx, "SELECT count(*) FROM (SELECT 1 FROM users WHERE "+c+" LIMIT ?) m", append(a, searchProbeRows+1)...).Scan(&n); err != nil {
+			return true // let the probe decide
+		}
+		if total += n; total > searchProbeRows {
+			return true
+		}
+	}
+	return false
+}
 
 // userSortKey is the SQL a list is ordered by for an API attribute ("" for
 // id). Missing values sort first, as empty text or time zero.
@@ -206,6 +232,9 @@ func decodeSchema(body string, err error) (*directory.Schema, error) {
 // Transaction side.
 
 func (t *Tx) UserForUpdate(idOrLogin string) (*directory.User, error) {
+	if strings.ContainsRune(idOrLogin, 0) {
+		return nil, notFound(errNoUserWithNUL, "(User)")
+	}
 	cond, arg := userKeyCond(idOrLogin)
 	u, err := scanUser(t.queryRow("SELECT "+userCols+" FROM users WHERE "+cond+t.forUpdate(), arg))
 	return u, notFound(err, idOrLogin+" (User)")
@@ -262,6 +291,11 @@ func (t *Tx) UpdateUser(u *directory.User) error {
 	}
 	u.Version++
 	return nil
+}
+
+func (t *Tx) CountFailedSignIn(login string) error {
+	_, err := t.exec("UPDATE users SET failed_logins = failed_logins + 1, version = version + 1 WHERE login_key = ?", strings.ToLower(login))
+	return err
 }
 
 func (t *Tx) DeleteUser(id string) error {
