@@ -3,6 +3,7 @@ package directory
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/audit"
 	"github.com/gatehouse/gatehouse/internal/errs"
@@ -28,6 +29,11 @@ func (f *SignInFailure) Error() string { return "sign-in failed: " + f.Reason }
 // lockout: after lockoutAfter consecutive failures the user is LOCKED_OUT.
 // Every attempt is logged, in the same transaction as its effects.
 func (s *Service) Authenticate(ctx context.Context, login, password string, lockoutAfter int) (*User, error) {
+	// A login typed at the sign-in form is outside input: NUL and invalid
+	// UTF-8 (which no login holds, and which PostgreSQL refuses in text)
+	// become U+FFFD, so that such an attempt takes the unknown-user path
+	// like any other and its event can be stored.
+	login = strings.ToValidUTF8(strings.ReplaceAll(login, "\x00", "\uFFFD"), "\uFFFD")
 	target := func(u *User) audit.Target {
 		if u == nil {
 			return audit.Target{ID: "unknown", Type: "User", AlternateID: login, DisplayName: login}
