@@ -284,6 +284,14 @@ func (c *Console) policiesOn() error {
 	return nil
 }
 
+// defaultPolicy is the default policy of a type.
+func (c *Console) defaultPolicy(ctx context.Context, t policy.Type) (*policy.Policy, error) {
+	if err := c.policiesOn(); err != nil {
+		return nil, err
+	}
+	return c.Policies.Default(ctx, t)
+}
+
 // Session policy.
 
 func (c *Console) sessionPolicy(w http.ResponseWriter, r *http.Request, rq *request) error {
@@ -324,10 +332,7 @@ func (c *Console) sessionPolicyPage(w http.ResponseWriter, r *http.Request, rq *
 }
 
 func (c *Console) addSessionRule(w http.ResponseWriter, r *http.Request, rq *request) error {
-	if err := c.policiesOn(); err != nil {
-		return err
-	}
-	p, err := c.Policies.Default(r.Context(), policy.SignOn)
+	p, err := c.defaultPolicy(r.Context(), policy.SignOn)
 	if err != nil {
 		return err
 	}
@@ -398,10 +403,7 @@ func (c *Console) ruleEditor(w http.ResponseWriter, r *http.Request, rq *request
 }
 
 func (c *Console) sessionRule(w http.ResponseWriter, r *http.Request, rq *request) error {
-	if err := c.policiesOn(); err != nil {
-		return err
-	}
-	p, err := c.Policies.Default(r.Context(), policy.SignOn)
+	p, err := c.defaultPolicy(r.Context(), policy.SignOn)
 	if err != nil {
 		return err
 	}
@@ -434,10 +436,7 @@ func (c *Console) saveRule(w http.ResponseWriter, r *http.Request, rq *request, 
 }
 
 func (c *Console) saveSessionRule(w http.ResponseWriter, r *http.Request, rq *request) error {
-	if err := c.policiesOn(); err != nil {
-		return err
-	}
-	p, err := c.Policies.Default(r.Context(), policy.SignOn)
+	p, err := c.defaultPolicy(r.Context(), policy.SignOn)
 	if err != nil {
 		return err
 	}
@@ -445,10 +444,7 @@ func (c *Console) saveSessionRule(w http.ResponseWriter, r *http.Request, rq *re
 }
 
 func (c *Console) deleteSessionRule(w http.ResponseWriter, r *http.Request, rq *request) error {
-	if err := c.policiesOn(); err != nil {
-		return err
-	}
-	p, err := c.Policies.Default(r.Context(), policy.SignOn)
+	p, err := c.defaultPolicy(r.Context(), policy.SignOn)
 	if err != nil {
 		return err
 	}
@@ -497,10 +493,7 @@ func passwordFields(ps policy.PasswordSettings, form func(string) string) []Fiel
 }
 
 func (c *Console) passwordPolicy(w http.ResponseWriter, r *http.Request, rq *request) error {
-	if err := c.policiesOn(); err != nil {
-		return err
-	}
-	p, err := c.Policies.Default(r.Context(), policy.Password)
+	p, err := c.defaultPolicy(r.Context(), policy.Password)
 	if err != nil {
 		return err
 	}
@@ -513,10 +506,7 @@ func (c *Console) passwordPolicy(w http.ResponseWriter, r *http.Request, rq *req
 }
 
 func (c *Console) savePasswordPolicy(w http.ResponseWriter, r *http.Request, rq *request) error {
-	if err := c.policiesOn(); err != nil {
-		return err
-	}
-	p, err := c.Policies.Default(r.Context(), policy.Password)
+	p, err := c.defaultPolicy(r.Context(), policy.Password)
 	if err != nil {
 		return err
 	}
