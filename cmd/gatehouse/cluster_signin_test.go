@@ -280,7 +280,7 @@ func TestClusterLockoutAndThrottle(t *testing.T) {
 		attempts++
 		return resp
 	}
-	waitWindow(8 * time.Second) // the throttle's one-minute window must hold every attempt
+	waitWindow(20 * time.Second) // the throttle's one-minute window must hold every attempt
 
 	for i := range lockAfter {
 		n := c.nodes[i%2]
@@ -344,7 +344,7 @@ func TestClusterClientAddress(t *testing.T) {
 		resp, _ := br.on(n).post("/login", url.Values{"username": {"nobody@example.com"}, "password": {"Whatever-123"}, "csrf": {formCSRF(t, form)}})
 		return resp.StatusCode
 	}
-	waitWindow(5 * time.Second)
+	waitWindow(10 * time.Second)
 	for i := range ipLimit {
 		if got := signIn(x, c.nodes[i%2]); got != 401 {
 			t.Fatalf("client x, attempt %d: %d", i+1, got)

@@ -7,7 +7,8 @@ import (
 )
 
 // TestNULCharacterRefused: text holding U+0000 is refused beside its field
-// on SQLite and PostgreSQL alike, and a lookup by such a key finds no one.
+// on SQLite and PostgreSQL alike, a lookup or sign-in by such a key finds
+// no one, and the system log records U+FFFD in its place.
 // (PostgreSQL refuses NUL in text, so these were 500s there; worse, a
 // profile holding an escaped NUL was stored and then broke every profile
 // search, which reads profiles as jsonb.)
@@ -40,6 +41,12 @@ func TestNULCharacterRefused(t *testing.T) {
 			}
 			if r := ts.call(t, "GET", "/api/v1/users?search="+url.QueryEscape(`profile.title eq "x"`), ts.token, ""); r.status != 200 {
 				t.Fatalf("profile search: %d %s", r.status, r.raw)
+			}
+			// The failed sign-in is in the system log, with U+FFFD for the
+			// NUL, and the log's filters still work.
+			r := ts.call(t, "GET", "/api/v1/logs?filter="+url.QueryEscape(`eventType eq "user.session.start" and displayMessage eq "User login to Okta"`), ts.token, "")
+			if r.status != 200 || !strings.Contains(r.raw, `"alternateId":"pat�@example.com"`) && !strings.Contains(r.raw, "pat�@example.com") {
+				t.Fatalf("system log after the sign-in with NUL: %d %s", r.status, r.raw)
 			}
 		})
 	}

@@ -19,6 +19,8 @@ var ErrLogClosed = errors.New("sqlstore: the event log is closed")
 // timer, so a lone event waits for nothing but its own commit, and under
 // load an event waits at most for the transaction before its own. Close
 // (DB.Close calls it) lets every queued event commit before it returns.
+// Never call Append inside a transaction of the same database: on SQLite
+// the writer's one connection belongs to that transaction until it ends.
 type EventLog struct {
 	db    *DB
 	queue chan *queuedEvent
