@@ -61,10 +61,13 @@ func ParseDuration(s string) (time.Duration, error) {
 			return 0, bad
 		}
 		seen += key + ","
-		total += time.Duration(n) * d
-		if total > 100*365*24*time.Hour {
+		// Compared before multiplying, so that a large count cannot
+		// overflow into a small or negative duration.
+		const most = 100 * 365 * 24 * time.Hour
+		if time.Duration(n) > (most-total)/d {
 			return 0, bad
 		}
+		total += time.Duration(n) * d
 		rest = rest[i+1:]
 	}
 	if seen == "" {
