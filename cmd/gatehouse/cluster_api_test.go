@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -214,4 +215,29 @@ func TestClusterAPIRateLimitPerNode(t *testing.T) {
 	if ok != 2*limit || refused != 4 {
 		t.Fatalf("through the load balancer: %d served, %d refused; want %d and 4", ok, refused, 2*limit)
 	}
+}
+
+// TestClusterMasterKeyMismatch: a node started on the cluster's database
+// with another master key than the others refuses to start (instead of
+// serving with secrets it cannot open), and says which setting to fix;
+// one with the cluster's key joins.
+func TestClusterMasterKeyMismatch(t *testing.T) {
+	t.Parallel()
+	c := newCluster(t, clusterOptions{})
+	c.nodes[0].newSAMLApp(t, "Sealed", "")
+	other := make([]byte, 32)
+	other[0] = 1
+	n, err := c.startNode("x", clusterOptions{lease: time.Second, tweak: func(cfg *config.Config) { cfg.MasterKey = base64.StdEncoding.EncodeToString(other) }})
+	if err == nil {
+		n.stop()
+		t.Fatal("a node with another master key started")
+	}
+	if !strings.Contains(err.Error(), "does not open the secrets in this database") || !strings.Contains(err.Error(), "GATEHOUSE_MASTER_KEY") {
+		t.Fatalf("error: %v", err)
+	}
+	n, err = c.startNode("y", clusterOptions{lease: time.Second})
+	if err != nil {
+		t.Fatalf("a node with the cluster's key: %v", err)
+	}
+	n.stop()
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -266,6 +267,13 @@ func (n *clusterNode) kill() {
 	<-n.jobsDone
 }
 
+// stopJobs stops the node's runner and scheduler (running handlers are
+// canceled) and leaves it serving.
+func (n *clusterNode) stopJobs() {
+	n.die()
+	<-n.jobsDone
+}
+
 // stop shuts a node down in order, as SIGTERM does.
 func (n *clusterNode) stop() {
 	if n.stopped {
@@ -310,8 +318,20 @@ func (c *cluster) call(t testing.TB, method, path, body string) (apiResult, stri
 // browser returns a cookie-jar client of the load balancer; on(n) sends
 // its next requests to node n, on(nil) round-robin.
 func (c *cluster) browser(t testing.TB) *lbBrowser {
+	return c.browserFrom(t, "")
+}
+
+// browserFrom is a browser whose connections come from the given
+// loopback address (127.0.0.2, …), a client of its own to the load
+// balancer.
+func (c *cluster) browserFrom(t testing.TB, ip string) *lbBrowser {
 	b := newBrowser(t, c.url)
-	pin := &pinTransport{rt: http.DefaultTransport}
+	var rt http.RoundTripper = http.DefaultTransport
+	if ip != "" {
+		d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+		rt = &http.Transport{DialContext: d.DialContext}
+	}
+	pin := &pinTransport{rt: rt}
 	b.c.Transport = pin
 	return &lbBrowser{browser: b, pin: pin}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"net/http/httptest"
 	"path/filepath"
 	"testing"
@@ -15,6 +16,13 @@ import (
 	"github.com/gatehouse/gatehouse/internal/oktaapi"
 	"github.com/gatehouse/gatehouse/internal/sqlstore/storetest"
 )
+
+// onLocalhost, as the base URL of a tweak, serves the test server as
+// http://localhost:<port>.
+const onLocalhost = "localhost"
+
+// localhost is the tweak that names the test server localhost.
+func localhost(c *config.Config) { c.BaseURL = onLocalhost }
 
 // testServer is a fully wired Gatehouse on a fresh database.
 type testServer struct {
@@ -38,7 +46,13 @@ func newTestServer(t testing.TB, postgres bool, tweak ...func(*config.Config)) *
 		f(&cfg)
 	}
 	srv := httptest.NewUnstartedServer(nil)
-	cfg.BaseURL = "http://" + srv.Listener.Addr().String()
+	if cfg.BaseURL == onLocalhost {
+		// A host name, so that passkeys work (WebAuthn refuses IP addresses).
+		_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+		cfg.BaseURL = "http://localhost:" + port
+	} else {
+		cfg.BaseURL = "http://" + srv.Listener.Addr().String()
+	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	a, err := build(context.Background(), cfg, log)
 	if err != nil {

@@ -251,3 +251,71 @@ func TestFederatedSignInAsksForFactor(t *testing.T) {
 		t.Fatalf("sessions: %s", s.raw)
 	}
 }
+
+// TestConsoleFactors: the admin person page lists a person's factors with
+// Reset (one, or all); a read-only admin sees them without the forms; a
+// reset without the CSRF token is refused.
+func TestConsoleFactors(t *testing.T) {
+	ts := newTestServer(t, false)
+	ctx := context.Background()
+	admin, _ := ts.adminBrowser(t, "root@example.com", "SUPER_ADMIN")
+	reader, _ := ts.adminBrowser(t, "reader@example.com", "READ_ONLY_ADMIN")
+	p := ts.createUser(t, "pat@example.com", "Secret-Passw0rd")
+	pb := newBrowser(t, ts.srv.URL)
+	pb.signIn("pat@example.com", "Secret-Passw0rd", "/")
+	setUpAuthenticator(t, pb)
+	if _, _, err := ts.mfa.EnrollTOTP(ctx, p.ID, "GOOGLE"); err != nil {
+		t.Fatal(err)
+	}
+
+	page := admin.page("/admin/people/"+p.ID, 200)
+	checkLabels(t, "/admin/people/"+p.ID, page)
+	fs, _, err := ts.mfa.List(ctx, p.ID)
+	if err != nil || len(fs) != 2 {
+		t.Fatalf("factors: %v %d", err, len(fs))
+	}
+	for _, want := range []string{"Security methods", "Authenticator app", "Google Authenticator", "PENDING_ACTIVATION", "10 unused recovery codes",
+		"/admin/people/" + p.ID + "/factors/" + fs[0].ID + "/reset", "Reset all factors", `data-confirm="Reset Authenticator app of Pat Doe?`} {
+		if !strings.Contains(page, want) {
+			t.Fatalf("person page lacks %q", want)
+		}
+	}
+	rpage := reader.page("/admin/people/"+p.ID, 200)
+	if !strings.Contains(rpage, "Authenticator app") || strings.Contains(rpage, "/factors/"+fs[0].ID+"/reset") || strings.Contains(rpage, "Reset all factors") {
+		t.Fatal("the read-only admin sees the reset forms")
+	}
+	if status, _, _ := reader.submit(rpage, "/admin/people/"+p.ID+"/factors/"+fs[0].ID+"/reset", nil); status != 403 {
+		t.Fatalf("read-only reset: %d", status)
+	}
+	if resp, _ := admin.post("/admin/people/"+p.ID+"/factors/"+fs[0].ID+"/reset", url.Values{}); resp.StatusCode != 403 {
+		t.Fatalf("reset without CSRF: %d", resp.StatusCode)
+	}
+	if status, _, _ := admin.submit(page, "/admin/people/"+p.ID+"/factors/ostNOPE0000000000000/reset", nil); status != 404 {
+		t.Fatalf("reset of an unknown factor: %d", status)
+	}
+	if left, _, _ := ts.mfa.List(ctx, p.ID); len(left) != 2 {
+		t.Fatalf("refused resets changed something: %d factors", len(left))
+	}
+	status, loc, _ := admin.submit(page, "/admin/people/"+p.ID+"/factors/"+fs[0].ID+"/reset", nil)
+	if status != 303 || loc != "/admin/people/"+p.ID+"?ok=factorreset#factors" {
+		t.Fatalf("reset: %d %s", status, loc)
+	}
+	if page = admin.page("/admin/people/"+p.ID+"?ok=factorreset", 200); !strings.Contains(page, "The factor was reset.") || strings.Contains(page, "/factors/"+fs[0].ID+"/reset") {
+		t.Fatal("the reset factor is still listed")
+	}
+	status, loc, _ = admin.submit(page, "/admin/people/"+p.ID+"/factors/reset", nil)
+	if status != 303 || !strings.Contains(loc, "ok=factorsreset") {
+		t.Fatalf("reset all: %d %s", status, loc)
+	}
+	if left, _, _ := ts.mfa.List(ctx, p.ID); len(left) != 0 {
+		t.Fatalf("%d factors after reset all", len(left))
+	}
+	evs, _, _ := ts.db.Events().Query(ctx, eventsOf(t, "user.mfa.factor.reset_all"))
+	if len(evs) != 1 || evs[0].Actor.AlternateID != "root@example.com" {
+		t.Fatalf("reset_all events: %+v", evs)
+	}
+	// Without factors the person signs in with the password alone again.
+	if resp, _ := newBrowser(t, ts.srv.URL).signIn("pat@example.com", "Secret-Passw0rd", "/app/UserHome"); resp.Header.Get("Location") != "/app/UserHome" {
+		t.Fatalf("sign-in after reset: %s", resp.Header.Get("Location"))
+	}
+}

@@ -45,6 +45,20 @@ func (ts *testServer) logEvents(t *testing.T, filter string) string {
 	return ts.call(t, "GET", "/api/v1/logs?limit=1000&filter="+url.QueryEscape(filter), ts.token, "").raw
 }
 
+// waitLogEvents polls the system log until an event matching filter
+// mentions want, or timeout passes; it returns the last answer.
+func (ts *testServer) waitLogEvents(t *testing.T, filter, want string, timeout time.Duration) string {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		ev := ts.logEvents(t, filter)
+		if strings.Contains(ev, want) || time.Now().After(deadline) {
+			return ev
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // mailParts decodes a received multipart/alternative message.
 func mailParts(t *testing.T, m smtptest.Received) map[string]string {
 	t.Helper()
@@ -172,7 +186,9 @@ func testPasswordRecovery(t *testing.T, postgres bool) {
 	if ev := ts.logEvents(t, `eventType eq "user.account.reset_password" and outcome.result eq "FAILURE"`); !strings.Contains(ev, "UNKNOWN_USER") || !strings.Contains(ev, "nobody@example.com") {
 		t.Errorf("unknown request not logged: %s", ev)
 	}
-	if ev := ts.logEvents(t, `eventType eq "system.email.password_reset.sent_message"`); !strings.Contains(ev, pat.ID) || !strings.Contains(ev, msgs[0].Message.Header.Get("Message-ID")) {
+	// The job records the sent message once the relay has taken it, so
+	// the event may commit a moment after the mail arrives.
+	if ev := ts.waitLogEvents(t, `eventType eq "system.email.password_reset.sent_message"`, pat.ID, 10*time.Second); !strings.Contains(ev, pat.ID) || !strings.Contains(ev, msgs[0].Message.Header.Get("Message-ID")) {
 		t.Errorf("sent message not logged: %s", ev)
 	}
 	if ev := ts.logEvents(t, `eventType eq "user.account.reset_password" and outcome.result eq "SUCCESS"`); !strings.Contains(ev, pat.ID) || !strings.Contains(ev, "SELF_SERVICE") {

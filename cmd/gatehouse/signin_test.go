@@ -182,9 +182,12 @@ func TestSignInFailures(t *testing.T) {
 	if r, _ := b.signIn("sus@example.com", "Secret-Passw0rd", "/"); r.StatusCode != 401 || b.cookie("gh_sid") != "" {
 		t.Fatalf("suspended user signed in: %d", r.StatusCode)
 	}
-	// Ten consecutive failures lock the account (one already counted above).
+	// Ten consecutive failures lock the account (one already counted
+	// above), however the login is spelled: by id or in capitals too.
+	lee, _ := ts.directory.Store.User(context.Background(), "lee@example.com")
 	for i := 0; i < 9; i++ {
-		b.signIn("lee@example.com", "Wrong-Passw0rd", "/")
+		login := []string{"lee@example.com", "LEE@example.com", lee.ID}[i%3]
+		b.signIn(login, "Wrong-Passw0rd", "/")
 	}
 	u, _ := ts.directory.Store.User(context.Background(), "lee@example.com")
 	if u.Status != directory.LockedOut {

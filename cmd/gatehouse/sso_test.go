@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/json"
 	"encoding/xml"
 	"fmt"
 	"html"
@@ -256,3 +257,33 @@ func TestSAMLRefusals(t *testing.T) {
 }
 
 func mustCompile(re string) *regexp.Regexp { return regexp.MustCompile(re) }
+
+// TestSSOEventRecordedBeforeAssertion: every response's
+// user.authentication.sso event is committed before the response leaves,
+// and when the log cannot record it the person gets an error page and no
+// SAMLResponse (fail closed).
+func TestSSOEventRecordedBeforeAssertion(t *testing.T) {
+	ts := newTestServer(t, false)
+	u := ts.createUser(t, "lo@example.com", "Secret-Passw0rd")
+	appID, app := ts.newSAMLApp(t, "Logged", "")
+	ts.assign(t, appID, u.ID)
+	link := app["_links"].(map[string]any)["appLinks"].([]any)[0].(map[string]any)["href"].(string)
+	b := newBrowser(t, ts.srv.URL)
+	b.signIn("lo@example.com", "Secret-Passw0rd", "/")
+	for i := 0; i < 5; i++ {
+		if resp, body := b.get(link); resp.StatusCode != 200 || !samlRespRe.MatchString(body) {
+			t.Fatalf("launch %d: %d", i, resp.StatusCode)
+		}
+	}
+	// No wait: the events are there as soon as the responses arrived.
+	r := ts.call(t, "GET", "/api/v1/logs?filter="+url.QueryEscape(`eventType eq "user.authentication.sso" and target.id eq "`+u.ID+`"`), ts.token, "")
+	var evs []map[string]any
+	if err := json.Unmarshal([]byte(r.raw), &evs); err != nil || len(evs) != 5 {
+		t.Fatalf("%d sso events for 5 responses (%v): %.300s", len(evs), err, r.raw)
+	}
+	ts.db.EventLog().Close()
+	resp, body := b.get(link)
+	if resp.StatusCode != 500 || samlRespRe.MatchString(body) {
+		t.Fatalf("with the log closed the launch answered %d, SAMLResponse present: %v", resp.StatusCode, samlRespRe.MatchString(body))
+	}
+}

@@ -4,12 +4,14 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/x509"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"strings"
@@ -35,6 +37,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/mfa"
 	"github.com/gatehouse/gatehouse/internal/oidclogin"
 	"github.com/gatehouse/gatehouse/internal/oktaapi"
+	"github.com/gatehouse/gatehouse/internal/policy"
 	"github.com/gatehouse/gatehouse/internal/provisioning"
 	"github.com/gatehouse/gatehouse/internal/recovery"
 	"github.com/gatehouse/gatehouse/internal/server"
@@ -62,8 +65,12 @@ type app struct {
 	aws       *awsapp.Integration
 	queue     *provisioning.Queue
 	mfa       *mfa.Service
+	policies  *policy.Service
 	oneTime   *session.OneTime
 	recovery  *recovery.Service
+	// trustedProxies are the load balancers whose X-Forwarded-For names
+	// the client.
+	trustedProxies []netip.Prefix
 	// idpIssuers overrides the issuers of Google and LinkedIn (tests run a
 	// local OpenID Connect provider in their place).
 	idpIssuers map[federation.Type]string
@@ -107,6 +114,12 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 		db.Close()
 		return nil, err
 	}
+	log.Info("master key", "key_id", sealer.ActiveKeyID())
+	trusted, err := cfg.TrustedProxyPrefixes()
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
 	hasher, err := credential.NewHasher(credential.Config{})
 	if err != nil {
 		db.Close()
@@ -115,7 +128,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 	src := ids.NewSource(nil)
 	now := time.Now
 	events := audit.Builder{Now: now, UUID: newUUID}
-	a := &app{cfg: cfg, log: log, db: db, ids: src, now: now, events: events, hasher: hasher, sealer: sealer}
+	a := &app{cfg: cfg, log: log, db: db, ids: src, now: now, events: events, hasher: hasher, sealer: sealer, trustedProxies: trusted}
 	a.directory = &directory.Service{
 		Store:  db.Directory(),
 		Hasher: hasher,
@@ -138,6 +151,10 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 		Now:       now,
 		Events:    events,
 		Config:    catalog.Config{AllowLegacyCrypto: cfg.LegacyCrypto, OrgSlug: orgSlug(cfg.EffectiveBaseURL())},
+	}
+	if err := a.checkMasterKey(ctx); err != nil {
+		db.Close()
+		return nil, err
 	}
 	a.queue = &provisioning.Queue{Store: db.Jobs(), IDs: src, Now: now}
 	a.aws = &awsapp.Integration{
@@ -188,7 +205,34 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 		Issuer:       "Gatehouse (" + orgHost(cfg.EffectiveBaseURL()) + ")",
 	}
 	a.directory.OnChange = append(a.directory.OnChange, a.mfa.OnUserChange)
+	a.policies = &policy.Service{Store: db.Policies(), Groups: db.Directory(), IDs: src, Now: now, Events: events, DefaultPassword: credential.DefaultPolicy()}
+	if err := a.policies.EnsureDefaults(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("default policies: %w", err)
+	}
+	a.directory.PasswordPolicy = a.policies.PasswordPolicy
+	if wa, err := mfa.NewWebAuthn(cfg.EffectiveBaseURL(), "Gatehouse"); err == nil {
+		a.mfa.WebAuthn, a.mfa.Ceremonies = wa, db.Sessions()
+	} else {
+		log.Info("passkeys are off: set base_url to a URL with a host name (not an IP address) to turn them on", "base_url", cfg.EffectiveBaseURL())
+	}
 	return a, nil
+}
+
+// checkMasterKey refuses a master key that cannot open the secrets
+// already in the database, such as a node of a cluster given another key
+// than the others: it opens the active signing key of one app. A database
+// without apps has nothing sealed to check against.
+func (a *app) checkMasterKey(ctx context.Context) error {
+	apps, err := a.catalog.Store.Apps(ctx, catalog.AppQuery{Limit: 1})
+	if err != nil || len(apps) == 0 {
+		return err
+	}
+	if _, _, err := a.catalog.SigningKeys(ctx, apps[0].ID); errors.Is(err, keys.ErrOpen) {
+		return fmt.Errorf("master key %s does not open the secrets in this database: every node and every gatehouse command needs the key the database was set up with (master_key_file or GATEHOUSE_MASTER_KEY): %w",
+			a.sealer.ActiveKeyID(), err)
+	}
+	return nil
 }
 
 // newPostman builds the email sender from the smtp_* settings.
@@ -305,6 +349,7 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 	api.Extra = append(api.Extra, apps.Mount)
 	api.Extra = append(api.Extra, api.MountSessions(a.db.Sessions()))
 	api.Extra = append(api.Extra, (&oktaapi.Factors{API: api, MFA: a.mfa, Pending: a.db.Sessions()}).Mount)
+	api.Extra = append(api.Extra, (&oktaapi.Policies{API: api, Policies: a.policies, Catalog: a.catalog}).Mount)
 	signIns := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "gatehouse_signin_attempts_total", Help: "Password sign-in attempts by outcome."}, []string{"outcome"})
 	reg.MustRegister(signIns)
 	endUser := &login.Surface{
@@ -321,6 +366,7 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 		Recovery:     a.recovery,
 		Static:       http.FileServerFS(ui.Static()),
 		MFA:          a.mfa,
+		Policy:       signOnPolicy{a.policies},
 		Now:          a.now,
 	}
 	endUser.Apps = appTiles{a.catalog}
@@ -345,11 +391,12 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 		Sessions:    a.db.Sessions(),
 		Expr:        a.catalog.Expr,
 		Events:      a.events,
-		Log:         a.db.Events(),
+		Log:         a.db.EventLog(),
 		Logger:      a.log,
 		IDs:         a.ids,
 		Now:         a.now,
 		AllowLegacy: a.cfg.LegacyCrypto,
+		Rules:       a.policies,
 		Integrations: map[string]sso.Attributor{
 			awsapp.AWS:     awsAttributes{a.aws},
 			awsapp.Connect: awsAttributes{a.aws},
@@ -376,6 +423,7 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 		Roles:        a.aws,
 		Profiles:     a.aws,
 		Provisioning: consoleProvisioning{in: a.aws, queue: a.queue},
+		MFA:          a.mfa,
 		IdPs:         fed,
 		Emails:       a.recovery,
 		IDs:          a.ids,
@@ -387,7 +435,31 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 		// The templates are embedded: a parse error is a build defect.
 		panic(fmt.Errorf("admin console: %w", err))
 	}
-	return server.New(a.log, reg, a.db, api, endUser, single, admin, federated)
+	return web.TrustProxies(server.New(a.log, reg, a.db, api, endUser, single, admin, federated), a.trustedProxies)
+}
+
+// signOnPolicy applies the session policy at sign-in and logs its
+// decision.
+type signOnPolicy struct{ p *policy.Service }
+
+func (s signOnPolicy) AtSignIn(ctx context.Context, u *directory.User, groups []*directory.Group) (login.SignInRule, error) {
+	gids := make([]string, len(groups))
+	for i, g := range groups {
+		gids[i] = g.ID
+	}
+	d, err := s.p.EvaluateSignIn(ctx, gids)
+	if err != nil {
+		return login.SignInRule{}, err
+	}
+	if err := s.p.Log(ctx, d, audit.UserTarget(u.ID, u.Login(), u.DisplayName())); err != nil {
+		return login.SignInRule{}, err
+	}
+	rule := login.SignInRule{RequireMFA: d.RequireMFA, RememberDevice: d.RememberDevice, Idle: d.SessionIdle, Max: d.SessionMax,
+		PolicyID: d.PolicyID, RuleID: d.RuleID}
+	if d.Outcome == policy.Deny {
+		rule.Deny, rule.Reason = true, "Your organization's sign-on policy does not allow you to sign in. Contact your administrator."
+	}
+	return rule, nil
 }
 
 // appTiles lists a person's active, visible apps as dashboard tiles.

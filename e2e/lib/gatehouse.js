@@ -61,9 +61,11 @@ export class Gatehouse {
    * Builds the data directory, creates the administrator and an API token,
    * and serves on a free port, waiting until the server answers. args are
    * further `gatehouse serve` flags; port, when given, is the port to
-   * serve on (a test that must name Gatehouse's URL before it starts).
+   * serve on (a test that must name Gatehouse's URL before it starts);
+   * host names the base URL (localhost for passkeys, which refuse IP
+   * addresses); the server listens on 127.0.0.1 either way.
    */
-  static async start({ args: extra = [], port: fixedPort } = {}) {
+  static async start({ args: extra = [], port: fixedPort, host = '127.0.0.1' } = {}) {
     const bin = binaryPath();
     try {
       await access(bin);
@@ -83,9 +85,9 @@ export class Gatehouse {
       let lastErr;
       for (let attempt = 0; attempt < 3; attempt++) {
         const port = fixedPort ?? await freePort();
-        const baseURL = `http://127.0.0.1:${port}`;
+        const baseURL = `http://${host}:${port}`;
         const logs = [];
-        const proc = spawn(bin, ['serve', ...common, '--listen', `127.0.0.1:${port}`, '--api-rate-limit', '100000', ...extra], {
+        const proc = spawn(bin, ['serve', ...common, '--listen', `127.0.0.1:${port}`, '--base-url', baseURL, '--api-rate-limit', '100000', ...extra], {
           stdio: ['ignore', 'pipe', 'pipe'],
         });
         proc.stdout.on('data', (d) => logs.push(d.toString()));

@@ -342,6 +342,12 @@ func (s *Service) Assignment(ctx context.Context, appID, userID string) (*Assign
 	if err != nil {
 		return nil, err
 	}
+	return s.AssignmentOf(ctx, a, u)
+}
+
+// AssignmentOf is Assignment for an app and a user the caller has just
+// read (the sign-on path), without reading them again.
+func (s *Service) AssignmentOf(ctx context.Context, a *App, u *directory.User) (*Assignment, error) {
 	direct, err := s.Store.UserAssignments(ctx, a.ID, []string{u.ID})
 	if err != nil {
 		return nil, err

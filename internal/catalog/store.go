@@ -31,6 +31,11 @@ type AppUserQuery struct {
 type Store interface {
 	App(ctx context.Context, id string) (*App, error)
 	AppByExternalKey(ctx context.Context, externalKey string) (*App, error)
+	// AppVersion returns the id and version of the app with the given id
+	// (byKey false) or external key (byKey true): every change of the app
+	// increments its version, so a reader holding that version of the app
+	// holds its current state.
+	AppVersion(ctx context.Context, idOrKey string, byKey bool) (id string, version int64, err error)
 	Apps(ctx context.Context, q AppQuery) ([]*App, error)
 	AppKeys(ctx context.Context, appID string) ([]*KeyRecord, error)
 	// AppUsers pages the users who have the app, directly or through a

@@ -12,6 +12,7 @@ import (
 	"io"
 	"net"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -44,6 +45,7 @@ type Config struct {
 	SessionIdle            time.Duration `yaml:"session_idle" help:"sign-in session idle timeout"`
 	SessionMax             time.Duration `yaml:"session_max" help:"sign-in session absolute lifetime"`
 	SignInIPLimit          int           `yaml:"signin_ip_limit" help:"sign-in attempts per minute from one address"`
+	TrustedProxies         string        `yaml:"trusted_proxies" help:"comma-separated addresses or CIDR ranges of the load balancers and reverse proxies in front of Gatehouse; their X-Forwarded-For names the client (empty: the peer is the client)"`
 	AWSEndpoint            string        `yaml:"aws_endpoint" help:"send AWS API calls to this URL instead of AWS (the Gatehouse AWS sandbox; testing only)"`
 	Provisioners           int           `yaml:"provisioning_workers" help:"concurrent provisioning jobs on this node"`
 	BootstrapAdminEmail    string        `yaml:"bootstrap_admin_email" help:"create this super admin at first start"`
@@ -118,6 +120,31 @@ func (c Config) MasterKeyPath() string {
 		return c.MasterKeyFile
 	}
 	return filepath.Join(c.DataDir, "master.key")
+}
+
+// TrustedProxyPrefixes parses TrustedProxies (Validate reports errors).
+func (c Config) TrustedProxyPrefixes() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(c.TrustedProxies, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if strings.Contains(f, "/") {
+			p, err := netip.ParsePrefix(f)
+			if err != nil {
+				return nil, fmt.Errorf("trusted_proxies: %q is not an address or CIDR range", f)
+			}
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("trusted_proxies: %q is not an address or CIDR range", f)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
 }
 
 // Load builds the configuration from defaults, then the YAML file (from
@@ -310,6 +337,9 @@ func (c Config) Validate() []string {
 	}
 	if c.SignInIPLimit < 1 {
 		p = append(p, "signin_ip_limit: must be at least 1")
+	}
+	if _, err := c.TrustedProxyPrefixes(); err != nil {
+		p = append(p, err.Error())
 	}
 	if c.Provisioners < 1 || c.Provisioners > 64 {
 		p = append(p, "provisioning_workers: must be between 1 and 64")

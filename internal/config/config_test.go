@@ -2,6 +2,7 @@ package config
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -123,5 +124,23 @@ func TestEmailSettings(t *testing.T) {
 	}
 	if _, ps = load(map[string]string{"GATEHOUSE_GOOGLE_ISSUER": "http://accounts.example.com"}); !has(ps, "google_issuer") {
 		t.Errorf("http issuer off loopback: %v", ps)
+	}
+}
+
+func TestTrustedProxies(t *testing.T) {
+	c, err := Load(flag.NewFlagSet("t", flag.ContinueOnError), nil, env(map[string]string{"GATEHOUSE_TRUSTED_PROXIES": " 10.0.0.0/8, 192.168.1.7 ,::1,fd00::1/64"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.TrustedProxyPrefixes()
+	if err != nil || fmt.Sprint(got) != "[10.0.0.0/8 192.168.1.7/32 ::1/128 fd00::/64]" {
+		t.Fatalf("%v %v", got, err)
+	}
+	if got, _ := Default().TrustedProxyPrefixes(); len(got) != 0 {
+		t.Fatalf("trusted by default: %v", got)
+	}
+	_, err = Load(flag.NewFlagSet("t", flag.ContinueOnError), []string{"--trusted-proxies", "10.0.0.0/8,lb.internal,10.1.2.3/40"}, env(nil))
+	if ps := problems(t, err); !has(ps, `trusted_proxies: "lb.internal" is not an address or CIDR range`) {
+		t.Fatalf("bad entries: %v", ps)
 	}
 }

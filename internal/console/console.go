@@ -28,6 +28,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/federation"
 	"github.com/gatehouse/gatehouse/internal/ids"
 	"github.com/gatehouse/gatehouse/internal/login"
+	"github.com/gatehouse/gatehouse/internal/mfa"
 	"github.com/gatehouse/gatehouse/internal/oktaapi"
 	"github.com/gatehouse/gatehouse/internal/session"
 	"github.com/gatehouse/gatehouse/internal/web"
@@ -87,6 +88,8 @@ type Console struct {
 	// Provisioning runs the "Provisioning" tab; nil shows that provisioning
 	// is not available.
 	Provisioning Provisioning
+	// MFA lists and resets people's second factors; nil hides them.
+	MFA *mfa.Service
 	// IdPs runs Security → Identity Providers and the links on a person's
 	// page; nil hides them.
 	IdPs *federation.Service
@@ -259,6 +262,8 @@ func (c *Console) routes() []route {
 		{"/admin/people/{id}/lifecycle/{op}", areaDirectory, c.lifecycle},
 		{"/admin/people/{id}/password", areaDirectory, c.setPassword},
 		{"/admin/people/{id}/delete", areaDirectory, c.deletePerson},
+		{"/admin/people/{id}/factors/reset", areaDirectory, c.resetFactors},
+		{"/admin/people/{id}/factors/{fid}/reset", areaDirectory, c.resetFactor},
 		{"/admin/people/{id}/assign", 0, c.personAssignList},
 		{"/admin/people/{id}/assign/{appId}", 0, c.assignmentForm(personAssignment)},
 		{"/admin/people/{id}/assign/{appId}", areaApps, c.assignmentSave(personAssignment)},
@@ -500,6 +505,8 @@ var flashes = map[string]string{
 	"pushed":       "Gatehouse queued the changes that bring the application in line.",
 	"mappings":     "The attribute mappings were saved.",
 	"provisioning": "Provisioning settings were saved.",
+	"factorreset":  "The factor was reset. The person can set it up again.",
+	"factorsreset": "All factors and recovery codes were reset.",
 }
 
 // done redirects after a successful action, announcing it.

@@ -203,6 +203,15 @@ type personData struct {
 	Apps      []personApp
 	Roles     []string
 	IdPLinks  []personLink
+	// Factors are the person's second factors (nil without MFA).
+	Factors      []factorRow
+	MFA          bool
+	RecoveryLeft int
+}
+
+type factorRow struct {
+	ID, Name, Kind, Status, Created, LastUsed string
+	Cloned                                    bool
 }
 
 func fmtTime(t *time.Time) string {
@@ -320,10 +329,56 @@ func (c *Console) personPage(r *http.Request, rq *request, u *directory.User, fi
 	if d.Roles, err = c.Admins.AdminRoles(ctx, u.ID); err != nil {
 		return d, err
 	}
+	if c.MFA != nil {
+		d.MFA = true
+		fs, _, err := c.MFA.List(ctx, u.ID)
+		if err != nil {
+			return d, err
+		}
+		for _, f := range fs {
+			created := f.Created
+			d.Factors = append(d.Factors, factorRow{ID: f.ID, Name: f.Name, Kind: f.Label(), Status: string(f.Status),
+				Created: fmtTime(&created), LastUsed: fmtTime(f.LastUsed), Cloned: f.Credential != nil && f.Credential.CloneWarning})
+		}
+		if d.RecoveryLeft, err = c.MFA.RecoveryCodesLeft(ctx, u.ID); err != nil {
+			return d, err
+		}
+	}
 	if d.IdPLinks, err = c.personLinks(ctx, u.ID); err != nil {
 		return d, err
 	}
 	return d, nil
+}
+
+func (c *Console) resetFactor(w http.ResponseWriter, r *http.Request, rq *request) error {
+	if c.MFA == nil {
+		return errs.NotFoundf("Second factors are not available.")
+	}
+	u, err := c.Directory.Store.User(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if err := c.MFA.Reset(r.Context(), u.ID, r.PathValue("fid")); err != nil {
+		if errs.Is(err, errs.NotFound) {
+			return errs.NotFoundf("%s has no such factor; it may have been reset already.", u.DisplayName())
+		}
+		return err
+	}
+	return done(w, r, "/admin/people/"+u.ID+"#factors", "factorreset")
+}
+
+func (c *Console) resetFactors(w http.ResponseWriter, r *http.Request, rq *request) error {
+	if c.MFA == nil {
+		return errs.NotFoundf("Second factors are not available.")
+	}
+	u, err := c.Directory.Store.User(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if _, err := c.MFA.ResetAll(r.Context(), u.ID); err != nil {
+		return err
+	}
+	return done(w, r, "/admin/people/"+u.ID+"#factors", "factorsreset")
 }
 
 func (c *Console) person(w http.ResponseWriter, r *http.Request, rq *request) error {

@@ -2,9 +2,12 @@ package credential
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
+	"math/big"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -28,6 +31,18 @@ type Policy struct {
 	ExcludeAttributes []string
 	// HistoryCount forbids reusing any of the last HistoryCount passwords.
 	HistoryCount int
+	// MaxAgeDays expires a password this many days after it was set (the
+	// person must choose a new one at sign-in); zero never expires.
+	MaxAgeDays int
+}
+
+// Expired reports whether a password set at changed is past the policy's
+// maximum age at now.
+func (p Policy) Expired(changed *time.Time, now time.Time) bool {
+	if p.MaxAgeDays <= 0 || changed == nil {
+		return false
+	}
+	return !now.Before(changed.Add(time.Duration(p.MaxAgeDays) * 24 * time.Hour))
 }
 
 // Attribute names for Policy.ExcludeAttributes.
@@ -325,4 +340,44 @@ func containsUsername(lowered, login string) bool {
 		}
 	}
 	return false
+}
+
+// TemporaryPassword returns a random password for the policy: at least
+// twelve characters (or the policy's minimum) with a lowercase and an
+// uppercase letter, a digit and a symbol.
+func TemporaryPassword(p Policy) string {
+	n := p.MinLength
+	if n < 12 {
+		n = 12
+	}
+	if p.MaxLength > 0 && n > p.MaxLength {
+		n = p.MaxLength
+	}
+	const (
+		lower  = "abcdefghijkmnopqrstuvwxyz"
+		upper  = "ABCDEFGHJKLMNPQRSTUVWXYZ"
+		digits = "23456789"
+		symbol = "!#%+-=?@"
+		all    = lower + upper + digits + symbol
+	)
+	pick := func(set string) byte {
+		v, err := rand.Int(rand.Reader, big.NewInt(int64(len(set))))
+		if err != nil {
+			panic("credential: randomness source failed: " + err.Error())
+		}
+		return set[v.Int64()]
+	}
+	out := []byte{pick(lower), pick(upper), pick(digits), pick(symbol)}
+	for len(out) < n {
+		out = append(out, pick(all))
+	}
+	// Shuffle, so the classes are not in a fixed order.
+	for i := len(out) - 1; i > 0; i-- {
+		j, err := rand.Int(rand.Reader, big.NewInt(int64(i+1)))
+		if err != nil {
+			panic("credential: randomness source failed: " + err.Error())
+		}
+		out[i], out[j.Int64()] = out[j.Int64()], out[i]
+	}
+	return string(out)
 }

@@ -3,6 +3,7 @@ package directory
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/audit"
 	"github.com/gatehouse/gatehouse/internal/errs"
@@ -28,6 +29,11 @@ func (f *SignInFailure) Error() string { return "sign-in failed: " + f.Reason }
 // lockout: after lockoutAfter consecutive failures the user is LOCKED_OUT.
 // Every attempt is logged, in the same transaction as its effects.
 func (s *Service) Authenticate(ctx context.Context, login, password string, lockoutAfter int) (*User, error) {
+	// A login typed at the sign-in form is outside input: NUL and invalid
+	// UTF-8 (which no login holds, and which PostgreSQL refuses in text)
+	// become U+FFFD, so that such an attempt takes the unknown-user path
+	// like any other and its event can be stored.
+	login = strings.ToValidUTF8(strings.ReplaceAll(login, "\x00", "\uFFFD"), "\uFFFD")
 	target := func(u *User) audit.Target {
 		if u == nil {
 			return audit.Target{ID: "unknown", Type: "User", AlternateID: login, DisplayName: login}
@@ -46,7 +52,12 @@ func (s *Service) Authenticate(ctx context.Context, login, password string, lock
 			failure = &SignInFailure{Reason: "UNKNOWN_USER"}
 			ev := s.Events.New(ctx, "user.session.start", "User login to Okta", audit.Failure, target(nil))
 			ev.Outcome.Reason = "VERIFICATION_ERROR"
-			return tx.Append(ev)
+			if err := tx.Append(ev); err != nil {
+				return err
+			}
+			// The same statement as a wrong password's (it matches no
+			// row): the two failures must not differ in time.
+			return tx.CountFailedSignIn(login)
 		}
 		if err != nil {
 			return err
@@ -81,8 +92,12 @@ func (s *Service) Authenticate(ctx context.Context, login, password string, lock
 				if err := tx.Append(s.Events.New(ctx, "user.account.lock", "Max sign in attempts exceeded", audit.Success, target(u))); err != nil {
 					return err
 				}
+				return tx.UpdateUser(u)
 			}
-			return tx.UpdateUser(u)
+			// Only the counter changes: the statement an unknown login
+			// runs too (a whole-row update would take longer). By the
+			// user's own login, whatever they typed (an id, other case).
+			return tx.CountFailedSignIn(u.Login())
 		}
 		if !CanSignIn(u.Status) {
 			failure = &SignInFailure{Reason: "NOT_ACTIVE"}
@@ -92,6 +107,18 @@ func (s *Service) Authenticate(ctx context.Context, login, password string, lock
 		}
 		u.FailedLogins = 0
 		u.LastLogin = &now
+		expired := false
+		if u.Status == Active {
+			pol, err := s.policy(ctx)
+			if err != nil {
+				return err
+			}
+			if pol.Expired(u.PasswordChanged, now) {
+				// Older than the policy's maximum age: the person must
+				// choose a new password before going on.
+				u.Status, u.StatusChanged, expired = PasswordExpired, &now, true
+			}
+		}
 		if rehash {
 			h, err := s.Hasher.Hash(ctx, password)
 			if err != nil {
@@ -101,6 +128,13 @@ func (s *Service) Authenticate(ctx context.Context, login, password string, lock
 		}
 		if err := tx.UpdateUser(u); err != nil {
 			return err
+		}
+		if expired {
+			ev := s.Events.New(ctx, "user.account.expire_password", "Expire user password", audit.Success, target(u))
+			ev.Outcome.Reason = "PASSWORD_MAX_AGE"
+			if err := tx.Append(ev); err != nil {
+				return err
+			}
 		}
 		out = u
 		return tx.Append(s.Events.New(ctx, "user.session.start", "User login to Okta", audit.Success, target(u)))

@@ -113,6 +113,10 @@ func (s *Schema) Normalize(p Profile) (Profile, error) {
 				fe = append(fe, errs.Field(k, "%s: must be at most 1024 characters.", k))
 				continue
 			}
+			if strings.ContainsRune(str, 0) {
+				fe = append(fe, errs.Field(k, nulMessage, k))
+				continue
+			}
 			out[k] = str
 			continue
 		}
@@ -122,6 +126,9 @@ func (s *Schema) Normalize(p Profile) (Profile, error) {
 			continue
 		}
 		nv, msg := coerce(a, v)
+		if msg == "" && hasNUL(nv) {
+			msg = fmt.Sprintf(nulMessage, k)
+		}
 		if msg != "" {
 			fe = append(fe, errs.Field(k, "%s", msg))
 			continue
@@ -154,6 +161,27 @@ func (s *Schema) Normalize(p Profile) (Profile, error) {
 		return nil, &errs.Error{Kind: errs.Invalid, Msg: "Api validation failed: newUser", Fields: fe}
 	}
 	return out, nil
+}
+
+// nulMessage refuses the NUL character (U+0000): no profile needs it, and
+// PostgreSQL cannot store it in text, nor read a JSON profile that holds it
+// (one such profile would break every profile search there).
+const nulMessage = "%s: must not contain the NUL character (U+0000)"
+
+// hasNUL reports whether a string value, or a string in an array value,
+// holds U+0000.
+func hasNUL(v any) bool {
+	switch t := v.(type) {
+	case string:
+		return strings.ContainsRune(t, 0)
+	case []any:
+		for _, it := range t {
+			if hasNUL(it) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func validEmail(s string) bool {

@@ -29,9 +29,12 @@ type Service struct {
 	Store  Store
 	Hasher Hasher
 	Policy credential.Policy
-	IDs    *ids.Source
-	Now    func() time.Time
-	Events audit.Builder
+	// PasswordPolicy, when set, is the password policy in force (the
+	// PASSWORD policy's settings); Policy is used otherwise.
+	PasswordPolicy func(ctx context.Context) (credential.Policy, error)
+	IDs            *ids.Source
+	Now            func() time.Time
+	Events         audit.Builder
 	// OnChange hooks run inside every user write transaction.
 	OnChange []ChangeHook
 }
@@ -165,6 +168,14 @@ func (s *Service) setUnique(tx Tx, schema *Schema, u *User) error {
 	return tx.SetUnique(u.ID, vals)
 }
 
+// policy is the password policy in force.
+func (s *Service) policy(ctx context.Context) (credential.Policy, error) {
+	if s.PasswordPolicy != nil {
+		return s.PasswordPolicy(ctx)
+	}
+	return s.Policy, nil
+}
+
 // insertUnique records the unique values of a user just inserted (who has
 // none recorded yet).
 func (s *Service) insertUnique(tx Tx, schema *Schema, u *User) error {
@@ -175,8 +186,12 @@ func (s *Service) insertUnique(tx Tx, schema *Schema, u *User) error {
 }
 
 func (s *Service) checkPolicy(ctx context.Context, pw string, p Profile, history []string) error {
+	pol, err := s.policy(ctx)
+	if err != nil {
+		return err
+	}
 	subj := credential.PolicySubject{Login: p.String("login"), FirstName: p.String("firstName"), LastName: p.String("lastName")}
-	return s.Policy.Check(ctx, s.Hasher, pw, subj, history)
+	return pol.Check(ctx, s.Hasher, pw, subj, history)
 }
 
 // UpdateProfile changes a user's profile. With replace, the profile becomes
@@ -289,8 +304,12 @@ func (s *Service) changePassword(ctx context.Context, idOrLogin, oldPw, newPw st
 			return err
 		}
 		now := s.now()
+		pol, err := s.policy(ctx)
+		if err != nil {
+			return err
+		}
 		if u.Credentials.PasswordHash != "" {
-			u.Credentials.PasswordHistory = trimHistory(append([]string{u.Credentials.PasswordHash}, u.Credentials.PasswordHistory...), s.Policy.HistoryCount)
+			u.Credentials.PasswordHistory = trimHistory(append([]string{u.Credentials.PasswordHash}, u.Credentials.PasswordHistory...), pol.HistoryCount)
 		}
 		u.Credentials.PasswordHash = h
 		u.PasswordChanged = &now
@@ -460,6 +479,11 @@ func validateGroup(name, description string) error {
 	if len(description) > 1024 {
 		fe = append(fe, errs.Field("description", "description: must be at most 1024 characters"))
 	}
+	for _, f := range [][2]string{{"name", name}, {"description", description}} {
+		if strings.ContainsRune(f[1], 0) {
+			fe = append(fe, errs.Field(f[0], nulMessage, f[0]))
+		}
+	}
 	if fe != nil {
 		return errs.InvalidFields("Api validation failed: group", fe...)
 	}
@@ -616,3 +640,74 @@ func (s *Service) SaveSchema(ctx context.Context, set []Attribute, remove []stri
 // ErrBadCredentials is returned for a failed sign-in; it never says
 // whether the user exists.
 var ErrBadCredentials = errors.New("directory: bad credentials")
+
+// ExpireWithTempPassword gives a person a random temporary password that
+// meets the policy and expires it (Okta's expire_password with
+// tempPassword=true): at their next sign-in, with the temporary password,
+// they must choose a new one. It returns the temporary password, which is
+// stored only as a hash.
+func (s *Service) ExpireWithTempPassword(ctx context.Context, idOrLogin string) (*User, string, error) {
+	pol, err := s.policy(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	var out *User
+	var temp string
+	err = s.Store.Update(ctx, func(tx Tx) error {
+		u, err := tx.UserForUpdate(idOrLogin)
+		if err != nil {
+			return err
+		}
+		before := *u
+		if _, err := Next(u.Status, OpExpirePassword, true); err != nil {
+			return err
+		}
+		var history []string
+		if u.Credentials.HasPassword() {
+			history = append([]string{u.Credentials.PasswordHash}, u.Credentials.PasswordHistory...)
+		}
+		subj := credential.PolicySubject{Login: u.Login(), FirstName: u.Profile.String("firstName"), LastName: u.Profile.String("lastName")}
+		for i := 0; ; i++ {
+			temp = credential.TemporaryPassword(pol)
+			err := pol.Check(ctx, s.Hasher, temp, subj, history)
+			if err == nil {
+				break
+			}
+			if i == 10 {
+				return err
+			}
+		}
+		h, err := s.Hasher.Hash(ctx, temp)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		if u.Credentials.HasPassword() {
+			u.Credentials.PasswordHistory = trimHistory(history, pol.HistoryCount)
+		}
+		u.Credentials.PasswordHash = h
+		u.PasswordChanged, u.LastUpdated = &now, now
+		if u.Status != PasswordExpired {
+			u.Status, u.StatusChanged = PasswordExpired, &now
+		}
+		if err := tx.UpdateUser(u); err != nil {
+			return err
+		}
+		target := audit.UserTarget(u.ID, u.Login(), u.DisplayName())
+		if err := tx.Append(s.Events.New(ctx, "user.account.reset_password", "Reset user password (temporary password)", audit.Success, target)); err != nil {
+			return err
+		}
+		if err := tx.Append(s.Events.New(ctx, "user.account.expire_password", "Expire user password", audit.Success, target)); err != nil {
+			return err
+		}
+		if err := s.hooks(ctx, tx, &before, u); err != nil {
+			return err
+		}
+		out = u
+		return nil
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return out, temp, nil
+}

@@ -56,6 +56,11 @@ type Tx interface {
 	// UpdateUser writes u; it fails with a Conflict when u.Version is not
 	// the stored version, and increments u.Version.
 	UpdateUser(u *User) error
+	// CountFailedSignIn adds one to the consecutive failed sign-ins of the
+	// user with this login (lower-cased like every login key), if there is
+	// one. It runs for unknown logins too, so that both failures do the
+	// same work.
+	CountFailedSignIn(login string) error
 	DeleteUser(id string) error
 	// SetUnique records the values of unique attributes for a user,
 	// failing with a Conflict naming the attribute when another user has one.

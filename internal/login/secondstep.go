@@ -71,8 +71,12 @@ type pendingSignIn struct {
 	StepUp string `json:"stepUp,omitempty"`
 	// Enrolling is the factor being set up on the enrolment page.
 	Enrolling string `json:"enrolling,omitempty"`
-	// Codes: recovery codes were just shown; continuing finishes.
-	Codes    bool          `json:"codes,omitempty"`
+	// CodesDue: a first factor was just set up and its recovery codes
+	// are to be shown; Codes: they were shown, continuing finishes.
+	CodesDue bool `json:"codesDue,omitempty"`
+	Codes    bool `json:"codes,omitempty"`
+	// Passkey is the passkey being registered on the enrolment page.
+	Passkey  string        `json:"passkey,omitempty"`
 	Remember time.Duration `json:"remember,omitempty"`
 	Idle     time.Duration `json:"idle,omitempty"`
 	Max      time.Duration `json:"max,omitempty"`
@@ -112,7 +116,12 @@ func (s *Surface) mountSecondStep(mux *http.ServeMux) {
 	mux.HandleFunc("GET /login/enroll/totp/{id}", s.enrollTOTPPage)
 	mux.HandleFunc("GET /login/enroll/totp/{id}/qr.png", s.enrollTOTPQR)
 	mux.HandleFunc("POST /login/enroll/totp/{id}", s.enrollTOTPActivate)
+	mux.HandleFunc("GET /login/enroll/codes", s.enrollCodes)
 	mux.HandleFunc("POST /login/enroll/continue", s.enrollContinue)
+	mux.HandleFunc("POST /login/verify/passkey/options", s.verifyPasskeyOptions)
+	mux.HandleFunc("POST /login/verify/passkey", s.verifyPasskey)
+	mux.HandleFunc("POST /login/enroll/passkey/options", s.enrollPasskeyOptions)
+	mux.HandleFunc("POST /login/enroll/passkey", s.enrollPasskey)
 	mux.HandleFunc("GET /login/password", s.expiredPasswordPage)
 	mux.HandleFunc("POST /login/password", s.expiredPassword)
 }
@@ -151,7 +160,7 @@ func (s *Surface) afterFirstFactor(w http.ResponseWriter, r *http.Request, u *di
 			fail(err)
 			return
 		}
-		if rule, err = s.Policy.AtSignIn(ctx, u, groups); err != nil {
+		if rule, err = s.Policy.AtSignIn(s.auditContext(r, u), u, groups); err != nil {
 			fail(err)
 			return
 		}
@@ -214,8 +223,8 @@ func (s *Surface) stepURL(p *pendingSignIn) string {
 		return "/login/enroll/totp/" + url.PathEscape(p.Enrolling)
 	case p.NeedMFA:
 		return "/login/verify"
-	case p.Codes:
-		return "/login/enroll"
+	case p.CodesDue || p.Codes:
+		return "/login/enroll/codes"
 	case p.ChangePassword:
 		return "/login/password"
 	}
@@ -460,54 +469,64 @@ func (s *Surface) secondFactorDone(w http.ResponseWriter, r *http.Request, p *pe
 // advance finishes the sign-in, or stores it and sends the browser to the
 // step it still owes.
 func (s *Surface) advance(w http.ResponseWriter, r *http.Request, p *pendingSignIn, handle string) {
-	if p.NeedMFA || p.ChangePassword || p.Codes {
-		if err := s.savePending(r.Context(), handle, p); err != nil {
-			s.unavailable(w, r, err)
-			return
-		}
-		http.Redirect(w, r, s.stepURL(p), http.StatusSeeOther)
+	loc, err := s.complete(w, r, p, handle)
+	if err != nil {
+		s.unavailable(w, r, err)
 		return
 	}
-	s.dropPending(w, r, handle)
-	if p.StepUp != "" {
-		s.finishStepUp(w, r, p)
-		return
-	}
-	s.startSession(w, r, p.UserID, session.StartOptions{AMR: p.AMR, AuthTime: p.AuthTime, MFATime: p.MFATime, Idle: p.Idle, Max: p.Max}, p.Next)
+	http.Redirect(w, r, loc, http.StatusSeeOther)
 }
 
-// startSession ends any previous session of the browser, starts a new one
-// and redirects to next.
+// complete is advance without the redirect: it sets the cookies and
+// returns where the browser goes next (for the passkey calls, which answer
+// JSON).
+func (s *Surface) complete(w http.ResponseWriter, r *http.Request, p *pendingSignIn, handle string) (string, error) {
+	if p.NeedMFA || p.ChangePassword || p.Codes || p.CodesDue {
+		if err := s.savePending(r.Context(), handle, p); err != nil {
+			return "", err
+		}
+		return s.stepURL(p), nil
+	}
+	s.dropPending(w, r, handle)
+	o := session.StartOptions{AMR: p.AMR, AuthTime: p.AuthTime, MFATime: p.MFATime, Idle: p.Idle, Max: p.Max}
+	if p.StepUp != "" {
+		// The stepped-up session is replaced by a new one (a new cookie
+		// value, as after any change of privilege) that records the factor
+		// and keeps the original sign-in time and absolute end.
+		sess, _, err := s.Current(r)
+		if err != nil || sess.ID != p.StepUp || sess.UserID != p.UserID || !s.now().Before(sess.Expires) {
+			return "/login?next=" + url.QueryEscape(SafeNext(p.Next)), nil
+		}
+		o = session.StartOptions{AMR: appendAMR(sess.AMR, p.AMR...), AuthTime: sess.AuthTime, MFATime: p.MFATime,
+			Idle: sess.IdleTimeout, Max: sess.Expires.Sub(s.now()), Expires: sess.Expires}
+	}
+	if err := s.newSession(w, r, p.UserID, o); err != nil {
+		return "", err
+	}
+	return p.Next, nil
+}
+
+// startSession starts a session and redirects to next.
 func (s *Surface) startSession(w http.ResponseWriter, r *http.Request, userID string, o session.StartOptions, next string) {
+	if err := s.newSession(w, r, userID, o); err != nil {
+		s.unavailable(w, r, err)
+		return
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// newSession ends any previous session of the browser and starts a new one.
+func (s *Surface) newSession(w http.ResponseWriter, r *http.Request, userID string, o session.StartOptions) error {
 	if old, err := r.Cookie(s.CookieName()); err == nil {
 		_ = s.Sessions.End(r.Context(), old.Value)
 	}
 	value, _, err := s.Sessions.StartWith(r.Context(), userID, web.ClientIP(r), r.UserAgent(), o)
 	if err != nil {
-		s.unavailable(w, r, err)
-		return
+		return err
 	}
 	s.setSessionCookie(w, value)
 	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.secure(), SameSite: http.SameSiteStrictMode})
-	http.Redirect(w, r, next, http.StatusSeeOther)
-}
-
-// finishStepUp replaces the stepped-up session with a new one (a new
-// cookie value, as after any change of privilege) that records the factor
-// and keeps the original sign-in time and absolute end.
-func (s *Surface) finishStepUp(w http.ResponseWriter, r *http.Request, p *pendingSignIn) {
-	sess, _, err := s.Current(r)
-	if err != nil || sess.ID != p.StepUp || sess.UserID != p.UserID {
-		s.RedirectToSignIn(w, r, p.Next)
-		return
-	}
-	o := session.StartOptions{AMR: appendAMR(sess.AMR, p.AMR...), AuthTime: sess.AuthTime, MFATime: p.MFATime,
-		Idle: sess.IdleTimeout, Max: sess.Expires.Sub(s.now()), Expires: sess.Expires}
-	if o.Max <= 0 {
-		s.RedirectToSignIn(w, r, p.Next)
-		return
-	}
-	s.startSession(w, r, sess.UserID, o, p.Next)
+	return nil
 }
 
 func appendAMR(amr []string, more ...string) []string {
@@ -567,14 +586,8 @@ type enrollData struct {
 }
 
 func (s *Surface) enrollPage(w http.ResponseWriter, r *http.Request) {
-	p, handle, u, ok := s.pendingFor(w, r)
+	p, _, u, ok := s.pendingFor(w, r)
 	if !ok {
-		return
-	}
-	if p.Codes {
-		// The recovery codes were shown; a reload must not show them again.
-		p.Codes = false
-		s.advance(w, r, p, handle)
 		return
 	}
 	if !p.NeedMFA {
@@ -724,21 +737,44 @@ func (s *Surface) enrollTOTPActivate(w http.ResponseWriter, r *http.Request) {
 		s.unavailable(w, r, err)
 		return
 	}
-	s.enrolledAtSignIn(w, r, p, handle, u, []string{"otp"})
-}
-
-// enrolledAtSignIn counts the new factor as the second factor and shows
-// the recovery codes once.
-func (s *Surface) enrolledAtSignIn(w http.ResponseWriter, r *http.Request, p *pendingSignIn, handle string, u *directory.User, amr []string) {
-	ctx := s.auditContext(r, u)
-	codes, err := s.MFA.NewRecoveryCodes(ctx, u.ID)
+	loc, err := s.enrolledAtSignIn(r, p, handle, []string{"otp"})
 	if err != nil {
 		s.unavailable(w, r, err)
 		return
 	}
-	p.NeedMFA, p.Enrolling, p.Codes = false, "", true
+	http.Redirect(w, r, loc, http.StatusSeeOther)
+}
+
+// enrolledAtSignIn counts the new factor as the second factor; the
+// recovery codes come next, shown once. It returns where to go.
+func (s *Surface) enrolledAtSignIn(r *http.Request, p *pendingSignIn, handle string, amr []string) (string, error) {
+	p.NeedMFA, p.Enrolling, p.Passkey, p.CodesDue = false, "", "", true
 	p.MFATime = s.now().UTC()
 	p.AMR = appendAMR(p.AMR, append(amr, "mfa")...)
+	if err := s.savePending(r.Context(), handle, p); err != nil {
+		return "", err
+	}
+	return "/login/enroll/codes", nil
+}
+
+// enrollCodes shows the recovery codes of a factor set up at sign-in,
+// once: a reload continues the sign-in instead.
+func (s *Surface) enrollCodes(w http.ResponseWriter, r *http.Request) {
+	p, handle, u, ok := s.pendingFor(w, r)
+	if !ok {
+		return
+	}
+	if !p.CodesDue {
+		p.Codes = false
+		s.advance(w, r, p, handle)
+		return
+	}
+	codes, err := s.MFA.NewRecoveryCodes(s.auditContext(r, u), u.ID)
+	if err != nil {
+		s.unavailable(w, r, err)
+		return
+	}
+	p.CodesDue, p.Codes = false, true
 	if err := s.savePending(r.Context(), handle, p); err != nil {
 		s.unavailable(w, r, err)
 		return
@@ -830,4 +866,4 @@ func (s *Surface) expiredPassword(w http.ResponseWriter, r *http.Request) {
 }
 
 // passkeysOn reports whether passkeys can be used.
-func (s *Surface) passkeysOn() bool { return false }
+func (s *Surface) passkeysOn() bool { return s.MFA != nil && s.MFA.PasskeysOn() }

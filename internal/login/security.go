@@ -81,6 +81,8 @@ func (s *Surface) mountSecurityMethods(mux *http.ServeMux) {
 	mux.HandleFunc("POST /enduser/settings/factors/{id}/activate", s.settingsTOTPActivate)
 	mux.HandleFunc("POST /enduser/settings/factors/{id}/remove", s.settingsRemove)
 	mux.HandleFunc("POST /enduser/settings/recovery-codes", s.settingsRecoveryCodes)
+	mux.HandleFunc("POST /enduser/settings/passkeys/options", s.settingsPasskeyOptions)
+	mux.HandleFunc("POST /enduser/settings/passkeys", s.settingsPasskey)
 }
 
 // changeAllowed checks the form and that the session may change security

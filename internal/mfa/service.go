@@ -41,6 +41,10 @@ type Service struct {
 	// EnrollTTL bounds how long an enrolment waits for activation; 15
 	// minutes when zero.
 	EnrollTTL time.Duration
+	// WebAuthn is the passkey relying party and Ceremonies keeps its
+	// challenges; passkeys are off when either is nil.
+	WebAuthn   *WebAuthn
+	Ceremonies Ceremonies
 }
 
 func (s *Service) now() time.Time { return s.Now().UTC().Truncate(time.Millisecond) }
@@ -335,6 +339,13 @@ func (s *Service) PendingTOTP(ctx context.Context, userIDOrLogin, factorID strin
 	return newTOTPEnrollment(s.issuer(), u.Login(), secret)
 }
 
+// bypassMessages describe the failures that look like an attempt to get
+// around the factor rather than a mistake.
+var bypassMessages = map[string]string{
+	ReasonReplayed: "Attempt to bypass MFA: a used code was replayed",
+	ReasonCloned:   "Attempt to bypass MFA: the authenticator's signature counter did not increase (possible cloned credential)",
+}
+
 // verifyOutcome is what a check inside a verification transaction decided.
 type verifyOutcome struct {
 	ok     bool
@@ -389,9 +400,8 @@ func (s *Service) verify(ctx context.Context, userIDOrLogin, method string, chec
 		if err := tx.Append(ev); err != nil {
 			return err
 		}
-		if out.reason == ReasonReplayed {
-			bp := s.event(ctx, "user.mfa.attempt_bypass", "Attempt to bypass MFA: a used code was replayed", audit.Failure, u, f)
-			if err := tx.Append(bp); err != nil {
+		if msg := bypassMessages[out.reason]; msg != "" {
+			if err := tx.Append(s.event(ctx, "user.mfa.attempt_bypass", msg, audit.Failure, u, f)); err != nil {
 				return err
 			}
 		}
@@ -580,7 +590,3 @@ func (s *Service) OnUserChange(_ context.Context, dtx directory.Tx, before, afte
 	}
 	return tx.SetFactorFailures(after.ID, 0)
 }
-
-// PasskeysOn reports whether WebAuthn passkeys and security keys can be
-// used.
-func (s *Service) PasskeysOn() bool { return false }

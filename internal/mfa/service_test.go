@@ -45,8 +45,9 @@ type world struct {
 }
 
 // step0 is the start of a TOTP time step, so tests can place the clock
-// exactly on step boundaries.
-var step0 = time.Unix(1_750_000_020, 0).UTC() // a multiple of 30 s
+// exactly on step boundaries. It is near the real time because the store
+// and the WebAuthn library expire pending state by the real clock.
+var step0 = time.Now().UTC().Truncate(mfa.TOTPPeriod * time.Second)
 
 func newWorld(t *testing.T, db *sqlstore.DB, lockout int) *world {
 	t.Helper()

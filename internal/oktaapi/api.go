@@ -6,6 +6,7 @@
 package oktaapi
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -14,11 +15,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gatehouse/gatehouse/internal/audit"
 	"github.com/gatehouse/gatehouse/internal/directory"
@@ -211,6 +215,9 @@ func (a *API) wrap(access Access, h HandlerFunc) http.Handler {
 }
 
 func (a *API) serve(access Access, h HandlerFunc, w http.ResponseWriter, r *http.Request) error {
+	if err := checkURLText(r); err != nil {
+		return err
+	}
 	if access == PublicAccess {
 		ctx := audit.WithRequest(r.Context(), audit.Request{
 			Actor:         audit.Actor{ID: "unknown", Type: "User", AlternateID: "unknown", DisplayName: "unknown"},
@@ -401,10 +408,85 @@ func DecodeStrict(r *http.Request, dst any, allowed []string, ignored ...string)
 			}
 		}
 	}
+	if err := checkBodyText(b); err != nil {
+		return err
+	}
 	if err := json.Unmarshal(b, dst); err != nil {
 		return Malformed(jsonProblem(err))
 	}
 	return nil
+}
+
+// nulMessage is what text holding U+0000 gets: no stored value may hold
+// it (PostgreSQL refuses it in text and jsonb), so it is refused at the
+// door, beside its field.
+const nulMessage = "must not contain the NUL character (U+0000)"
+
+// checkURLText refuses NUL and invalid UTF-8 in the path and the query:
+// a path naming such a resource names none (404), a parameter holding
+// such text is invalid (400, beside the parameter).
+func checkURLText(r *http.Request) error {
+	if p := r.URL.Path; strings.ContainsRune(p, 0) || !utf8.ValidString(p) {
+		return &errs.Error{Kind: errs.NotFound, Code: "E0000007", Msg: "Not found: Resource not found"}
+	}
+	q := r.URL.Query()
+	for _, k := range slices.Sorted(maps.Keys(q)) {
+		for _, v := range q[k] {
+			if strings.ContainsRune(k, 0) || strings.ContainsRune(v, 0) || !utf8.ValidString(k) || !utf8.ValidString(v) {
+				return errs.InvalidFields("Api validation failed: "+k, errs.Field(k, "%s: %s and must be valid UTF-8", k, nulMessage))
+			}
+		}
+	}
+	return nil
+}
+
+// checkBodyText refuses a JSON body in which any member name or string
+// value holds U+0000 (written \u0000), naming the first such field.
+func checkBodyText(b []byte) error {
+	if !bytes.Contains(b, []byte(`\u0000`)) {
+		return nil // the only way JSON text can carry U+0000
+	}
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		return Malformed(jsonProblem(err))
+	}
+	if field := nulField(v, ""); field != "" {
+		return errs.InvalidFields("Api validation failed: "+field, errs.Field(field, "%s: %s", field, nulMessage))
+	}
+	return nil
+}
+
+// nulField returns the dotted path of the first member name or string
+// holding U+0000 in a decoded JSON value, or "".
+func nulField(v any, at string) string {
+	join := func(k string) string {
+		if at == "" {
+			return k
+		}
+		return at + "." + k
+	}
+	switch x := v.(type) {
+	case string:
+		if strings.ContainsRune(x, 0) {
+			return at
+		}
+	case []any:
+		for i, e := range x {
+			if f := nulField(e, fmt.Sprintf("%s[%d]", at, i)); f != "" {
+				return f
+			}
+		}
+	case map[string]any:
+		for _, k := range slices.Sorted(maps.Keys(x)) {
+			if strings.ContainsRune(k, 0) {
+				return join(strings.ReplaceAll(k, "\x00", "\uFFFD"))
+			}
+			if f := nulField(x[k], join(k)); f != "" {
+				return f
+			}
+		}
+	}
+	return ""
 }
 
 func jsonProblem(err error) string {

@@ -1,9 +1,12 @@
 package oktaapi
 
 import (
+	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/errs"
 	"github.com/gatehouse/gatehouse/internal/mfa"
@@ -243,12 +246,19 @@ type passCodeIn struct {
 	SignatureData     string `json:"signatureData"`
 }
 
+// decodePassCode reads the body of activate and verify; no body (or
+// null, as SDKs send for none) is an empty request.
 func decodePassCode(r *http.Request) (passCodeIn, error) {
 	var in passCodeIn
-	if r.ContentLength == 0 {
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		return in, err
+	}
+	if t := strings.TrimSpace(string(b)); t == "" || t == "null" {
 		return in, nil
 	}
-	err := DecodeStrict(r, &in, []string{"passCode", "attestation", "clientData", "authenticatorData", "signatureData"}, "stateToken", "nextPassCode")
+	r.Body = io.NopCloser(bytes.NewReader(b))
+	err = DecodeStrict(r, &in, []string{"passCode", "attestation", "clientData", "authenticatorData", "signatureData"}, "stateToken", "nextPassCode")
 	return in, err
 }
 

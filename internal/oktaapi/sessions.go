@@ -82,6 +82,10 @@ func (a *API) sessionJSON(ctx context.Context, x *session.Session) map[string]an
 	if u, err := a.Directory.Store.User(ctx, x.UserID); err == nil {
 		login = u.Login()
 	}
+	var lastFactor any
+	if !x.MFATime.IsZero() {
+		lastFactor = Time(x.MFATime)
+	}
 	return map[string]any{
 		"id":                       x.ID,
 		"userId":                   x.UserID,
@@ -90,10 +94,10 @@ func (a *API) sessionJSON(ctx context.Context, x *session.Session) map[string]an
 		"expiresAt":                Time(x.IdleExpires),
 		"status":                   "ACTIVE",
 		"lastPasswordVerification": Time(x.AuthTime),
-		"lastFactorVerification":   nil,
+		"lastFactorVerification":   lastFactor,
 		"amr":                      x.AMR,
 		"idp":                      map[string]any{"id": "00o000000000000000000", "type": "OKTA"},
-		"mfaActive":                false,
+		"mfaActive":                lastFactor != nil,
 		"_links": map[string]any{
 			"self":    a.Href("/api/v1/sessions/%s", x.ID),
 			"refresh": a.Href("/api/v1/sessions/%s/lifecycle/refresh", x.ID),

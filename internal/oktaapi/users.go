@@ -322,6 +322,19 @@ func (a *API) lifecycle(w http.ResponseWriter, r *http.Request) error {
 	default:
 		return &errs.Error{Kind: errs.NotFound, Code: "E0000008", Msg: "The requested path was not found"}
 	}
+	if op == directory.OpExpirePassword {
+		temp, err := BoolParam(r.URL.Query(), "tempPassword", false)
+		if err != nil {
+			return err
+		}
+		if temp {
+			_, pw, err := a.Directory.ExpireWithTempPassword(r.Context(), r.PathValue("id"))
+			if err != nil {
+				return policyError(err)
+			}
+			return WriteJSON(w, map[string]any{"tempPassword": pw})
+		}
+	}
 	sendEmail, err := BoolParam(r.URL.Query(), "sendEmail", true)
 	if err != nil {
 		return err

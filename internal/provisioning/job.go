@@ -167,5 +167,11 @@ type Tx interface {
 	// LatestJob returns the most recently enqueued job with the dedupe key,
 	// or nil.
 	LatestJob(dedupeKey string) (*Job, error)
+	// LockKey holds a lock on the dedupe key until the transaction ends:
+	// transactions that lock a key run one after another, and each one's
+	// reads after LockKey see what the previous one committed. The
+	// Scheduler takes it before it reads a series' latest job, so that
+	// schedulers on several nodes decide one after another.
+	LockKey(dedupeKey string) error
 	Append(ev audit.Event) error
 }

@@ -22,8 +22,10 @@ type Periodic struct {
 // Scheduler enqueues periodic jobs. A job is enqueued when no job of its
 // series is pending or running and the last one was enqueued at least
 // Interval ago. The state lives in the jobs table, so restarts and several
-// nodes running schedulers do not multiply the work (two nodes racing
-// coalesce into one pending job).
+// nodes running schedulers do not multiply the work: a scheduler decides
+// under a lock on the series' dedupe key (Tx.LockKey), so the scheduler of
+// another node that ticks at the same moment sees the job it enqueued,
+// even one a runner has already claimed.
 type Scheduler struct {
 	Queue *Queue
 	// Jobs returns the series to keep going; it is called on every tick so
@@ -84,6 +86,9 @@ func (s *Scheduler) one(ctx context.Context, p Periodic) (*Job, error) {
 	}
 	var out *Job
 	err := s.Queue.Store.UpdateJobs(ctx, func(tx Tx) error {
+		if err := tx.LockKey(p.DedupeKey); err != nil {
+			return err
+		}
 		last, err := tx.LatestJob(p.DedupeKey)
 		if err != nil {
 			return err

@@ -105,6 +105,17 @@ func (s catalogStore) AppByExternalKey(ctx context.Context, key string) (*catalo
 	return a, appNotFound(err, key)
 }
 
+func (s catalogStore) AppVersion(ctx context.Context, idOrKey string, byKey bool) (string, int64, error) {
+	q := "SELECT id, version FROM apps WHERE id = ?"
+	if byKey {
+		q = "SELECT id, version FROM apps WHERE external_key = ?"
+	}
+	var id string
+	var v int64
+	err := s.db.queryRow(ctx, q, idOrKey).Scan(&id, &v)
+	return id, v, appNotFound(err, idOrKey)
+}
+
 // userAppsCond selects the apps a user has directly or through a group.
 const userAppsCond = `id IN (SELECT app_id FROM app_users WHERE user_id = ?
 	UNION SELECT ag.app_id FROM app_groups ag JOIN group_members m ON m.group_id = ag.group_id WHERE m.user_id = ?)`

@@ -59,6 +59,9 @@ type DB struct {
 	// statements per connection by itself.
 	wstmts  sync.Map
 	nwstmts atomic.Int32
+	// log is the group-commit event log (EventLog), started on first use.
+	logOnce sync.Once
+	log     *EventLog
 }
 
 const maxCachedStatements = 512
@@ -166,6 +169,10 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 
 // Close closes the pools.
 func (db *DB) Close() error {
+	db.logOnce.Do(func() {}) // orders this read after a concurrent first EventLog()
+	if db.log != nil {
+		db.log.Close() // every queued event commits first
+	}
 	db.stmts.Range(func(_, v any) bool { v.(*sql.Stmt).Close(); return true })
 	db.wstmts.Range(func(_, v any) bool { v.(*sql.Stmt).Close(); return true })
 	err := db.w.Close()
@@ -364,6 +371,19 @@ func isUnique(err error) bool {
 	var se *sqlite.Error
 	if errors.As(err, &se) {
 		return se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
+}
+
+// isForeignKey reports whether err is a foreign key violation.
+func isForeignKey(err error) bool {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return pg.Code == "23503"
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
 	}
 	return false
 }

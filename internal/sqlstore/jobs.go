@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"hash/fnv"
 	"strings"
 	"time"
 
@@ -116,6 +117,25 @@ func (t *Tx) SetJobState(j *provisioning.Job, from provisioning.State, owner str
 	}
 	n, err := res.RowsAffected()
 	return n == 1, err
+}
+
+// jobKeyLockClass is the first key of the PostgreSQL advisory locks on
+// dedupe keys (two-key advisory locks do not share the key space of the
+// one-key migration lock).
+const jobKeyLockClass = 7364
+
+// LockKey takes a transaction-scoped advisory lock on the key's hash on
+// PostgreSQL (a hash collision only makes two series wait for each
+// other). SQLite transactions already run one at a time (BEGIN
+// IMMEDIATE).
+func (t *Tx) LockKey(dedupeKey string) error {
+	if t.db.dialect != Postgres {
+		return nil
+	}
+	h := fnv.New32a()
+	h.Write([]byte(dedupeKey))
+	_, err := t.exec("SELECT pg_advisory_xact_lock(?, ?)", jobKeyLockClass, int32(h.Sum32()))
+	return err
 }
 
 func (t *Tx) LatestJob(dedupeKey string) (*provisioning.Job, error) {

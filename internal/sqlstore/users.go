@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -57,7 +58,15 @@ func userKeyCond(idOrLogin string) (string, any) {
 	return "login_key = ?", strings.ToLower(idOrLogin)
 }
 
+// errNoUserWithNUL answers a lookup by a key holding U+0000: no id or
+// login holds it (the directory refuses it), and PostgreSQL would refuse
+// the query itself.
+var errNoUserWithNUL = sql.ErrNoRows
+
 func (s dirStore) User(ctx context.Context, idOrLogin string) (*directory.User, error) {
+	if strings.ContainsRune(idOrLogin, 0) {
+		return nil, notFound(errNoUserWithNUL, "(User)")
+	}
 	cond, arg := userKeyCond(idOrLogin)
 	u, err := scanUser(s.db.queryRow(ctx, "SELECT "+userCols+" FROM users WHERE "+cond, arg))
 	return u, notFound(err, idOrLogin+" (User)")
@@ -250,6 +259,9 @@ func decodeSchema(body string, err error) (*directory.Schema, error) {
 // Transaction side.
 
 func (t *Tx) UserForUpdate(idOrLogin string) (*directory.User, error) {
+	if strings.ContainsRune(idOrLogin, 0) {
+		return nil, notFound(errNoUserWithNUL, "(User)")
+	}
 	cond, arg := userKeyCond(idOrLogin)
 	u, err := scanUser(t.queryRow("SELECT "+userCols+" FROM users WHERE "+cond+t.forUpdate(), arg))
 	return u, notFound(err, idOrLogin+" (User)")
@@ -308,6 +320,14 @@ func (t *Tx) UpdateUser(u *directory.User) error {
 	return nil
 }
 
+func (t *Tx) CountFailedSignIn(login string) error {
+	if strings.ContainsRune(login, 0) {
+		return nil // no login holds U+0000 (and PostgreSQL would refuse the statement)
+	}
+	_, err := t.exec("UPDATE users SET failed_logins = failed_logins + 1, version = version + 1 WHERE login_key = ?", strings.ToLower(login))
+	return err
+}
+
 func (t *Tx) DeleteUser(id string) error {
 	_, err := t.exec("DELETE FROM users WHERE id = ?", id)
 	return err
@@ -351,6 +371,7 @@ func (t *Tx) Append(ev audit.Event) error {
 	if err != nil {
 		return err
 	}
+	body = replaceJSONNUL(body)
 	var targets strings.Builder
 	targets.WriteByte(' ')
 	for _, tg := range ev.Target {
@@ -359,7 +380,7 @@ func (t *Tx) Append(ev audit.Event) error {
 	}
 	var seq int64
 	if err := t.queryRow(`INSERT INTO events (uuid, published, event_type, severity, actor_id, outcome, target_ids, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
-		ev.UUID, ms(ev.Published), ev.EventType, ev.Severity, ev.Actor.ID, ev.Outcome.Result, targets.String(), string(body)).Scan(&seq); err != nil {
+		ev.UUID, ms(ev.Published), ev.EventType, ev.Severity, noNUL(ev.Actor.ID), ev.Outcome.Result, noNUL(targets.String()), string(body)).Scan(&seq); err != nil {
 		return err
 	}
 	// One row per distinct target, for target.id filters.
@@ -367,9 +388,42 @@ func (t *Tx) Append(ev audit.Event) error {
 		if tg.ID == "" || slices.ContainsFunc(ev.Target[:i], func(o audit.Target) bool { return o.ID == tg.ID }) {
 			continue
 		}
-		if _, err := t.exec(`INSERT INTO event_targets (target_id, t_published, t_seq) VALUES (?, ?, ?)`, tg.ID, ms(ev.Published), seq); err != nil {
+		if _, err := t.exec(`INSERT INTO event_targets (target_id, t_published, t_seq) VALUES (?, ?, ?)`, noNUL(tg.ID), ms(ev.Published), seq); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// An event records what was typed, and may quote a NUL character (U+0000)
+// from outside input, such as a sign-in name. PostgreSQL stores no NUL in
+// text, and reads event bodies as jsonb, which refuses the \u0000 escape:
+// one such event would break every System Log filter there. Events
+// therefore record U+FFFD (the replacement character) in its place, on
+// both databases.
+
+// noNUL replaces U+0000 in s with U+FFFD.
+func noNUL(s string) string { return strings.ReplaceAll(s, "\x00", "\uFFFD") }
+
+// replaceJSONNUL replaces the JSON escape \u0000 in b (JSON text from
+// encoding/json) with \ufffd, leaving escaped backslashes alone.
+func replaceJSONNUL(b []byte) []byte {
+	if !bytes.Contains(b, []byte(`\u0000`)) {
+		return b
+	}
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); i++ {
+		if b[i] != '\\' || i+1 >= len(b) {
+			out = append(out, b[i])
+			continue
+		}
+		if b[i+1] == 'u' && i+6 <= len(b) && string(b[i+2:i+6]) == "0000" {
+			out = append(out, `\ufffd`...)
+			i += 5
+			continue
+		}
+		out = append(out, b[i], b[i+1]) // any other escape, including \\
+		i++
+	}
+	return out
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/expr"
 	"github.com/gatehouse/gatehouse/internal/ids"
 	"github.com/gatehouse/gatehouse/internal/login"
+	"github.com/gatehouse/gatehouse/internal/policy"
 	"github.com/gatehouse/gatehouse/internal/samlidp"
 	"github.com/gatehouse/gatehouse/internal/session"
 	"github.com/gatehouse/gatehouse/internal/web"
@@ -61,6 +62,13 @@ type Refusal struct {
 
 func (r *Refusal) Error() string { return r.Msg }
 
+// SignOnRules are the sign-on rules of apps (policy.Service implements
+// them): evaluated before every assertion is sent.
+type SignOnRules interface {
+	EvaluateApp(ctx context.Context, appID string, groupIDs []string, lastFactor time.Time) (policy.Decision, error)
+	Log(ctx context.Context, d policy.Decision, targets ...audit.Target) error
+}
+
 // EventLog appends events that record no other change.
 type EventLog interface {
 	Append(ctx context.Context, ev audit.Event) error
@@ -84,9 +92,44 @@ type Surface struct {
 	Integrations map[string]Attributor
 	// PendingTTL bounds how long a request waits for sign-in.
 	PendingTTL time.Duration
+	// Rules are the apps' sign-on rules; nil allows everyone assigned.
+	Rules SignOnRules
 
-	mu   sync.Mutex
-	idps map[string]*samlidp.IdP
+	mu      sync.Mutex
+	idps    map[string]*samlidp.IdP
+	signers map[string]*samlidp.IdP
+	apps    map[string]*catalog.App // by id, each at the version it was read
+}
+
+// app returns the current state of an app by id (byKey false) or external
+// key. Decoding an app's settings is a large part of a sign-on, and apps
+// change rarely, so the decoded app is kept and reused while its version
+// in the store (one small read per request, on any node) is unchanged:
+// every change made anywhere is seen by the next request. The returned
+// app is shared: read it, never change it.
+func (s *Surface) app(ctx context.Context, idOrKey string, byKey bool) (*catalog.App, error) {
+	id, version, err := s.Catalog.Store.AppVersion(ctx, idOrKey, byKey)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	a, ok := s.apps[id]
+	s.mu.Unlock()
+	if ok && a.Version == version {
+		return a, nil
+	}
+	if a, err = s.Catalog.Store.App(ctx, id); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	if s.apps == nil || len(s.apps) > 10000 {
+		s.apps = map[string]*catalog.App{}
+	}
+	if cur, ok := s.apps[id]; !ok || cur.Version < a.Version {
+		s.apps[id] = a
+	}
+	s.mu.Unlock()
+	return a, nil
 }
 
 // AutoSubmitPath serves the script that submits SAML forms.
@@ -115,9 +158,15 @@ func (s *Surface) loopback() bool {
 
 // idp returns the (cached) IdP of an app for its current keys.
 func (s *Surface) idp(ctx context.Context, a *catalog.App) (*samlidp.IdP, error) {
+	idp, _, err := s.idpKid(ctx, a)
+	return idp, err
+}
+
+// idpKid is idp, also returning the kid of the active key.
+func (s *Surface) idpKid(ctx context.Context, a *catalog.App) (*samlidp.IdP, string, error) {
 	active, published, err := s.Catalog.SigningKeys(ctx, a.ID)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	var extra []*x509.Certificate
 	key := a.ID + "|" + a.EntityID(s.BaseURL) + "|" + active.Kid
@@ -131,7 +180,7 @@ func (s *Surface) idp(ctx context.Context, a *catalog.App) (*samlidp.IdP, error)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if idp, ok := s.idps[key]; ok {
-		return idp, nil
+		return idp, active.Kid, nil
 	}
 	idp, err := samlidp.NewIdP(samlidp.IdPConfig{
 		EntityID:           a.EntityID(s.BaseURL),
@@ -145,12 +194,43 @@ func (s *Surface) idp(ctx context.Context, a *catalog.App) (*samlidp.IdP, error)
 		AllowLoopbackHTTP:  s.loopback(),
 	})
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if s.idps == nil || len(s.idps) > 10000 {
 		s.idps = map[string]*samlidp.IdP{}
 	}
 	s.idps[key] = idp
+	return idp, active.Kid, nil
+}
+
+// signer returns the IdP that signs an app's responses with its active
+// key. The app row the caller read names the active key (kid), and a key's
+// material never changes under its kid, so the IdP built for (app, entity
+// ID, kid) is reused without reading the keys again; a rollover changes
+// the kid in the app row and so takes effect with the next request on
+// every node. Metadata, which also lists the published next keys, reads
+// them every time (idp).
+func (s *Surface) signer(ctx context.Context, a *catalog.App) (*samlidp.IdP, error) {
+	key := a.ID + "|" + a.EntityID(s.BaseURL) + "|" + a.Credentials.SigningKid
+	s.mu.Lock()
+	idp, ok := s.signers[key]
+	s.mu.Unlock()
+	if ok {
+		return idp, nil
+	}
+	idp, kid, err := s.idpKid(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	if kid != a.Credentials.SigningKid {
+		return idp, nil // the app changed keys between two reads: do not cache
+	}
+	s.mu.Lock()
+	if s.signers == nil || len(s.signers) > 10000 {
+		s.signers = map[string]*samlidp.IdP{}
+	}
+	s.signers[key] = idp
+	s.mu.Unlock()
 	return idp, nil
 }
 
@@ -177,7 +257,7 @@ func (s *Surface) sp(a *catalog.App) (*samlidp.ServiceProvider, error) {
 
 // appByPath finds the active app named by an SSO URL.
 func (s *Surface) appByPath(ctx context.Context, name, key string) (*catalog.App, error) {
-	a, err := s.Catalog.Store.AppByExternalKey(ctx, key)
+	a, err := s.app(ctx, key, true)
 	if err != nil {
 		return nil, err
 	}
@@ -309,17 +389,23 @@ func (s *Surface) spInitiated(w http.ResponseWriter, r *http.Request, post bool)
 // park stores the request and continues with a same-site GET, so that the
 // (SameSite=Lax) session cookie is sent even when the SP posted to us.
 func (s *Surface) park(w http.ResponseWriter, r *http.Request, p pending) {
+	id, err := s.store(r.Context(), p)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/sso/continue/"+id, http.StatusSeeOther)
+}
+
+// store keeps a request for /sso/continue/{id}.
+func (s *Surface) store(ctx context.Context, p pending) (string, error) {
 	body, _ := json.Marshal(p)
 	id := web.NewID(18)
 	ttl := s.PendingTTL
 	if ttl == 0 {
 		ttl = 15 * time.Minute
 	}
-	if err := s.Sessions.PutPending(r.Context(), id, body, p.Created.Add(ttl)); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	http.Redirect(w, r, "/sso/continue/"+id, http.StatusSeeOther)
+	return id, s.Sessions.PutPending(ctx, id, body, p.Created.Add(ttl))
 }
 
 func requestProblem(err error) string {
@@ -343,7 +429,7 @@ func (s *Surface) resume(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	a, err := s.Catalog.Store.App(ctx, p.AppID)
+	a, err := s.app(ctx, p.AppID, false)
 	if err != nil {
 		s.page(w, r, http.StatusNotFound, "App not found", "The application no longer exists.")
 		return
@@ -373,7 +459,7 @@ func (s *Surface) resume(w http.ResponseWriter, r *http.Request) {
 
 // launch is the dashboard link: IdP-initiated sign-in.
 func (s *Surface) launch(w http.ResponseWriter, r *http.Request) {
-	a, err := s.Catalog.Store.App(r.Context(), r.PathValue("appId"))
+	a, err := s.app(r.Context(), r.PathValue("appId"), false)
 	if err != nil || a.Name != r.PathValue("name") {
 		s.page(w, r, http.StatusNotFound, "App not found", "This link does not belong to any application.")
 		return
@@ -454,7 +540,7 @@ func (s *Surface) respond(w http.ResponseWriter, r *http.Request, a *catalog.App
 		s.page(w, r, http.StatusForbidden, "App not available", "This application is not active. Contact your administrator.")
 		return
 	}
-	asg, err := s.Catalog.Assignment(ctx, a.ID, u.ID)
+	asg, err := s.Catalog.AssignmentOf(ctx, a, u)
 	if err != nil {
 		if errs.Is(err, errs.NotFound) {
 			ev := s.Events.New(ctx, "app.generic.unauth_app_access_attempt", "User attempted unauthorized access to app", audit.Failure, target...)
@@ -476,6 +562,10 @@ func (s *Surface) respond(w http.ResponseWriter, r *http.Request, a *catalog.App
 		s.fail(w, r, err)
 		return
 	}
+	decision, done := s.checkRules(w, r, a, sess, p, groups, target)
+	if done {
+		return
+	}
 	nameID, attrs, err := s.subjectAndAttributes(ctx, a, u, asg, groups)
 	if err != nil {
 		var ref *Refusal
@@ -489,7 +579,7 @@ func (s *Surface) respond(w http.ResponseWriter, r *http.Request, a *catalog.App
 		s.fail(w, r, err)
 		return
 	}
-	idp, err := s.idp(ctx, a)
+	idp, err := s.signer(ctx, a)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -507,9 +597,55 @@ func (s *Surface) respond(w http.ResponseWriter, r *http.Request, a *catalog.App
 	if acs == "" {
 		acs = sp.ACSURL
 	}
-	s.post(w, r, acs, "SAMLResponse", xml, p.RelayState)
+	// The assertion leaves only once its event is on record (Log commits
+	// it, possibly together with other responses' events, before it
+	// returns): an unrecorded sign-on fails closed.
 	ev := s.Events.New(ctx, "user.authentication.sso", "User single sign on to app", audit.Success, target...)
-	_ = s.Log.Append(ctx, ev)
+	if decision.PolicyID != "" {
+		ev.Debug = map[string]string{"policyId": decision.PolicyID, "ruleId": decision.RuleID}
+	}
+	s.postLogged(w, r, acs, "SAMLResponse", xml, p.RelayState, &ev)
+}
+
+// checkRules evaluates the app's sign-on rules for the session. A denial
+// answers with a refusal page; a rule that wants a second factor parks the
+// request and steps the session up, after which the same flow continues
+// at /sso/continue. It reports whether it answered.
+func (s *Surface) checkRules(w http.ResponseWriter, r *http.Request, a *catalog.App, sess *session.Session, p pending, groups []*directory.Group, target []audit.Target) (policy.Decision, bool) {
+	if s.Rules == nil {
+		return policy.Decision{Outcome: policy.Allow}, false
+	}
+	ctx := r.Context()
+	gids := make([]string, len(groups))
+	for i, g := range groups {
+		gids[i] = g.ID
+	}
+	d, err := s.Rules.EvaluateApp(ctx, a.ID, gids, sess.MFATime)
+	if err != nil {
+		s.fail(w, r, err)
+		return d, true
+	}
+	switch d.Outcome {
+	case policy.Allow:
+		return d, false
+	case policy.Challenge:
+		_ = s.Rules.Log(ctx, d, target...)
+		if p.IsPassive {
+			s.sendError(w, r, a, p, samlidp.StatusResponder, samlidp.StatusNoPassive)
+			return d, true
+		}
+		id, err := s.store(ctx, p)
+		if err != nil {
+			s.fail(w, r, err)
+			return d, true
+		}
+		s.Login.StepUp(w, r, sess, "/sso/continue/"+id)
+		return d, true
+	default:
+		_ = s.Rules.Log(ctx, d, target...)
+		s.page(w, r, http.StatusForbidden, "Sign-in refused", fmt.Sprintf("Your organization's sign-on rules do not allow you to use %s. Contact your administrator.", a.Label))
+		return d, true
+	}
 }
 
 // subjectAndAttributes computes the NameID and the attributes.
@@ -589,11 +725,24 @@ func (s *Surface) statements(a *catalog.App, env expr.Env, groupNames []string) 
 }
 
 func (s *Surface) post(w http.ResponseWriter, r *http.Request, target, param string, xml []byte, relay string) {
+	s.postLogged(w, r, target, param, xml, relay, nil)
+}
+
+// postLogged renders the HTTP-POST form and, when ev is given, records ev
+// before anything is written: if the event cannot be recorded the person
+// gets an error page and the SP nothing.
+func (s *Surface) postLogged(w http.ResponseWriter, r *http.Request, target, param string, xml []byte, relay string, ev *audit.Event) {
 	page, err := samlidp.RenderPostForm(samlidp.PostForm{URL: target, AllowLoopbackHTTP: s.loopback(), MessageParam: param,
 		Message: base64.StdEncoding.EncodeToString(xml), RelayState: relay, ScriptPath: AutoSubmitPath})
 	if err != nil {
 		s.fail(w, r, err)
 		return
+	}
+	if ev != nil {
+		if err := s.Log.Append(r.Context(), *ev); err != nil {
+			s.fail(w, r, fmt.Errorf("record the sign-on: %w", err))
+			return
+		}
 	}
 	u, _ := url.Parse(target)
 	h := w.Header()

@@ -49,7 +49,8 @@ func NewID(n int) string {
 }
 
 // ClientIP is the remote address of the request. Forwarded headers are not
-// trusted: Gatehouse never lets a header choose an address or a URL.
+// read here: only TrustProxies, for peers the operator named in
+// trusted_proxies, puts the address X-Forwarded-For gives in RemoteAddr.
 func ClientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {

@@ -116,6 +116,28 @@ func testAppRoundTrip(t *testing.T, st Stores) {
 	if _, err := st.Catalog.App(ctx, "0oa00000000000000000"); !errs.Is(err, errs.NotFound) {
 		t.Fatalf("missing app: %v", err)
 	}
+	// AppVersion follows every change, by id and by external key.
+	for _, byKey := range []bool{false, true} {
+		key := a.ID
+		if byKey {
+			key = a.ExternalKey
+		}
+		cur, err := st.Catalog.App(ctx, a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, v, err := st.Catalog.AppVersion(ctx, key, byKey)
+		if err != nil || id != a.ID || v != cur.Version {
+			t.Fatalf("AppVersion(%s) = %s %d %v, app has version %d", key, id, v, err, cur.Version)
+		}
+		update(t, st.Catalog, func(tx catalog.Tx) error { cur.Label += "!"; return tx.UpdateApp(cur) })
+		if _, v2, err := st.Catalog.AppVersion(ctx, key, byKey); err != nil || v2 != v+1 {
+			t.Fatalf("after an update AppVersion = %d %v, want %d", v2, err, v+1)
+		}
+	}
+	if _, _, err := st.Catalog.AppVersion(ctx, "0oa00000000000000000", false); !errs.Is(err, errs.NotFound) {
+		t.Fatalf("AppVersion of a missing app: %v", err)
+	}
 }
 
 func testList(t *testing.T, st Stores) {

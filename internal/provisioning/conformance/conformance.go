@@ -48,6 +48,7 @@ func Run(t *testing.T, newStore func(t *testing.T) provisioning.Store) {
 		{"StatusCounts", testStatus},
 		{"ListPaging", testList},
 		{"Scheduler", testScheduler},
+		{"SchedulersRace", testSchedulersRace},
 		{"KindsFilterClaims", testKinds},
 		{"Prune", testPrune},
 	}
@@ -822,6 +823,79 @@ func testScheduler(t *testing.T, s provisioning.Store) {
 	}}
 	if _, err := bad.Once(ctx); err == nil {
 		t.Fatal("a series without a dedupe key was accepted")
+	}
+}
+
+// raceStore lets a test act between a scheduler's read of a series'
+// latest job and its enqueue of the next one.
+type raceStore struct {
+	provisioning.Store
+	afterLatest func()
+}
+
+func (r raceStore) UpdateJobs(ctx context.Context, fn func(provisioning.Tx) error) error {
+	return r.Store.UpdateJobs(ctx, func(tx provisioning.Tx) error { return fn(raceTx{Tx: tx, after: r.afterLatest}) })
+}
+
+type raceTx struct {
+	provisioning.Tx
+	after func()
+}
+
+func (r raceTx) LatestJob(key string) (*provisioning.Job, error) {
+	j, err := r.Tx.LatestJob(key)
+	if r.after != nil {
+		r.after()
+	}
+	return j, err
+}
+
+// testSchedulersRace: two schedulers (two nodes) tick at once. While one
+// has read the series' latest job and not yet enqueued the next, the
+// other enqueues it and a runner claims it. The series still gets one job
+// for the period, not a second one that would run right after the first.
+func testSchedulersRace(t *testing.T, s provisioning.Store) {
+	c := NewClock()
+	ctx := context.Background()
+	series := []provisioning.Periodic{{Kind: provisioning.KindConnectReconcile, AppID: "0oa1", DedupeKey: "app:0oa1:reconcile", Interval: time.Hour}}
+	jobs := func(context.Context) ([]provisioning.Periodic, error) { return series, nil }
+	other := &provisioning.Scheduler{Queue: queue(s, c), Jobs: jobs}
+	var once sync.Once
+	var wg sync.WaitGroup
+	racing := raceStore{Store: s, afterLatest: func() {
+		once.Do(func() {
+			// The other node's tick and a claim, given a moment to run
+			// before this transaction goes on (a store that makes them
+			// wait for it is what the contract asks for).
+			wg.Add(1)
+			done := make(chan struct{})
+			go func() {
+				defer wg.Done()
+				defer close(done)
+				if _, err := other.Once(ctx); err != nil {
+					t.Error(err)
+				}
+				if _, err := s.ClaimJob(ctx, provisioning.Claim{Owner: "node-b", Kinds: []string{provisioning.KindConnectReconcile}, Now: c.Now(), LeaseUntil: c.Now().Add(time.Minute)}); err != nil {
+					t.Error(err)
+				}
+			}()
+			select {
+			case <-done:
+			case <-time.After(300 * time.Millisecond):
+			}
+		})
+	}}
+	mine := &provisioning.Scheduler{Queue: queue(racing, c), Jobs: jobs}
+	if _, err := mine.Once(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	all, _, err := queue(s, c).List(ctx, provisioning.Filter{AppID: "0oa1"}, "", 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 1 {
+		t.Fatalf("two schedulers ticking together enqueued %d jobs of one series: %+v", len(all), all)
 	}
 }
 

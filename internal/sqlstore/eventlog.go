@@ -1,0 +1,125 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/gatehouse/gatehouse/internal/audit"
+)
+
+// ErrLogClosed is returned by EventLog.Append after the database closed.
+var ErrLogClosed = errors.New("sqlstore: the event log is closed")
+
+// EventLog appends events that record no other change (a single sign-on,
+// a refused request) by group commit: one goroutine writes whatever has
+// queued up while the previous transaction ran, up to maxGroup events, in
+// one transaction. Append returns only once its event is committed, so a
+// caller that answers after Append has its answer on record; there is no
+// timer, so a lone event waits for nothing but its own commit, and under
+// load an event waits at most for the transaction before its own. Close
+// (DB.Close calls it) lets every queued event commit before it returns.
+// Never call Append inside a transaction of the same database: on SQLite
+// the writer's one connection belongs to that transaction until it ends.
+type EventLog struct {
+	db    *DB
+	queue chan *queuedEvent
+	mu    sync.RWMutex // held for reading while enqueueing, for writing by Close
+	shut  bool
+	done  chan struct{}
+}
+
+type queuedEvent struct {
+	ev  audit.Event
+	err chan error
+}
+
+const maxGroup = 256
+
+// EventLog returns the database's group-commit event log, starting it on
+// first use.
+func (db *DB) EventLog() *EventLog {
+	db.logOnce.Do(func() {
+		db.log = &EventLog{db: db, queue: make(chan *queuedEvent, maxGroup), done: make(chan struct{})}
+		go db.log.run()
+	})
+	return db.log
+}
+
+// Append writes ev durably (in a transaction of its own or shared with
+// other queued events) and returns once it is committed.
+func (l *EventLog) Append(ctx context.Context, ev audit.Event) error {
+	q := &queuedEvent{ev: ev, err: make(chan error, 1)}
+	l.mu.RLock()
+	if l.shut {
+		l.mu.RUnlock()
+		return ErrLogClosed
+	}
+	select {
+	case l.queue <- q:
+		l.mu.RUnlock()
+	case <-ctx.Done():
+		l.mu.RUnlock()
+		return ctx.Err()
+	}
+	// Once queued the event is written whatever happens to ctx: wait for
+	// the outcome, so that a caller never reports as lost an event that
+	// was in fact recorded.
+	return <-q.err
+}
+
+// Close stops taking events (Append then returns ErrLogClosed) and returns
+// when every queued event is written. DB.Close calls it.
+func (l *EventLog) Close() {
+	l.mu.Lock()
+	if !l.shut {
+		l.shut = true
+		close(l.queue)
+	}
+	l.mu.Unlock()
+	<-l.done
+}
+
+func (l *EventLog) run() {
+	defer close(l.done)
+	group := make([]*queuedEvent, 0, maxGroup)
+	for q := range l.queue {
+		group = append(group[:0], q)
+	fill:
+		for len(group) < maxGroup {
+			select {
+			case q, ok := <-l.queue:
+				if !ok {
+					break fill
+				}
+				group = append(group, q)
+			default:
+				break fill
+			}
+		}
+		l.write(group)
+	}
+}
+
+// write commits a group in one transaction; if that fails, each event is
+// tried on its own so that one bad event does not take the others with it.
+func (l *EventLog) write(group []*queuedEvent) {
+	ctx := context.Background()
+	err := l.db.InTx(ctx, func(t *Tx) error {
+		for _, q := range group {
+			if err := t.Append(q.ev); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil || len(group) == 1 {
+		for _, q := range group {
+			q.err <- err
+		}
+		return
+	}
+	for _, q := range group {
+		q.err <- l.db.InTx(ctx, func(t *Tx) error { return t.Append(q.ev) })
+	}
+}
