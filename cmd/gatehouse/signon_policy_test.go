@@ -100,6 +100,15 @@ func TestSessionPolicy(t *testing.T) {
 	if resp, _ := b4.signIn("agent2@example.com", "Secret-Passw0rd", "/app/UserHome"); resp.Header.Get("Location") != "/login/verify" {
 		t.Fatalf("someone else's device cookie: %s", resp.Header.Get("Location"))
 	}
+	// Resetting the person's factors forgets every remembered device: the
+	// browser that skipped the code is asked to set up a factor again.
+	if r := ts.call(t, "POST", "/api/v1/users/"+agent.ID+"/lifecycle/reset_factors", ts.token, ""); r.status != 200 {
+		t.Fatalf("reset_factors: %d %s", r.status, r.raw)
+	}
+	b2.post("/logout", url.Values{"csrf": {formCSRF(t, b2.page("/app/UserHome", 200))}})
+	if resp, _ := b2.signIn("agent@example.com", "Secret-Passw0rd", "/app/UserHome"); resp.Header.Get("Location") == "/app/UserHome" {
+		t.Fatalf("a remembered device outlived the factor reset: %s", resp.Header.Get("Location"))
+	}
 	// policy.evaluate_sign_on records each sign-in's decision.
 	logs := ts.call(t, "GET", "/api/v1/logs?limit=500&filter="+url.QueryEscape(`eventType eq "policy.evaluate_sign_on"`), ts.token, "").raw
 	for _, want := range []string{`"result":"DENY"`, `"result":"ALLOW"`, `"result":"CHALLENGE"`} {

@@ -424,6 +424,7 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 		Profiles:     a.aws,
 		Provisioning: consoleProvisioning{in: a.aws, queue: a.queue},
 		MFA:          a.mfa,
+		Policies:     a.policies,
 		IdPs:         fed,
 		Emails:       a.recovery,
 		IDs:          a.ids,

@@ -30,6 +30,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/login"
 	"github.com/gatehouse/gatehouse/internal/mfa"
 	"github.com/gatehouse/gatehouse/internal/oktaapi"
+	"github.com/gatehouse/gatehouse/internal/policy"
 	"github.com/gatehouse/gatehouse/internal/session"
 	"github.com/gatehouse/gatehouse/internal/web"
 )
@@ -88,6 +89,8 @@ type Console struct {
 	// Provisioning runs the "Provisioning" tab; nil shows that provisioning
 	// is not available.
 	Provisioning Provisioning
+	// Policies are the sign-on and password policies; nil hides them.
+	Policies *policy.Service
 	// MFA lists and resets people's second factors; nil hides them.
 	MFA *mfa.Service
 	// IdPs runs Security → Identity Providers and the links on a person's
@@ -324,6 +327,20 @@ func (c *Console) routes() []route {
 		{"/admin/security/api-tokens", 0, c.tokens},
 		{"/admin/security/api-tokens", areaSecurity, c.createToken},
 		{"/admin/security/api-tokens/{id}/revoke", areaSecurity, c.revokeToken},
+		{"/admin/security/session-policy", 0, c.sessionPolicy},
+		{"/admin/security/session-policy/rules", areaSecurity, c.addSessionRule},
+		{"/admin/security/session-policy/rules/{rid}", 0, c.sessionRule},
+		{"/admin/security/session-policy/rules/{rid}", areaSecurity, c.saveSessionRule},
+		{"/admin/security/session-policy/rules/{rid}/delete", areaSecurity, c.deleteSessionRule},
+		{"/admin/security/password-policy", 0, c.passwordPolicy},
+		{"/admin/security/password-policy", areaSecurity, c.savePasswordPolicy},
+		{"/admin/security/app-sign-on-rules", 0, c.appRulesList},
+		{"/admin/apps/{id}/signon-rules", 0, c.appRules},
+		{"/admin/apps/{id}/signon-rules", areaApps, c.addAppRule},
+		{"/admin/apps/{id}/signon-rules/everyone-else", areaApps, c.saveAppCatchAll},
+		{"/admin/apps/{id}/signon-rules/rules/{rid}", 0, c.appRule},
+		{"/admin/apps/{id}/signon-rules/rules/{rid}", areaApps, c.saveAppRule},
+		{"/admin/apps/{id}/signon-rules/rules/{rid}/delete", areaApps, c.deleteAppRule},
 		{"/admin/security/administrators", 0, c.administrators},
 		{"/admin/security/administrators/grant", areaSecurity, c.grantRole},
 		{"/admin/security/administrators/revoke", areaSecurity, c.revokeRole},
@@ -506,6 +523,7 @@ var flashes = map[string]string{
 	"mappings":     "The attribute mappings were saved.",
 	"provisioning": "Provisioning settings were saved.",
 	"factorreset":  "The factor was reset. The person can set it up again.",
+	"rule":         "The rule was added.",
 	"factorsreset": "All factors and recovery codes were reset.",
 }
 

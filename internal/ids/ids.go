@@ -13,19 +13,23 @@ import (
 
 // Prefixes of the object types Gatehouse names.
 const (
-	User     = "00u"
-	Group    = "00g"
-	App      = "0oa"
-	Token    = "00T"
-	Session  = "102"
-	Event    = "evt"
-	Key      = "kid"
-	IdP      = "0oi"
-	Factor   = "mfa"
-	Job      = "job"
-	Policy   = "00p"
-	Rule     = "0pr"
-	Instance = "exk"
+	User    = "00u"
+	Group   = "00g"
+	App     = "0oa"
+	Token   = "00T"
+	Session = "102"
+	Event   = "evt"
+	Key     = "kid"
+	IdP     = "0oi"
+	// Factors, by kind, in the style of Okta's ids (Okta Verify TOTP,
+	// Google Authenticator, WebAuthn).
+	FactorTOTP     = "ost"
+	FactorGoogle   = "uft"
+	FactorWebAuthn = "fwf"
+	Job            = "job"
+	Policy         = "00p"
+	Rule           = "0pr"
+	Instance       = "exk"
 )
 
 const alphabet = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"

@@ -17,6 +17,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/gatehouse/gatehouse/internal/audit"
 	"github.com/gatehouse/gatehouse/internal/directory"
 	"github.com/gatehouse/gatehouse/internal/errs"
 	"github.com/gatehouse/gatehouse/internal/mfa"
@@ -256,7 +257,14 @@ func (s *Surface) signIn(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusTooManyRequests, "Too many sign-in attempts from your network. Wait a minute and try again.")
 		return
 	}
-	u, err := s.Directory.Authenticate(r.Context(), username, password, s.LockoutAfter)
+	// The attempt's events name who was typed and where from, as Okta's
+	// user.session.start events do.
+	ctx := audit.WithRequest(r.Context(), audit.Request{
+		Actor:         audit.Actor{ID: "unknown", Type: "User", AlternateID: username, DisplayName: username},
+		Client:        audit.Client{IPAddress: ip, UserAgent: r.UserAgent()},
+		TransactionID: web.RequestID(r.Context()),
+	})
+	u, err := s.Directory.Authenticate(ctx, username, password, s.LockoutAfter)
 	if err != nil {
 		var f *directory.SignInFailure
 		if errors.As(err, &f) {

@@ -2,12 +2,16 @@ package login
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/audit"
@@ -546,6 +550,30 @@ func appendAMR(amr []string, more ...string) []string {
 type deviceRecord struct {
 	UserID  string    `json:"userId"`
 	Expires time.Time `json:"expires"`
+	// Factors fingerprints the person's active factors when the device
+	// was remembered: a reset, removal or new factor forgets every
+	// remembered device (a compromised factor must not live on in them).
+	Factors string `json:"factors"`
+}
+
+// factorFingerprint is the SHA-256 of the person's active factor ids.
+func (s *Surface) factorFingerprint(ctx context.Context, userID string) (string, error) {
+	if s.MFA == nil {
+		return "", nil
+	}
+	fs, _, err := s.MFA.List(ctx, userID)
+	if err != nil {
+		return "", err
+	}
+	var ids []string
+	for _, f := range fs {
+		if f.Status == mfa.Active {
+			ids = append(ids, f.ID)
+		}
+	}
+	slices.Sort(ids)
+	sum := sha256.Sum256([]byte(strings.Join(ids, ",")))
+	return hex.EncodeToString(sum[:]), nil
 }
 
 // rememberDevice sets the cookie that spares this browser the second step
@@ -553,7 +581,11 @@ type deviceRecord struct {
 func (s *Surface) rememberDevice(w http.ResponseWriter, r *http.Request, userID string, ttl time.Duration) error {
 	token := web.NewID(32)
 	exp := s.now().UTC().Add(ttl)
-	b, err := json.Marshal(deviceRecord{UserID: userID, Expires: exp})
+	fp, err := s.factorFingerprint(r.Context(), userID)
+	if err != nil {
+		return err
+	}
+	b, err := json.Marshal(deviceRecord{UserID: userID, Expires: exp, Factors: fp})
 	if err != nil {
 		return err
 	}
@@ -575,7 +607,11 @@ func (s *Surface) rememberedDevice(r *http.Request, userID string) bool {
 		return false
 	}
 	var d deviceRecord
-	return json.Unmarshal(b, &d) == nil && d.UserID == userID && s.now().Before(d.Expires)
+	if json.Unmarshal(b, &d) != nil || d.UserID != userID || !s.now().Before(d.Expires) {
+		return false
+	}
+	fp, err := s.factorFingerprint(r.Context(), userID)
+	return err == nil && subtle.ConstantTimeCompare([]byte(fp), []byte(d.Factors)) == 1
 }
 
 type enrollData struct {

@@ -20,9 +20,9 @@ type Sealer interface {
 
 // ID prefixes of factors, in the style of Okta's.
 const (
-	prefixOktaTOTP   = "ost"
-	prefixGoogleTOTP = "uft"
-	prefixWebAuthn   = "fwf"
+	prefixOktaTOTP   = ids.FactorTOTP
+	prefixGoogleTOTP = ids.FactorGoogle
+	prefixWebAuthn   = ids.FactorWebAuthn
 )
 
 // Service enrols, verifies and resets factors.

@@ -40,15 +40,48 @@ func firstMatch(rules []*Rule, groupIDs []string) *Rule {
 // app now: ALLOW, DENY, or CHALLENGE (a second factor first). An app
 // without an active access policy allows; a policy whose rules do not
 // match denies (fail closed).
+//
+// The rules come from a per-node cache that is valid while the policy
+// version (one primary-key read) is unchanged: any change on any node
+// bumps it in its own transaction.
 func (s *Service) EvaluateApp(ctx context.Context, appID string, groupIDs []string, lastFactor time.Time) (Decision, error) {
-	pid, rules, err := s.Store.AppRules(ctx, appID)
+	ar, err := s.appRules(ctx, appID)
 	if err != nil {
 		return Decision{}, err
 	}
-	if pid == "" {
+	if ar.policyID == "" {
 		return Decision{Outcome: Allow}, nil
 	}
-	return decide(pid, rules, groupIDs, lastFactor, s.Now()), nil
+	return decide(ar.policyID, ar.rules, groupIDs, lastFactor, s.Now()), nil
+}
+
+// appRules returns an app's policy and rules, from the cache when the
+// policy version has not moved. Cached rules are never modified.
+func (s *Service) appRules(ctx context.Context, appID string) (appRules, error) {
+	v, err := s.Store.Version(ctx)
+	if err != nil {
+		return appRules{}, err
+	}
+	s.mu.Lock()
+	if v != s.cacheVer || s.cache == nil || len(s.cache) > maxCachedApps {
+		s.cache, s.cacheVer = map[string]appRules{}, v
+	}
+	ar, ok := s.cache[appID]
+	s.mu.Unlock()
+	if ok {
+		return ar, nil
+	}
+	pid, rules, err := s.Store.AppRules(ctx, appID)
+	if err != nil {
+		return appRules{}, err
+	}
+	ar = appRules{policyID: pid, rules: rules}
+	s.mu.Lock()
+	if s.cacheVer == v {
+		s.cache[appID] = ar
+	}
+	s.mu.Unlock()
+	return ar, nil
 }
 
 func decide(pid string, rules []*Rule, groupIDs []string, lastFactor, now time.Time) Decision {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -29,9 +30,34 @@ type Service struct {
 	Events audit.Builder
 	// DefaultPassword seeds the default password policy.
 	DefaultPassword credential.Policy
+
+	// cache holds the rules of apps evaluated since the policy version
+	// last changed.
+	mu       sync.Mutex
+	cacheVer int64
+	cache    map[string]appRules
 }
 
+type appRules struct {
+	policyID string
+	rules    []*Rule
+}
+
+// maxCachedApps bounds the cache; past it, it starts again.
+const maxCachedApps = 20000
+
 func (s *Service) now() time.Time { return s.Now().UTC().Truncate(time.Millisecond) }
+
+// update runs fn in a transaction that also bumps the policy version, so
+// every node's cache of rules sees the change at its next evaluation.
+func (s *Service) update(ctx context.Context, fn func(Tx) error) error {
+	return s.Store.Update(ctx, func(tx Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return tx.Bump()
+	})
+}
 
 // Limits of rule settings.
 const (
@@ -79,7 +105,7 @@ func (s *Service) EnsureDefaults(ctx context.Context) error {
 			ps := PasswordSettingsOf(s.DefaultPassword)
 			p.Password = &ps
 		}
-		err = s.Store.Update(ctx, func(tx Tx) error {
+		err = s.update(ctx, func(tx Tx) error {
 			if err := tx.InsertPolicy(p); err != nil {
 				return err
 			}
@@ -191,7 +217,7 @@ func (s *Service) Create(ctx context.Context, p *Policy) (*Policy, error) {
 	if p.Status == StatusInactive {
 		out.Status = StatusInactive
 	}
-	err := s.Store.Update(ctx, func(tx Tx) error {
+	err := s.update(ctx, func(tx Tx) error {
 		if err := tx.InsertPolicy(out); err != nil {
 			return err
 		}
@@ -212,7 +238,7 @@ func (s *Service) Create(ctx context.Context, p *Policy) (*Policy, error) {
 // policies) settings. System policies stay active.
 func (s *Service) Update(ctx context.Context, id string, in *Policy) (*Policy, error) {
 	var out *Policy
-	err := s.Store.Update(ctx, func(tx Tx) error {
+	err := s.update(ctx, func(tx Tx) error {
 		p, err := tx.PolicyForUpdate(id)
 		if errs.Is(err, errs.NotFound) {
 			return errPolicyNotFound(id)
@@ -260,7 +286,7 @@ func (s *Service) Update(ctx context.Context, id string, in *Policy) (*Policy, e
 
 // Delete removes an access policy (and its rules and app assignments).
 func (s *Service) Delete(ctx context.Context, id string) error {
-	return s.Store.Update(ctx, func(tx Tx) error {
+	return s.update(ctx, func(tx Tx) error {
 		p, err := tx.PolicyForUpdate(id)
 		if errs.Is(err, errs.NotFound) {
 			return errPolicyNotFound(id)
@@ -416,7 +442,7 @@ func (s *Service) CreateRule(ctx context.Context, policyID string, in *Rule) (*R
 	}
 	now := s.now()
 	r.ID, r.PolicyID, r.System, r.Created, r.LastUpdated, r.Name = s.IDs.New(ids.Rule), p.ID, false, now, now, strings.TrimSpace(r.Name)
-	err = s.Store.Update(ctx, func(tx Tx) error {
+	err = s.update(ctx, func(tx Tx) error {
 		rs, err := tx.RulesForUpdate(p.ID)
 		if err != nil {
 			return err
@@ -461,7 +487,7 @@ func (s *Service) UpdateRule(ctx context.Context, policyID, ruleID string, in *R
 		return nil, err
 	}
 	var out *Rule
-	err = s.Store.Update(ctx, func(tx Tx) error {
+	err = s.update(ctx, func(tx Tx) error {
 		rs, err := tx.RulesForUpdate(p.ID)
 		if err != nil {
 			return err
@@ -522,7 +548,7 @@ func (s *Service) DeleteRule(ctx context.Context, policyID, ruleID string) error
 	if err != nil {
 		return err
 	}
-	return s.Store.Update(ctx, func(tx Tx) error {
+	return s.update(ctx, func(tx Tx) error {
 		rs, err := tx.RulesForUpdate(p.ID)
 		if err != nil {
 			return err
@@ -556,7 +582,7 @@ func (s *Service) DeleteRule(ctx context.Context, policyID, ruleID string) error
 
 // AssignApp makes an access policy the sign-on policy of an app.
 func (s *Service) AssignApp(ctx context.Context, appID, appLabel, policyID string) error {
-	return s.Store.Update(ctx, func(tx Tx) error {
+	return s.update(ctx, func(tx Tx) error {
 		p, err := tx.PolicyForUpdate(policyID)
 		if errs.Is(err, errs.NotFound) {
 			return errPolicyNotFound(policyID)

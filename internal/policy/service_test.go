@@ -34,7 +34,9 @@ type world struct {
 	others *directory.Group
 }
 
-func newWorld(t *testing.T, db *sqlstore.DB) *world {
+func newWorld(t *testing.T, db *sqlstore.DB) *world { return newBenchWorld(t, db) }
+
+func newBenchWorld(t testing.TB, db *sqlstore.DB) *world {
 	t.Helper()
 	w := &world{db: db, now: time.Now().UTC()}
 	n := 0
@@ -62,7 +64,7 @@ func newWorld(t *testing.T, db *sqlstore.DB) *world {
 	return w
 }
 
-func (w *world) app(t *testing.T) string {
+func (w *world) app(t testing.TB) string {
 	t.Helper()
 	src := ids.NewSource(nil)
 	now := time.Now().UTC().Truncate(time.Millisecond)
@@ -396,6 +398,44 @@ func FuzzDuration(f *testing.F) {
 		}
 		if back, err := policy.ParseDuration(policy.FormatDuration(d)); err != nil || back != d {
 			t.Fatalf("%q = %s does not round-trip (%v %v)", s, d, back, err)
+		}
+	})
+}
+
+// TestRulesCacheAcrossNodes: two services (two nodes) on one database: a
+// change made on one applies on the other at its next evaluation.
+func TestRulesCacheAcrossNodes(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		w := newWorld(t, db)
+		other := &policy.Service{Store: db.Policies(), Groups: db.Directory(), IDs: ids.NewSource(nil), Now: time.Now, Events: w.svc.Events}
+		app := w.app(t)
+		if d, _ := other.EvaluateApp(ctx, app, nil, time.Time{}); d.Outcome != policy.Allow {
+			t.Fatalf("before: %+v", d)
+		}
+		p, err := w.svc.AppPolicy(ctx, app, "Connect", true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := w.svc.CreateRule(ctx, p.ID, &policy.Rule{Name: "MFA", Access: policy.Allow, RequireMFA: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d, _ := other.EvaluateApp(ctx, app, nil, time.Time{}); d.Outcome != policy.Challenge {
+			t.Fatalf("the other node missed the new rule: %+v", d)
+		}
+		r.Access, r.RequireMFA = policy.Deny, false
+		if _, err := w.svc.UpdateRule(ctx, p.ID, r.ID, r); err != nil {
+			t.Fatal(err)
+		}
+		if d, _ := other.EvaluateApp(ctx, app, nil, time.Time{}); d.Outcome != policy.Deny {
+			t.Fatalf("the other node missed the change: %+v", d)
+		}
+		if err := w.svc.Delete(ctx, p.ID); err != nil {
+			t.Fatal(err)
+		}
+		if d, _ := other.EvaluateApp(ctx, app, nil, time.Time{}); d.Outcome != policy.Allow {
+			t.Fatalf("the other node missed the deletion: %+v", d)
 		}
 	})
 }

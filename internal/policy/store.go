@@ -22,6 +22,8 @@ type Store interface {
 	AppPolicy(ctx context.Context, appID string) (string, error)
 	// PolicyApps lists the apps an access policy is assigned to.
 	PolicyApps(ctx context.Context, policyID string) ([]string, error)
+	// Version reads the counter every change bumps (see Tx.Bump).
+	Version(ctx context.Context) (int64, error)
 	// Update runs fn in one transaction.
 	Update(ctx context.Context, fn func(Tx) error) error
 	// Append writes an event that records no other change.
@@ -43,5 +45,8 @@ type Tx interface {
 	DeleteRule(policyID, id string) error
 	// SetAppPolicy assigns an access policy to an app (replacing any).
 	SetAppPolicy(appID, policyID string) error
+	// Bump increments the version counter; every write transaction does,
+	// so caches of rules know they are stale.
+	Bump() error
 	Append(ev audit.Event) error
 }

@@ -162,6 +162,18 @@ func (s policyStore) PolicyApps(ctx context.Context, policyID string) ([]string,
 	return out, rows.Err()
 }
 
+func (s policyStore) Version(ctx context.Context) (int64, error) {
+	var v int64
+	err := s.db.queryRow(ctx, "SELECT version FROM policy_version WHERE id = 1").Scan(&v)
+	return v, err
+}
+
+// Bump increments the policy version in the transaction.
+func (t *Tx) Bump() error {
+	_, err := t.exec("UPDATE policy_version SET version = version + 1 WHERE id = 1")
+	return err
+}
+
 func (s policyStore) Update(ctx context.Context, fn func(policy.Tx) error) error {
 	return s.db.InTx(ctx, func(t *Tx) error { return fn(t) })
 }

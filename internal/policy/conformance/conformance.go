@@ -24,6 +24,44 @@ func Run(t *testing.T, newStore func(t *testing.T) (policy.Store, func(t *testin
 	t.Run("AppRules", func(t *testing.T) { s, app := newStore(t); testAppRules(t, s, app) })
 	t.Run("DeleteCascades", func(t *testing.T) { s, app := newStore(t); testDelete(t, s, app) })
 	t.Run("Rollback", func(t *testing.T) { s, _ := newStore(t); testRollback(t, s) })
+	t.Run("Version", func(t *testing.T) { s, _ := newStore(t); testVersion(t, s) })
+}
+
+func testVersion(t *testing.T, s policy.Store) {
+	ctx := context.Background()
+	v0, err := s.Version(ctx)
+	must(t, err)
+	must(t, s.Update(ctx, func(tx policy.Tx) error { return tx.Bump() }))
+	v1, err := s.Version(ctx)
+	must(t, err)
+	if v1 != v0+1 {
+		t.Fatalf("version %d after a bump from %d", v1, v0)
+	}
+	// A rolled-back bump leaves the version.
+	_ = s.Update(ctx, func(tx policy.Tx) error {
+		if err := tx.Bump(); err != nil {
+			return err
+		}
+		return errors.New("boom")
+	})
+	if v2, _ := s.Version(ctx); v2 != v1 {
+		t.Fatalf("a rolled-back bump moved the version to %d", v2)
+	}
+	// Concurrent bumps are all counted.
+	var wg sync.WaitGroup
+	for i := 0; i < 5; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := s.Update(ctx, func(tx policy.Tx) error { return tx.Bump() }); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if v3, _ := s.Version(ctx); v3 != v1+5 {
+		t.Fatalf("version %d after 5 concurrent bumps from %d", v3, v1)
+	}
 }
 
 var src = ids.NewSource(nil)
