@@ -138,7 +138,12 @@ func BenchmarkConsoleAtScale(b *testing.B) {
 			seed := consoleSeed{}
 			marker := filepath.Join(keep, "console-bench.json")
 			if raw, err := os.ReadFile(marker); keep == "" || err != nil || json.Unmarshal(raw, &seed) != nil || seed.People != nPeople || seed.Events != nEvents {
-				seed = seedConsole(b, ts, nPeople, nEvents)
+				if _, err := ts.directory.Store.User(context.Background(), fmt.Sprintf("user%07d@example.com", nPeople-1)); keep != "" && err == nil {
+					// Seeded before, the marker lost: describe what is there.
+					seed = describeSeed(b, ts, nPeople, nEvents)
+				} else {
+					seed = seedConsole(b, ts, nPeople, nEvents)
+				}
 				if keep != "" {
 					raw, _ := json.Marshal(seed)
 					if err := os.WriteFile(marker, raw, 0o600); err != nil {
@@ -166,6 +171,7 @@ func BenchmarkConsoleAtScale(b *testing.B) {
 				{"people/status-suspended", "/admin/people?status=SUSPENDED"},
 				{"people/status-deep", "/admin/people?status=ACTIVE&after=" + seed.Deep},
 				{"people/search-prefix", "/admin/people?q=user00"},
+				{"people/search-prefix-late", "/admin/people?q=" + q(fmt.Sprintf("user%02d", (nPeople-1)/100000))},
 				{"people/search-one", "/admin/people?q=" + q(fmt.Sprintf("user%07d@", nPeople/2))},
 				{"people/search-name", "/admin/people?q=First7"},
 				{"people/search-none", "/admin/people?q=zzz"},
@@ -227,30 +233,50 @@ func seedConsole(b *testing.B, ts *testServer, nPeople, nEvents int) consoleSeed
 		}
 	}
 	people := page[:min(len(page), 5000)]
-	var apps []string
-	for i := range 20 {
-		apps = append(apps, fmt.Sprintf("0oabenchapp%09d", i))
-	}
-	d = seedEvents(b, ts, nEvents, people, apps, time.Now())
+	d = seedEvents(b, ts, nEvents, people, benchApps(), time.Now())
 	b.Logf("appended %d events in %s (%.0f/s)", nEvents, d.Round(time.Second), float64(nEvents)/d.Seconds())
 	if err := ts.db.Optimize(ctx); err != nil {
 		b.Fatal(err)
 	}
-	// Ids are random base62 after 00u, so 00uU is about halfway.
-	mid, err := ts.directory.Store.Users(ctx, directory.UserQuery{Limit: 1, After: "00uU"})
-	if err != nil || len(mid) == 0 {
-		b.Fatal(err)
+	return describeSeed(b, ts, nPeople, nEvents)
+}
+
+// benchApps are the app ids the seeded events target.
+func benchApps() []string {
+	var apps []string
+	for i := range 20 {
+		apps = append(apps, fmt.Sprintf("0oabenchapp%09d", i))
 	}
-	seed := consoleSeed{People: nPeople, Events: nEvents, Actor: people[0].Login(), ActorID: people[0].ID, Target: apps[len(apps)-1], Deep: mid[0].ID}
-	// A cursor halfway through the log: the first event of the second
-	// half of the 30 days.
-	_, mid2, err := ts.db.Events().Query(ctx, audit.Query{Limit: 1, Since: time.Now().Add(-15 * 24 * time.Hour)})
-	if err != nil || mid2 == "" {
-		b.Fatal(err)
+	return apps
+}
+
+// describeSeed finds the cursors and values the cases use in a seeded
+// database.
+func describeSeed(b *testing.B, ts *testServer, nPeople, nEvents int) consoleSeed {
+	b.Helper()
+	ctx := context.Background()
+	first, err := ts.directory.Store.Users(ctx, directory.UserQuery{Limit: 1})
+	if err != nil || len(first) == 0 {
+		b.Fatalf("first person: %v", err)
 	}
-	seed.DeepSeq = mid2
-	seed.CommonTarget = apps[0]
+	// The person imported halfway (ids grow with time, so this is about
+	// the middle of the list).
+	half, err := ts.directory.Store.User(ctx, fmt.Sprintf("user%07d@example.com", nPeople/2))
+	if err != nil {
+		b.Fatalf("a person halfway: %v", err)
+	}
+	mid := []*directory.User{half}
+	apps := benchApps()
+	seed := consoleSeed{People: nPeople, Events: nEvents, Actor: first[0].Login(), ActorID: first[0].ID, Target: apps[len(apps)-1],
+		CommonTarget: apps[0], Deep: mid[0].ID}
+	// A cursor halfway through the log: an event of the middle of the 30
+	// days the seeded events span.
 	seed.WindowStart = time.Now().Add(-15 * 24 * time.Hour).UTC().Truncate(time.Hour)
+	page, next, err := ts.db.Events().Query(ctx, audit.Query{Limit: 1, Since: seed.WindowStart})
+	if err != nil || next == "" {
+		b.Fatalf("an event halfway: %v %d %q", err, len(page), next)
+	}
+	seed.DeepSeq = next
 	return seed
 }
 

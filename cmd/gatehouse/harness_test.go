@@ -72,3 +72,17 @@ func newTestServer(t testing.TB, postgres bool, tweak ...func(*config.Config)) *
 	}
 	return &testServer{app: a, srv: srv, token: tok}
 }
+
+// onBothDBs runs fn as parallel subtests on SQLite and on PostgreSQL.
+func onBothDBs(t *testing.T, fn func(t *testing.T, pg bool)) {
+	for _, pg := range []bool{false, true} {
+		name := "sqlite"
+		if pg {
+			name = "postgres"
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			fn(t, pg)
+		})
+	}
+}

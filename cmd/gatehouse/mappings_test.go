@@ -17,16 +17,9 @@ import (
 // mappings in Okta's Profile Mapping shape, listed, read and updated, with
 // bad expressions refused (position in the message) and nothing changed.
 func TestProfileMappingsAPI(t *testing.T) {
-	for _, pg := range []bool{false, true} {
-		name := "sqlite"
-		if pg {
-			name = "postgres"
-		}
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			testProfileMappingsAPI(t, newTestServer(t, pg))
-		})
-	}
+	onBothDBs(t, func(t *testing.T, pg bool) {
+		testProfileMappingsAPI(t, newTestServer(t, pg))
+	})
 }
 
 func testProfileMappingsAPI(t *testing.T, ts *testServer) {

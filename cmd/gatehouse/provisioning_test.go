@@ -147,16 +147,9 @@ func TestConnectAttributeMappings(t *testing.T) {
 // profiles back even without Update User Attributes; and a fallback the
 // instance lacks is refused on save. On SQLite and PostgreSQL.
 func TestConnectDeprovisioningStrip(t *testing.T) {
-	for _, pg := range []bool{false, true} {
-		name := "sqlite"
-		if pg {
-			name = "postgres"
-		}
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			testConnectDeprovisioningStrip(t, newStoryOn(t, pg, awssandbox.Options{ConnectRate: 100, ConnectBurst: 100}))
-		})
-	}
+	onBothDBs(t, func(t *testing.T, pg bool) {
+		testConnectDeprovisioningStrip(t, newStoryOn(t, pg, awssandbox.Options{ConnectRate: 100, ConnectBurst: 100}))
+	})
 }
 
 func testConnectDeprovisioningStrip(t *testing.T, e *storyEnv) {

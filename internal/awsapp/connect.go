@@ -336,7 +336,7 @@ func (in *Integration) desired(ctx context.Context, a *catalog.App, p Provisioni
 	if err != nil {
 		return nil, err
 	}
-	info, failed := in.identityOf(p.Mappings, expr.Env{User: userEnv(u), AppUser: asg.Profile, App: a.Settings.App})
+	info, failed := in.identityOf(p.Mappings, expr.Env{User: catalog.UserEnv(u), AppUser: asg.Profile, App: a.Settings.App})
 	for _, attr := range MappedAttributes {
 		if msg, bad := failed[attr]; bad {
 			return nil, provisioning.Permanent(fmt.Errorf("attribute mapping %s: %s", attr, msg))

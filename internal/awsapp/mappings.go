@@ -74,27 +74,40 @@ func (in *Integration) validateMappings(p *ProvisioningSettings) []errs.FieldErr
 	return fe
 }
 
+// field is the identity information field a mapped attribute sets.
+func field(info *amazonconnect.IdentityInfo, attr string) *string {
+	switch attr {
+	case "FirstName":
+		return &info.FirstName
+	case "LastName":
+		return &info.LastName
+	case "Email":
+		return &info.Email
+	case "SecondaryEmail":
+		return &info.SecondaryEmail
+	case "Mobile":
+		return &info.Mobile
+	}
+	return nil
+}
+
 // identityOf evaluates the attribute mappings for a person. It returns the
 // identity information and, by attribute, the message of each expression
 // that failed.
 func (in *Integration) identityOf(mappings map[string]string, env expr.Env) (amazonconnect.IdentityInfo, map[string]string) {
 	var info amazonconnect.IdentityInfo
 	failed := map[string]string{}
-	for _, f := range []struct {
-		attr string
-		dst  *string
-	}{{"FirstName", &info.FirstName}, {"LastName", &info.LastName}, {"Email", &info.Email},
-		{"SecondaryEmail", &info.SecondaryEmail}, {"Mobile", &info.Mobile}} {
-		src := mappings[f.attr]
+	for _, attr := range MappedAttributes {
+		src := mappings[attr]
 		if src == "" {
 			continue
 		}
 		prog, err := in.Expr.Compile(src)
 		if err == nil {
-			*f.dst, err = prog.String(env)
+			*field(&info, attr), err = prog.String(env)
 		}
 		if err != nil {
-			failed[f.attr] = err.Error()
+			failed[attr] = err.Error()
 		}
 	}
 	return info, failed
@@ -104,17 +117,8 @@ func (in *Integration) identityOf(mappings map[string]string, env expr.Env) (ama
 // update never changes what only the creation sets.
 func keepDontPush(p ProvisioningSettings, want amazonconnect.IdentityInfo, cur amazonconnect.IdentityInfo) amazonconnect.IdentityInfo {
 	for _, attr := range p.DontPush {
-		switch attr {
-		case "FirstName":
-			want.FirstName = cur.FirstName
-		case "LastName":
-			want.LastName = cur.LastName
-		case "Email":
-			want.Email = cur.Email
-		case "SecondaryEmail":
-			want.SecondaryEmail = cur.SecondaryEmail
-		case "Mobile":
-			want.Mobile = cur.Mobile
+		if f := field(&want, attr); f != nil {
+			*f = *field(&cur, attr)
 		}
 	}
 	return want
@@ -207,22 +211,10 @@ func (in *Integration) Preview(ctx context.Context, appID, person string, mappin
 	default:
 		return nil, err
 	}
-	info, failed := in.identityOf(p.Mappings, expr.Env{User: userEnv(u), AppUser: asg.Profile, App: a.Settings.App})
+	info, failed := in.identityOf(p.Mappings, expr.Env{User: catalog.UserEnv(u), AppUser: asg.Profile, App: a.Settings.App})
 	for _, attr := range MappedAttributes {
-		pa := PreviewAttribute{Attribute: attr, Expression: p.Mappings[attr], PushStatus: p.PushStatus(attr), Error: failed[attr]}
-		switch attr {
-		case "FirstName":
-			pa.Value = info.FirstName
-		case "LastName":
-			pa.Value = info.LastName
-		case "Email":
-			pa.Value = info.Email
-		case "SecondaryEmail":
-			pa.Value = info.SecondaryEmail
-		case "Mobile":
-			pa.Value = info.Mobile
-		}
-		pv.Attributes = append(pv.Attributes, pa)
+		pv.Attributes = append(pv.Attributes, PreviewAttribute{Attribute: attr, Expression: p.Mappings[attr], PushStatus: p.PushStatus(attr),
+			Error: failed[attr], Value: *field(&info, attr)})
 	}
 	choice, err := in.profileChoice(ctx, a, p, u.ID, asg)
 	if err != nil {
@@ -300,16 +292,4 @@ func errText(err error) string {
 // Connect user.
 func statusProvisioned(s directory.Status) bool {
 	return s != directory.Deprovisioned && s != directory.Suspended && s != directory.Staged
-}
-
-// userEnv is the user part of the expression environment: the profile with
-// the internal properties id and status.
-func userEnv(u *directory.User) map[string]any {
-	m := make(map[string]any, len(u.Profile)+2)
-	for k, v := range u.Profile {
-		m[k] = v
-	}
-	m["id"] = u.ID
-	m["status"] = string(u.Status)
-	return m
 }

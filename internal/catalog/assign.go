@@ -117,7 +117,9 @@ func (s *Service) validateProfile(ctx context.Context, a *App, scope Scope, prof
 	return nil
 }
 
-func userEnv(u *directory.User) map[string]any {
+// UserEnv is the user part of an expression environment: the profile with
+// the internal properties id and status.
+func UserEnv(u *directory.User) map[string]any {
 	m := make(map[string]any, len(u.Profile)+2)
 	for k, v := range u.Profile {
 		m[k] = v
@@ -138,7 +140,7 @@ func (s *Service) UserName(a *App, u *directory.User, appProfile map[string]any)
 	if err != nil {
 		return u.Login()
 	}
-	v, err := prog.String(expr.Env{User: userEnv(u), AppUser: appProfile, App: a.Settings.App})
+	v, err := prog.String(expr.Env{User: UserEnv(u), AppUser: appProfile, App: a.Settings.App})
 	if err != nil || v == "" {
 		return u.Login()
 	}

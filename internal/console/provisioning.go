@@ -336,11 +336,7 @@ func (c *Console) renderProvisioning(w http.ResponseWriter, r *http.Request, rq 
 }
 
 func (c *Console) provisioningPage(w http.ResponseWriter, r *http.Request, rq *request) error {
-	a, err := c.Catalog.Store.App(r.Context(), r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	d, err := c.provisioningData(r, a, "integration")
+	a, d, err := c.appProvisioning(r, "integration")
 	if err != nil {
 		return err
 	}
@@ -348,13 +344,19 @@ func (c *Console) provisioningPage(w http.ResponseWriter, r *http.Request, rq *r
 	return nil
 }
 
+// appProvisioning loads the app of the request and its Provisioning tab.
+func (c *Console) appProvisioning(r *http.Request, sub string) (*catalog.App, provisioningData, error) {
+	a, err := c.Catalog.Store.App(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return nil, provisioningData{}, err
+	}
+	d, err := c.provisioningData(r, a, sub)
+	return a, d, err
+}
+
 func (c *Console) provisioningToApp(w http.ResponseWriter, r *http.Request, rq *request) error {
 	ctx := r.Context()
-	a, err := c.Catalog.Store.App(ctx, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	d, err := c.provisioningData(r, a, "to-app")
+	a, d, err := c.appProvisioning(r, "to-app")
 	if err != nil {
 		return err
 	}
@@ -406,11 +408,7 @@ func (c *Console) provisioningProblem(r *http.Request, groups []*[]Field, unclai
 
 func (c *Console) provisioningIntegration(w http.ResponseWriter, r *http.Request, rq *request) error {
 	ctx := r.Context()
-	a, err := c.Catalog.Store.App(ctx, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	d, err := c.provisioningData(r, a, "integration")
+	a, d, err := c.appProvisioning(r, "integration")
 	if err != nil {
 		return err
 	}
@@ -467,11 +465,7 @@ func (c *Console) provisioningFeatures(w http.ResponseWriter, r *http.Request, r
 // previews the typed ones for a person (action preview).
 func (c *Console) provisioningMappings(w http.ResponseWriter, r *http.Request, rq *request) error {
 	ctx := r.Context()
-	a, err := c.Catalog.Store.App(ctx, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	d, err := c.provisioningData(r, a, "to-app")
+	a, d, err := c.appProvisioning(r, "to-app")
 	if err != nil {
 		return err
 	}

@@ -107,16 +107,25 @@ func (s dirStore) Users(ctx context.Context, q directory.UserQuery) ([]*director
 		}
 		where, args = append(where, w), append(args, a...)
 	}
-	if q.Q != "" {
-		var ors []string
-		for _, col := range []string{"login_key", "lower(email)", "lower(first_name)", "lower(last_name)"} {
-			c, a := s.db.prefixCond(col, q.Q)
-			ors, args = append(ors, c), append(args, a...)
-		}
-		where = append(where, "("+strings.Join(ors, " OR ")+")")
-	}
 	if !q.IncludeDeprovisioned && q.Filter == nil && q.Search == nil {
 		where = append(where, "status <> 'DEPROVISIONED'")
+	}
+	// others are the conditions besides the cursor and the search.
+	others := where
+	if q.After != "" && key == "" {
+		others = where[1:]
+	}
+	var arms []string
+	var armArgs []any
+	if q.Q != "" {
+		var ors []string
+		var orArgs []any
+		for _, col := range []string{"login_key", "lower(email)", "lower(first_name)", "lower(last_name)"} {
+			c, a := s.db.prefixCond(col, q.Q)
+			ors, orArgs = append(ors, c), append(orArgs, a...)
+			arms, armArgs = append(arms, "SELECT id FROM users WHERE "+c), append(armArgs, a...)
+		}
+		where, args = append(where, "("+strings.Join(ors, " OR ")+")"), append(args, orArgs...)
 	}
 	order := " ORDER BY id" + dir + " LIMIT ?"
 	if key != "" {
@@ -144,6 +153,23 @@ func (s dirStore) Users(ctx context.Context, q directory.UserQuery) ([]*director
 		if err != nil || len(users) == q.Limit {
 			return users, err
 		}
+	}
+	if q.Q != "" && key == "" && len(others) == 0 {
+		// Only the search: the first ids of the four prefix indexes (read
+		// without their rows; the sort keeps only the first few, and one
+		// person matches at most four times), then those people's rows.
+		// With other conditions the planner's own choice (a status index,
+		// say) is the better one.
+		ids := "SELECT id AS cid FROM (" + strings.Join(arms, " UNION ALL ") + ") i"
+		idArgs := append([]any{}, armArgs...)
+		if q.After != "" {
+			ids += " WHERE id " + cmp + " ?"
+			idArgs = append(idArgs, q.After)
+		}
+		ids += " ORDER BY id" + dir + " LIMIT ?"
+		idArgs = append(idArgs, len(arms)*q.Limit)
+		stmt := "SELECT " + userCols + " FROM users WHERE id IN (SELECT cid FROM (" + ids + ") c) ORDER BY id" + dir + " LIMIT ?"
+		return s.db.users(ctx, stmt, append(idArgs, q.Limit)...)
 	}
 	args = append(args, q.Limit)
 	return s.db.users(ctx, "SELECT "+userCols+" FROM users"+cond+order, args...)
