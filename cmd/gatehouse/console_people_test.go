@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"html"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 
@@ -129,11 +130,13 @@ func testConsolePeopleFilters(t *testing.T, ts *testServer) {
 	}
 }
 
-// TestPeopleSearchProbe: a prefix search answers exactly what filtering
-// every person would, whether the matches are dense (the first rows in id
-// order hold a page), sparse, or many but all late in id order, on both
-// dialects.
-func TestPeopleSearchProbe(t *testing.T) {
+// TestPeopleSearchPaging: a prefix search, paged 50 at a time with the
+// cursor, answers exactly what filtering every person would, in the order
+// of the smallest matching key, then id: whether the matches are dense,
+// sparse, many but all late in id order, or matching in two keys at once
+// ("l": the late usernames and everyone's last name "L", 4,300 people
+// tied on the key "l"), on both dialects.
+func TestPeopleSearchPaging(t *testing.T) {
 	onBothDBs(t, func(t *testing.T, pg bool) {
 		ts := newTestServer(t, pg)
 		ctx := context.Background()
@@ -156,9 +159,11 @@ func TestPeopleSearchProbe(t *testing.T) {
 				batch = nil
 			}
 		}
-		for _, prefix := range []string{"dense", "sparse", "spa", "d", "late", "l", "nobody"} {
-			// The truth: every user, filtered here, in id order.
-			var want []string
+		for _, prefix := range []string{"dense", "sparse", "spa", "d", "late", "l", "nobody", "F"} {
+			// The truth: every user, filtered here, in the order of the
+			// smallest matching key, then id.
+			type hit struct{ key, id string }
+			var hits []hit
 			after := ""
 			for {
 				page, err := ts.directory.Store.Users(ctx, directory.UserQuery{After: after, Limit: 1000})
@@ -166,14 +171,24 @@ func TestPeopleSearchProbe(t *testing.T) {
 					t.Fatal(err)
 				}
 				for _, u := range page {
-					if matchesSearch(u, prefix) {
-						want = append(want, u.ID)
+					if k, ok := searchKey(u, prefix); ok {
+						hits = append(hits, hit{k, u.ID})
 					}
 				}
 				if len(page) < 1000 {
 					break
 				}
 				after = page[len(page)-1].ID
+			}
+			sort.Slice(hits, func(i, j int) bool {
+				if hits[i].key != hits[j].key {
+					return hits[i].key < hits[j].key
+				}
+				return hits[i].id < hits[j].id
+			})
+			var want []string
+			for _, h := range hits {
+				want = append(want, h.id)
 			}
 			var got []string
 			after = ""
@@ -188,7 +203,7 @@ func TestPeopleSearchProbe(t *testing.T) {
 				if len(page) < 50 {
 					break
 				}
-				after = page[len(page)-1].ID
+				after = directory.Cursor(page[len(page)-1])
 			}
 			if fmt.Sprint(got) != fmt.Sprint(want) {
 				t.Fatalf("q=%s: %d results, want %d", prefix, len(got), len(want))
@@ -197,13 +212,15 @@ func TestPeopleSearchProbe(t *testing.T) {
 	})
 }
 
-// matchesSearch is the People search, written out: the prefix of the
-// username, email, first or last name, ignoring case.
-func matchesSearch(u *directory.User, prefix string) bool {
+// searchKey is the key a People search orders u by: the smallest of u's
+// lower-cased username, email, first and last name that starts with the
+// prefix (ok is false when none does).
+func searchKey(u *directory.User, prefix string) (key string, ok bool) {
 	for _, v := range []string{u.Login(), u.Profile.String("email"), u.Profile.String("firstName"), u.Profile.String("lastName")} {
-		if strings.HasPrefix(strings.ToLower(v), strings.ToLower(prefix)) {
-			return true
+		if k := strings.ToLower(v); strings.HasPrefix(k, strings.ToLower(prefix)) && (!ok || k < key) {
+			key, ok = k, true
 		}
 	}
-	return false
+	return key, ok
 }
+

@@ -701,7 +701,7 @@ func (c *Console) appAssignPeople(w http.ResponseWriter, r *http.Request, rq *re
 	last := ""
 	for _, u := range users {
 		d.Rows = append(d.Rows, assignRow{Name: u.DisplayName(), Detail: u.Login(), Link: "/admin/people/" + u.ID, Assigned: has[u.ID], AssignURL: path + "/" + u.ID})
-		last = u.ID
+		last = directory.Cursor(u)
 	}
 	d.Pager = pager(path, q, after, trail, last, more)
 	c.render(w, r, rq, http.StatusOK, "admin_assign_list", "Assign to People", "apps", "", d)

@@ -97,7 +97,7 @@ func (c *Console) people(w http.ResponseWriter, r *http.Request, rq *request) er
 	last := ""
 	for _, u := range users {
 		d.People = append(d.People, rowOf(u))
-		last = u.ID
+		last = directory.Cursor(u)
 	}
 	d.Pager = pager("/admin/people", q, after, trail, last, more)
 	c.render(w, r, rq, http.StatusOK, "admin_people", "People", "directory", "people", d)

@@ -4,7 +4,10 @@
 package directory
 
 import (
+	"encoding/base64"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Status is a user's lifecycle status, as in Okta.
@@ -58,6 +61,34 @@ type User struct {
 	FailedLogins int
 	// Version increases with every write; used to detect lost updates.
 	Version int64
+	// SearchKey is set by a People search (UserQuery.Q without a filter)
+	// to the key the user matched by (the smallest of login, email, first
+	// and last name, lower-cased as the store compares them); the results
+	// are ordered by it, then id. Not stored.
+	SearchKey string
+}
+
+// Cursor is the After value that continues a list after u: u's id, and for
+// a People search also the key u was ordered by (id "." base64url(key)).
+func Cursor(u *User) string {
+	if u.SearchKey == "" {
+		return u.ID
+	}
+	return u.ID + "." + base64.RawURLEncoding.EncodeToString([]byte(u.SearchKey))
+}
+
+// ParseCursor splits a Cursor into id and search key; ok is false for a
+// bare id.
+func ParseCursor(after string) (id, key string, ok bool) {
+	id, enc, found := strings.Cut(after, ".")
+	if !found {
+		return after, "", false
+	}
+	k, err := base64.RawURLEncoding.DecodeString(enc)
+	if err != nil || !utf8.Valid(k) || strings.ContainsRune(string(k), 0) {
+		return after, "", false
+	}
+	return id, string(k), true
 }
 
 // Login returns the user's login.

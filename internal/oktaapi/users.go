@@ -259,7 +259,7 @@ func (a *API) listUsers(w http.ResponseWriter, r *http.Request) error {
 	next := ""
 	if len(users) > limit {
 		users = users[:limit]
-		next = users[limit-1].ID
+		next = directory.Cursor(users[limit-1])
 	}
 	a.LinkHeaders(w, r, next)
 	out := make([]map[string]any, len(users))

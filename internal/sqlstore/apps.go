@@ -195,8 +195,8 @@ func (s catalogStore) AppUsers(ctx context.Context, q catalog.AppUserQuery) ([]*
 	args := []any{q.AppID, q.AppID, q.After}
 	if q.Q != "" {
 		var ors []string
-		for _, col := range []string{"u.login_key", "lower(u.email)", "lower(u.first_name)", "lower(u.last_name)"} {
-			c, a := s.db.prefixCond(col, q.Q)
+		for i := range searchKeyFmt {
+			c, a := s.db.prefixCond(s.db.searchKey(i, "u."), q.Q)
 			ors, args = append(ors, c), append(args, a...)
 		}
 		where = append(where, "("+strings.Join(ors, " OR ")+")")

@@ -426,6 +426,19 @@ func (db *DB) prefixCond(expr, prefix string) (string, []any) {
 	return "(" + expr + " >= ? AND " + expr + " < ?)", []any{p, p + "\U0010FFFF"}
 }
 
+// prefixAfter renders prefixCond(expr, prefix) AND expr > after, for an
+// after that itself starts with the prefix, so that the index seek starts
+// at after (SQLite keeps the first lower bound it is given, not the
+// largest).
+func (db *DB) prefixAfter(expr, prefix, after string) (string, []any) {
+	p := strings.ToLower(prefix)
+	if db.dialect == Postgres {
+		esc := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(p)
+		return "(" + expr + " > ? AND " + expr + " LIKE ?)", []any{after, esc + "%"}
+	}
+	return "(" + expr + " > ? AND " + expr + " < ?)", []any{after, p + "\U0010FFFF"}
+}
+
 // Optimize refreshes the planner statistics, after a bulk import for
 // example (PostgreSQL otherwise plans with stale row estimates until
 // autovacuum runs).

@@ -64,13 +64,13 @@ func (db *DB) userColumn(attr string) (column, bool) {
 	case "type.id":
 		return column{"'otydefault0000000000'", colConst}, true
 	case "profile.login":
-		return column{"login_key", colFoldText}, true
+		return column{db.searchKey(0, ""), colFoldText}, true
 	case "profile.email":
-		return column{"lower(email)", colFoldText}, true
+		return column{db.searchKey(1, ""), colFoldText}, true
 	case "profile.firstName":
-		return column{"lower(first_name)", colFoldText}, true
+		return column{db.searchKey(2, ""), colFoldText}, true
 	case "profile.lastName":
-		return column{"lower(last_name)", colFoldText}, true
+		return column{db.searchKey(3, ""), colFoldText}, true
 	}
 	if name, ok := strings.CutPrefix(attr, "profile."); ok && jsonKey.MatchString(name) {
 		return column{name, colJSON}, true

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gatehouse/gatehouse/internal/audit"
 	"github.com/gatehouse/gatehouse/internal/directory"
@@ -29,13 +30,19 @@ const userCols = `id, status, profile, credentials, created, activated, status_c
 type scanner interface{ Scan(dest ...any) error }
 
 func scanUser(sc scanner) (*directory.User, error) {
+	var u directory.User
+	return scanUserInto(sc, &u, nil)
+}
+
+// scanUserInto scans userCols into u, after the columns of lead.
+func scanUserInto(sc scanner, u *directory.User, lead []any) (*directory.User, error) {
 	var (
-		u                                             directory.User
 		status, profile, creds                        string
 		created, lastUpdated                          int64
 		activated, statusChanged, lastLogin, pwChange sql.NullInt64
 	)
-	if err := sc.Scan(&u.ID, &status, &profile, &creds, &created, &activated, &statusChanged, &lastLogin, &lastUpdated, &pwChange, &u.FailedLogins, &u.Version); err != nil {
+	dest := append(lead, &u.ID, &status, &profile, &creds, &created, &activated, &statusChanged, &lastLogin, &lastUpdated, &pwChange, &u.FailedLogins, &u.Version)
+	if err := sc.Scan(dest...); err != nil {
 		return nil, err
 	}
 	u.Status = directory.Status(status)
@@ -47,7 +54,7 @@ func scanUser(sc scanner) (*directory.User, error) {
 	}
 	u.Created, u.LastUpdated = fromMs(created), fromMs(lastUpdated)
 	u.Activated, u.StatusChanged, u.LastLogin, u.PasswordChanged = fromNullMs(activated), fromNullMs(statusChanged), fromNullMs(lastLogin), fromNullMs(pwChange)
-	return &u, nil
+	return u, nil
 }
 
 // userKeyCond selects a user by id, or by login when the argument is not an id.
@@ -115,15 +122,21 @@ func (s dirStore) Users(ctx context.Context, q directory.UserQuery) ([]*director
 	if q.After != "" && key == "" {
 		others = where[1:]
 	}
-	var arms []string
-	var armArgs []any
+	if q.Q != "" && key == "" && q.Filter == nil && q.Search == nil {
+		// Only the search (and perhaps the deprovisioned exclusion): in
+		// the order of the matched key (see searchByKey).
+		var extra []string
+		if !q.IncludeDeprovisioned {
+			extra = append(extra, "status <> 'DEPROVISIONED'")
+		}
+		return s.searchByKey(ctx, q, extra)
+	}
 	if q.Q != "" {
 		var ors []string
 		var orArgs []any
-		for _, col := range []string{"login_key", "lower(email)", "lower(first_name)", "lower(last_name)"} {
-			c, a := s.db.prefixCond(col, q.Q)
+		for i := range searchKeyFmt {
+			c, a := s.db.prefixCond(s.db.searchKey(i, ""), q.Q)
 			ors, orArgs = append(ors, c), append(orArgs, a...)
-			arms, armArgs = append(arms, "SELECT id FROM users WHERE "+c), append(armArgs, a...)
 		}
 		where, args = append(where, "("+strings.Join(ors, " OR ")+")"), append(args, orArgs...)
 	}
@@ -135,12 +148,13 @@ func (s dirStore) Users(ctx context.Context, q directory.UserQuery) ([]*director
 	if len(where) > 0 {
 		cond = " WHERE " + strings.Join(where, " AND ")
 	}
-	if q.Q != "" && key == "" && q.Limit > 0 && s.manyMatch(ctx, q.Q) {
-		// A prefix matching many people makes the planner join the four
-		// prefix indexes and sort every match. First look through the next
-		// rows in id order only: when they hold a full page, that page is
-		// the answer (later rows have larger ids); otherwise the matches are
-		// few and the indexed query is fast.
+	if q.Q != "" && key == "" && q.Limit > 0 && len(others) > 0 && s.manyMatch(ctx, q.Q) {
+		// A search with a filter, in id order: a prefix matching many
+		// people makes the planner join the four prefix indexes and sort
+		// every match. First look through the next rows in id order only:
+		// when they hold a full page, that page is the answer (later rows
+		// have larger ids); otherwise the matches are few and the indexed
+		// query is fast.
 		probe := "SELECT " + userCols + " FROM (SELECT * FROM users"
 		pargs := []any{}
 		if q.After != "" {
@@ -154,29 +168,201 @@ func (s dirStore) Users(ctx context.Context, q directory.UserQuery) ([]*director
 			return users, err
 		}
 	}
-	if q.Q != "" && key == "" && len(others) == 0 {
-		// Only the search: the first ids of the four prefix indexes (read
-		// without their rows; the sort keeps only the first few, and one
-		// person matches at most four times), then those people's rows.
-		// With other conditions the planner's own choice (a status index,
-		// say) is the better one.
-		ids := "SELECT id AS cid FROM (" + strings.Join(arms, " UNION ALL ") + ") i"
-		idArgs := append([]any{}, armArgs...)
-		if q.After != "" {
-			ids += " WHERE id " + cmp + " ?"
-			idArgs = append(idArgs, q.After)
-		}
-		ids += " ORDER BY id" + dir + " LIMIT ?"
-		idArgs = append(idArgs, len(arms)*q.Limit)
-		stmt := "SELECT " + userCols + " FROM users WHERE id IN (SELECT cid FROM (" + ids + ") c) ORDER BY id" + dir + " LIMIT ?"
-		return s.db.users(ctx, stmt, append(idArgs, q.Limit)...)
-	}
 	args = append(args, q.Limit)
 	return s.db.users(ctx, "SELECT "+userCols+" FROM users"+cond+order, args...)
 }
 
-// searchProbeRows is how many rows in id order a prefix search looks
-// through before it uses the prefix indexes (see Users).
+// searchKeyFmt are the four keys a People search (UserQuery.Q) matches by
+// prefix, in the order that breaks ties; %s is a table alias.
+var searchKeyFmt = [4]string{"%slogin_key", "lower(%semail)", "lower(%sfirst_name)", "lower(%slast_name)"}
+
+// searchKey is the SQL of search key i. On PostgreSQL it is compared in
+// byte order (COLLATE "C", as SQLite compares text), which the indexes of
+// migration 11 are built in: they serve the prefix match, the order by
+// (key, id) and the seek to a cursor.
+func (db *DB) searchKey(i int, alias string) string {
+	k := fmt.Sprintf(searchKeyFmt[i], alias)
+	if db.dialect == Postgres {
+		return "(" + k + ` COLLATE "C")`
+	}
+	return k
+}
+
+// searchByKey answers a People search with no filter: the people whose
+// login, email, first or last name starts with q.Q, ordered by their
+// smallest matching key (byte order), then id. The cursor is (key, id)
+// (directory.Cursor). Each of the four key indexes is read from the cursor
+// on in its own order, up to a page's worth of people not yet shown, and
+// the four runs are merged: a person matching in several keys is taken
+// once, at the smallest. The work is at most four pages of index entries
+// and rows wherever the matches sit, plus the entries skipped as already
+// shown (a person whose larger matching key is past the cursor while the
+// smallest is not: at most three times per person over a whole walk).
+//
+// Why a page's worth from each key is enough: a person P of the answer is
+// found in the run of the key K that holds P's smallest match; the people
+// before P in that run are not yet shown and come before P in the merged
+// order (their smallest key is at most their K), so there are fewer than
+// Limit of them.
+func (s dirStore) searchByKey(ctx context.Context, q directory.UserQuery, extra []string) ([]*directory.User, error) {
+	if q.Limit <= 0 {
+		return []*directory.User{}, nil
+	}
+	n := len(searchKeyFmt)
+	keys, match := make([]string, n), make([]string, n)
+	var matchArgs [][]any
+	for i := range n {
+		keys[i] = s.db.searchKey(i, "")
+		c, a := s.db.prefixCond(keys[i], q.Q)
+		match[i] = c
+		matchArgs = append(matchArgs, a)
+	}
+	// The matched keys of a row: the key where it matches, NULL elsewhere.
+	var sel []string
+	var selArgs []any
+	for i := range n {
+		sel = append(sel, "CASE WHEN "+match[i]+" THEN "+keys[i]+" END")
+		selArgs = append(selArgs, matchArgs[i]...)
+	}
+	var ck, cid string
+	hasCursor := q.After != ""
+	if hasCursor {
+		if strings.ContainsRune(q.After, 0) || !utf8.ValidString(q.After) {
+			return []*directory.User{}, nil // no id holds these (and PostgreSQL refuses them)
+		}
+		var ok bool
+		if cid, ck, ok = directory.ParseCursor(q.After); !ok {
+			// A bare id (a link from before keyed search): its current
+			// smallest matching key.
+			row := s.db.queryRow(ctx, "SELECT "+strings.Join(sel, ", ")+" FROM users WHERE id = ?", append(append([]any{}, selArgs...), q.After)...)
+			k, err := scanSearchKeys(row, n)
+			if err == sql.ErrNoRows || (err == nil && k == nil) {
+				return []*directory.User{}, nil // gone, or no longer a match: nothing to continue from
+			}
+			if err != nil {
+				return nil, err
+			}
+			ck, cid = minKey(k), q.After
+		}
+		// A cursor's key starts with the prefix; one made up by hand may
+		// not: before the matches it starts at the first, after them
+		// there is nothing more.
+		if p := strings.ToLower(q.Q); ck < p {
+			ck, cid = p, ""
+		} else if !strings.HasPrefix(ck, p) {
+			return []*directory.User{}, nil
+		}
+	}
+	var arms []string
+	var args []any
+	arm := func(i int, where []string, wargs []any) {
+		arms = append(arms, "SELECT * FROM (SELECT "+strings.Join(sel, ", ")+", "+userCols+" FROM users WHERE "+
+			strings.Join(append(where, extra...), " AND ")+" ORDER BY "+keys[i]+", id LIMIT ?) a"+fmt.Sprint(len(arms)))
+		args = append(append(append(args, selArgs...), wargs...), q.Limit)
+	}
+	for i := range n {
+		if !hasCursor {
+			arm(i, []string{match[i]}, matchArgs[i])
+			continue
+		}
+		// Not shown already by a smaller match in another key.
+		var shown []string
+		var shownArgs []any
+		for j := range n {
+			if j != i {
+				shown = append(shown, "("+match[j]+" AND ("+keys[j]+", id) <= (?, ?))")
+				shownArgs = append(append(shownArgs, matchArgs[j]...), ck, cid)
+			}
+		}
+		notShown := "NOT (" + strings.Join(shown, " OR ") + ")"
+		// Past the cursor in this key, as two index seeks: the rest of the
+		// cursor's key by id, then the larger keys that match. (A row
+		// value or an OR would make SQLite seek to the start of the
+		// prefix and skip everything before the cursor.)
+		arm(i, []string{keys[i] + " = ?", "id > ?", notShown}, append([]any{ck, cid}, shownArgs...))
+		from, fargs := s.db.prefixAfter(keys[i], q.Q, ck)
+		arm(i, []string{from, notShown}, append(fargs, shownArgs...))
+	}
+	rows, err := s.db.query(ctx, strings.Join(arms, " UNION ALL "), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	type hit struct {
+		key string
+		u   *directory.User
+	}
+	var hits []hit
+	seen := map[string]bool{}
+	for rows.Next() {
+		ks := make([]sql.NullString, n)
+		var u directory.User
+		dest := make([]any, 0, n+12)
+		for i := range ks {
+			dest = append(dest, &ks[i])
+		}
+		us, err := scanUserInto(rows, &u, dest)
+		if err != nil {
+			return nil, err
+		}
+		if seen[us.ID] {
+			continue
+		}
+		seen[us.ID] = true
+		var k []string
+		for _, v := range ks {
+			if v.Valid {
+				k = append(k, v.String)
+			}
+		}
+		us.SearchKey = minKey(k)
+		hits = append(hits, hit{us.SearchKey, us})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(hits, func(a, b hit) int {
+		if c := strings.Compare(a.key, b.key); c != 0 {
+			return c
+		}
+		return strings.Compare(a.u.ID, b.u.ID)
+	})
+	out := make([]*directory.User, 0, min(len(hits), q.Limit))
+	for _, h := range hits[:min(len(hits), q.Limit)] {
+		out = append(out, h.u)
+	}
+	return out, nil
+}
+
+// scanSearchKeys reads the n matched keys of a row (nil when none matches).
+func scanSearchKeys(row scanner, n int) ([]string, error) {
+	ks := make([]sql.NullString, n)
+	dest := make([]any, n)
+	for i := range ks {
+		dest[i] = &ks[i]
+	}
+	if err := row.Scan(dest...); err != nil {
+		return nil, err
+	}
+	var k []string
+	for _, v := range ks {
+		if v.Valid {
+			k = append(k, v.String)
+		}
+	}
+	return k, nil
+}
+
+// minKey is the smallest of keys in byte order.
+func minKey(keys []string) string {
+	if len(keys) == 0 {
+		return ""
+	}
+	return slices.Min(keys)
+}
+
+// searchProbeRows is how many rows in id order a prefix search with a
+// filter looks through before it uses the prefix indexes (see Users).
 const searchProbeRows = 2000
 
 // manyMatch reports whether more than searchProbeRows people match a
@@ -184,8 +370,8 @@ const searchProbeRows = 2000
 // index-only read of at most a few thousand entries).
 func (s dirStore) manyMatch(ctx context.Context, prefix string) bool {
 	total := 0
-	for _, col := range []string{"login_key", "lower(email)", "lower(first_name)", "lower(last_name)"} {
-		c, a := s.db.prefixCond(col, prefix)
+	for i := range searchKeyFmt {
+		c, a := s.db.prefixCond(s.db.searchKey(i, ""), prefix)
 		var n int
 		if err := s.db.queryRow(ctx, "SELECT count(*) FROM (SELECT 1 FROM users WHERE "+c+" LIMIT ?) m", append(a, searchProbeRows+1)...).Scan(&n); err != nil {
 			return true // let the probe decide

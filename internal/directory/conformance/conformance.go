@@ -4,7 +4,10 @@ package conformance
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
+	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -24,6 +27,7 @@ func Run(t *testing.T, newStore func(t *testing.T) directory.Store) {
 	t.Run("ConcurrentUpdates", func(t *testing.T) { testConcurrentUpdates(t, newStore(t)) })
 	t.Run("RollbackLeavesNothing", func(t *testing.T) { testRollback(t, newStore(t)) })
 	t.Run("ListPagingAndFilters", func(t *testing.T) { testList(t, newStore(t)) })
+	t.Run("SearchPagingByKey", func(t *testing.T) { testSearchPaging(t, newStore(t)) })
 	t.Run("Groups", func(t *testing.T) { testGroups(t, newStore(t)) })
 	t.Run("UniqueAttributes", func(t *testing.T) { testUnique(t, newStore(t)) })
 	t.Run("Schema", func(t *testing.T) { testSchema(t, newStore(t)) })
@@ -158,6 +162,159 @@ func testConcurrentUpdates(t *testing.T, s directory.Store) {
 	if got.Profile["counter"] != float64(workers*each) || got.Version != workers*each+1 {
 		t.Fatalf("lost updates: counter=%v version=%d", got.Profile["counter"], got.Version)
 	}
+}
+
+// testSearchPaging walks a People search (q, no filter) page by page with
+// every page size from 1 to 9: the pages hold each match exactly once
+// (also a person matching in two or four keys), in the order of the
+// smallest matching key, then id, wherever the matches sit in id order.
+func testSearchPaging(t *testing.T, s directory.Store) {
+	ctx := context.Background()
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	person := func(login, email, first, last string) *directory.User {
+		u := newUser(login, at)
+		u.Profile["email"], u.Profile["firstName"], u.Profile["lastName"] = email, first, last
+		return u
+	}
+	var all []*directory.User
+	for i := 0; i < 6; i++ { // login and email the same key: one entry, not two
+		all = append(all, person(fmt.Sprintf("kay%d@example.com", i), fmt.Sprintf("kay%d@example.com", i), "Zed", "Zed"))
+	}
+	for i := 0; i < 4; i++ { // a first name shared by several: ties broken by id
+		all = append(all, person(fmt.Sprintf("x%d@example.com", i), fmt.Sprintf("x%d@example.com", i), "Kate", "Other"))
+	}
+	all = append(all,
+		person("a1@example.com", "a1@example.com", "Kappa", "Kaa"),         // two names: Kaa first, not again as Kappa
+		person("a2@example.com", "a2@example.com", "Kz", "Kb"),             // last name before first name
+		person("kzz@example.com", "kal@example.com", "Kim", "Kyle"),        // all four keys match, email smallest
+		person("b1@example.com", "KAYAK@EXAMPLE.COM", "Bo", "Bo"),          // email in capitals
+		person("ka@example.com", "c1@example.com", "Ka", "Ka"),             // login "ka@…" after first name "ka"
+		person("nomatch@example.com", "nomatch@example.com", "Al", "Bert"), // no key matches
+	)
+	gone := person("kaput@example.com", "kaput@example.com", "Kaput", "Kaput")
+	gone.Status = directory.Deprovisioned
+	all = append(all, gone)
+	// Insert in an order unrelated to the keys (ids grow with insertion).
+	for i := len(all) - 1; i >= 0; i-- {
+		insert(t, s, all[i])
+	}
+
+	lower := func(v string) string { return strings.ToLower(v) }
+	want := func(includeDeprov bool) []string {
+		type e struct{ key, id string }
+		var es []e
+		for _, u := range all {
+			if u.Status == directory.Deprovisioned && !includeDeprov {
+				continue
+			}
+			key := ""
+			for _, a := range []string{"login", "email", "firstName", "lastName"} {
+				if k := lower(u.Profile.String(a)); strings.HasPrefix(k, "k") && (key == "" || k < key) {
+					key = k
+				}
+			}
+			if key != "" {
+				es = append(es, e{key, u.ID})
+			}
+		}
+		sort.Slice(es, func(i, j int) bool {
+			if es[i].key != es[j].key {
+				return es[i].key < es[j].key
+			}
+			return es[i].id < es[j].id
+		})
+		var out []string
+		for _, x := range es {
+			out = append(out, x.id)
+		}
+		return out
+	}
+	walk := func(q directory.UserQuery, limit int, bare bool) []string {
+		t.Helper()
+		var out []string
+		q.Limit = limit
+		for pages := 0; pages < 100; pages++ {
+			page, err := s.Users(ctx, q)
+			if err != nil {
+				t.Fatalf("search %+v: %v", q, err)
+			}
+			for _, u := range page {
+				out = append(out, u.ID)
+			}
+			if len(page) < limit {
+				return out
+			}
+			q.After = directory.Cursor(page[len(page)-1])
+			if bare {
+				q.After = page[len(page)-1].ID // a link from before keyed search
+			}
+		}
+		t.Fatal("search paging does not end")
+		return nil
+	}
+	for _, deprov := range []bool{false, true} {
+		w := want(deprov)
+		if len(w) != 15+btoi(deprov) {
+			t.Fatalf("the fixture matches %d people, want %d", len(w), 15+btoi(deprov))
+		}
+		for limit := 1; limit <= 9; limit++ {
+			for _, bare := range []bool{false, true} {
+				got := walk(directory.UserQuery{Q: "K", IncludeDeprovisioned: deprov}, limit, bare)
+				if fmt.Sprint(got) != fmt.Sprint(w) {
+					t.Fatalf("deprovisioned %v, pages of %d (bare cursor %v):\n got %v\nwant %v", deprov, limit, bare, got, w)
+				}
+			}
+		}
+	}
+	// A longer prefix narrows the same way: "ka" matches in every key.
+	if got := walk(directory.UserQuery{Q: "ka"}, 2, false); len(got) != 14 {
+		t.Errorf(`search "ka": %d people, want 14`, len(got))
+	}
+
+	// The cursor carries its key: the page after a person deleted since
+	// continues where it would have, with no gap.
+	w := want(false)
+	first, err := s.Users(ctx, directory.UserQuery{Q: "k", Limit: 5})
+	if err != nil || len(first) != 5 {
+		t.Fatalf("first page: %d, %v", len(first), err)
+	}
+	if err := s.Update(ctx, func(tx directory.Tx) error { return tx.DeleteUser(first[4].ID) }); err != nil {
+		t.Fatal(err)
+	}
+	rest, err := s.Users(ctx, directory.UserQuery{Q: "k", Limit: 100, After: directory.Cursor(first[4])})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var restIDs []string
+	for _, u := range rest {
+		restIDs = append(restIDs, u.ID)
+	}
+	if fmt.Sprint(restIDs) != fmt.Sprint(w[5:]) {
+		t.Fatalf("after a deleted cursor person:\n got %v\nwant %v", restIDs, w[5:])
+	}
+	// A cursor key made up by hand is kept to the matches: before them
+	// the walk starts at the first, after them it has nothing.
+	enc := func(key string) string { return "00u." + base64.RawURLEncoding.EncodeToString([]byte(key)) }
+	if page, err := s.Users(ctx, directory.UserQuery{Q: "k", Limit: 100, After: enc("a")}); err != nil || len(page) != len(w)-1 {
+		t.Errorf("cursor key before the prefix: %d users, %v; want all %d left", len(page), err, len(w)-1)
+	}
+	if page, err := s.Users(ctx, directory.UserQuery{Q: "k", Limit: 100, After: enc("l")}); err != nil || len(page) != 0 {
+		t.Errorf("cursor key after the prefix: %d users, %v; want none", len(page), err)
+	}
+	// A cursor that is not one (bad encoding, NUL) gives an empty page,
+	// never an error from the database.
+	for _, bad := range []string{"00unope.!!", "00unope", "a\x00b", "00u." + "AA"} {
+		if page, err := s.Users(ctx, directory.UserQuery{Q: "k", Limit: 5, After: bad}); err != nil || len(page) != 0 {
+			t.Errorf("after %q: %d users, %v; want none", bad, len(page), err)
+		}
+	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func testRollback(t *testing.T, s directory.Store) {
