@@ -162,6 +162,14 @@ func BenchmarkConsoleAtScale(b *testing.B) {
 				return rec.Code, strings.Count(rec.Body.String(), "<tr>") - 1
 			}
 			q := url.QueryEscape
+			// Halfway through the late prefix's matches, by the cursor a
+			// Next link carries (the key is the username).
+			lateHalf := fmt.Sprintf("user%07d@example.com", min(nPeople-1, (nPeople-1)/100000*100000+50000))
+			mid, err := ts.directory.Store.User(context.Background(), lateHalf)
+			if err != nil {
+				b.Fatal(err)
+			}
+			mid.SearchKey = lateHalf
 			window := seed.WindowStart.Format("2006-01-02T15:04")
 			windowEnd := seed.WindowStart.Add(time.Hour).Format("2006-01-02T15:04")
 			cases := []struct{ name, path string }{
@@ -172,6 +180,7 @@ func BenchmarkConsoleAtScale(b *testing.B) {
 				{"people/status-deep", "/admin/people?status=ACTIVE&after=" + seed.Deep},
 				{"people/search-prefix", "/admin/people?q=user00"},
 				{"people/search-prefix-late", "/admin/people?q=" + q(fmt.Sprintf("user%02d", (nPeople-1)/100000))},
+				{"people/search-prefix-late-deep", "/admin/people?q=" + q(fmt.Sprintf("user%02d", (nPeople-1)/100000)) + "&after=" + q(directory.Cursor(mid))},
 				{"people/search-one", "/admin/people?q=" + q(fmt.Sprintf("user%07d@", nPeople/2))},
 				{"people/search-name", "/admin/people?q=First7"},
 				{"people/search-none", "/admin/people?q=zzz"},
