@@ -49,6 +49,14 @@ type Store interface {
 }
 
 // Tx is the write side of Store, inside one transaction.
+// BulkTx is a Tx that writes many users or events per statement (the
+// import's path; see ImportUsers). InsertUsers fails with the login
+// conflict when any login is taken; AppendEvents keeps the given order.
+type BulkTx interface {
+	InsertUsers(us []*User) error
+	AppendEvents(evs []audit.Event) error
+}
+
 type Tx interface {
 	// UserForUpdate reads a user by id or login and locks it until commit.
 	UserForUpdate(idOrLogin string) (*User, error)

@@ -256,7 +256,7 @@ func (s dirStore) searchByKey(ctx context.Context, q directory.UserQuery, extra 
 	var arms []string
 	var args []any
 	arm := func(i int, where []string, wargs []any) {
-		arms = append(arms, "SELECT * FROM (SELECT "+strings.Join(sel, ", ")+", "+userCols+" FROM users WHERE "+
+		arms = append(arms, "SELECT * FROM (SELECT "+strings.Join(sel, ", ")+", id FROM users WHERE "+
 			strings.Join(append(where, extra...), " AND ")+" ORDER BY "+keys[i]+", id LIMIT ?) a"+fmt.Sprint(len(arms)))
 		args = append(append(append(args, selArgs...), wargs...), q.Limit)
 	}
@@ -283,53 +283,70 @@ func (s dirStore) searchByKey(ctx context.Context, q directory.UserQuery, extra 
 		from, fargs := s.db.prefixAfter(keys[i], q.Q, ck)
 		arm(i, []string{from, notShown}, append(fargs, shownArgs...))
 	}
+	// The keys and ids of up to four pages, merged; then the rows of the
+	// one page.
 	rows, err := s.db.query(ctx, strings.Join(arms, " UNION ALL "), args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	type hit struct {
-		key string
-		u   *directory.User
-	}
+	type hit struct{ key, id string }
 	var hits []hit
 	seen := map[string]bool{}
 	for rows.Next() {
 		ks := make([]sql.NullString, n)
-		var u directory.User
-		dest := make([]any, 0, n+12)
+		dest := make([]any, 0, n+1)
 		for i := range ks {
 			dest = append(dest, &ks[i])
 		}
-		us, err := scanUserInto(rows, &u, dest)
-		if err != nil {
+		var id string
+		if err := rows.Scan(append(dest, &id)...); err != nil {
 			return nil, err
 		}
-		if seen[us.ID] {
+		if seen[id] {
 			continue
 		}
-		seen[us.ID] = true
+		seen[id] = true
 		var k []string
 		for _, v := range ks {
 			if v.Valid {
 				k = append(k, v.String)
 			}
 		}
-		us.SearchKey = minKey(k)
-		hits = append(hits, hit{us.SearchKey, us})
+		hits = append(hits, hit{minKey(k), id})
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	rows.Close()
 	slices.SortFunc(hits, func(a, b hit) int {
 		if c := strings.Compare(a.key, b.key); c != 0 {
 			return c
 		}
-		return strings.Compare(a.u.ID, b.u.ID)
+		return strings.Compare(a.id, b.id)
 	})
-	out := make([]*directory.User, 0, min(len(hits), q.Limit))
-	for _, h := range hits[:min(len(hits), q.Limit)] {
-		out = append(out, h.u)
+	hits = hits[:min(len(hits), q.Limit)]
+	if len(hits) == 0 {
+		return []*directory.User{}, nil
+	}
+	ids := make([]any, len(hits))
+	for i, h := range hits {
+		ids[i] = h.id
+	}
+	page, err := s.db.users(ctx, "SELECT "+userCols+" FROM users WHERE id IN "+inList(len(ids)), ids...)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]*directory.User, len(page))
+	for _, u := range page {
+		byID[u.ID] = u
+	}
+	out := make([]*directory.User, 0, len(hits))
+	for _, h := range hits {
+		if u, ok := byID[h.id]; ok { // a person deleted in between is left out
+			u.SearchKey = h.key
+			out = append(out, u)
+		}
 	}
 	return out, nil
 }
@@ -553,32 +570,51 @@ func (t *Tx) SaveSchema(sc *directory.Schema) error {
 
 // Append writes a system-log event in the transaction.
 func (t *Tx) Append(ev audit.Event) error {
-	body, err := json.Marshal(ev)
+	r, err := eventRow(ev)
 	if err != nil {
 		return err
 	}
-	body = replaceJSONNUL(body)
-	var targets strings.Builder
-	targets.WriteByte(' ')
-	for _, tg := range ev.Target {
-		targets.WriteString(tg.ID)
-		targets.WriteByte(' ')
-	}
 	var seq int64
 	if err := t.queryRow(`INSERT INTO events (uuid, published, event_type, severity, actor_id, outcome, target_ids, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
-		ev.UUID, ms(ev.Published), ev.EventType, ev.Severity, noNUL(ev.Actor.ID), ev.Outcome.Result, noNUL(targets.String()), string(body)).Scan(&seq); err != nil {
+		r.uuid, r.published, r.eventType, r.severity, r.actor, r.outcome, r.targetIDs, r.body).Scan(&seq); err != nil {
 		return err
 	}
-	// One row per distinct target, for target.id filters.
-	for i, tg := range ev.Target {
-		if tg.ID == "" || slices.ContainsFunc(ev.Target[:i], func(o audit.Target) bool { return o.ID == tg.ID }) {
-			continue
-		}
-		if _, err := t.exec(`INSERT INTO event_targets (target_id, t_published, t_seq) VALUES (?, ?, ?)`, noNUL(tg.ID), ms(ev.Published), seq); err != nil {
+	for _, tg := range r.targets {
+		if _, err := t.exec(`INSERT INTO event_targets (target_id, t_published, t_seq) VALUES (?, ?, ?)`, tg, r.published, seq); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// evRow is an event as its columns in events (and its distinct target
+// ids, one event_targets row each).
+type evRow struct {
+	uuid, eventType, severity, actor, outcome, targetIDs, body string
+	published                                                 int64
+	targets                                                   []string
+}
+
+func eventRow(ev audit.Event) (evRow, error) {
+	body, err := json.Marshal(ev)
+	if err != nil {
+		return evRow{}, err
+	}
+	body = replaceJSONNUL(body)
+	var targets strings.Builder
+	targets.WriteByte(' ')
+	var distinct []string
+	for i, tg := range ev.Target {
+		targets.WriteString(tg.ID)
+		targets.WriteByte(' ')
+		// One row per distinct target, for target.id filters.
+		if tg.ID == "" || slices.ContainsFunc(ev.Target[:i], func(o audit.Target) bool { return o.ID == tg.ID }) {
+			continue
+		}
+		distinct = append(distinct, noNUL(tg.ID))
+	}
+	return evRow{uuid: ev.UUID, published: ms(ev.Published), eventType: ev.EventType, severity: ev.Severity, actor: noNUL(ev.Actor.ID),
+		outcome: ev.Outcome.Result, targetIDs: noNUL(targets.String()), body: string(body), targets: distinct}, nil
 }
 
 // An event records what was typed, and may quote a NUL character (U+0000)
