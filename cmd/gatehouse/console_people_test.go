@@ -223,4 +223,3 @@ func searchKey(u *directory.User, prefix string) (key string, ok bool) {
 	}
 	return key, ok
 }
-

@@ -591,8 +591,8 @@ func (t *Tx) Append(ev audit.Event) error {
 // ids, one event_targets row each).
 type evRow struct {
 	uuid, eventType, severity, actor, outcome, targetIDs, body string
-	published                                                 int64
-	targets                                                   []string
+	published                                                  int64
+	targets                                                    []string
 }
 
 func eventRow(ev audit.Event) (evRow, error) {
