@@ -39,15 +39,20 @@ func storedHash(login string) string {
 	return "$sha256$o=prefix$" + base64.RawStdEncoding.EncodeToString(salt) + "$" + base64.RawStdEncoding.EncodeToString(sum[:])
 }
 
-func eventTypesOf(t *testing.T, ts *testServer, userID string) []string {
+func eventsAbout(t *testing.T, ts *testServer, userID string) []audit.Event {
 	t.Helper()
 	evs, _, err := ts.db.Events().Query(context.Background(), audit.Query{Limit: 100,
 		Filter: &filter.Compare{Attr: "target.id", Op: filter.OpEq, Value: filter.StringValue(userID)}})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return evs
+}
+
+func eventTypesOf(t *testing.T, ts *testServer, userID string) []string {
+	t.Helper()
 	var types []string
-	for _, e := range evs {
+	for _, e := range eventsAbout(t, ts, userID) {
 		types = append(types, e.EventType)
 	}
 	sort.Strings(types)
@@ -59,9 +64,14 @@ func eventTypesOf(t *testing.T, ts *testServer, userID string) []string {
 // profile, stored hash, events), that lines the API would refuse
 // (malformed, invalid, duplicate login, duplicate unique attribute) are
 // reported by line and skipped while the rest of their batch is imported,
-// and that the imported password signs in.
+// and that the imported password signs in, on both dialects (each writes
+// a batch in multi-row statements of its own).
 func TestImportUsersLikeAPI(t *testing.T) {
-	ts := newTestServer(t, false)
+	onBothDBs(t, testImportUsersLikeAPI)
+}
+
+func testImportUsersLikeAPI(t *testing.T, pg bool) {
+	ts := newTestServer(t, pg)
 	ctx := context.Background()
 	if _, err := ts.directory.SaveSchema(ctx, []directory.Attribute{{Name: "badge", Title: "Badge", Type: directory.TypeString, Unique: true}}, nil); err != nil {
 		t.Fatal(err)
@@ -93,7 +103,7 @@ func TestImportUsersLikeAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out, errOut strings.Builder
-	env := map[string]string{"GATEHOUSE_DATA_DIR": ts.cfg.DataDir, "GATEHOUSE_MASTER_KEY_FILE": ts.cfg.MasterKeyFile}
+	env := map[string]string{"GATEHOUSE_DATA_DIR": ts.cfg.DataDir, "GATEHOUSE_MASTER_KEY_FILE": ts.cfg.MasterKeyFile, "GATEHOUSE_DATABASE_URL": ts.cfg.DatabaseURL}
 	if err := cmdImportUsers(ctx, []string{"--file", file, "--batch", "10"}, nil, &out, &errOut, func(k string) string { return env[k] }); err != nil {
 		t.Fatalf("import: %v\n%s", err, errOut.String())
 	}
@@ -117,6 +127,10 @@ func TestImportUsersLikeAPI(t *testing.T) {
 		t.Errorf("the duplicate login replaced the API user")
 	}
 	wantEvents := eventTypesOf(t, ts, apiUser.ID)
+	apiEvents := map[string]audit.Event{}
+	for _, e := range eventsAbout(t, ts, apiUser.ID) {
+		apiEvents[e.EventType] = e
+	}
 	if strings.Join(wantEvents, ",") != "user.lifecycle.activate,user.lifecycle.create" {
 		t.Fatalf("API user events: %v", wantEvents)
 	}
@@ -141,10 +155,43 @@ func TestImportUsersLikeAPI(t *testing.T) {
 		if got := eventTypesOf(t, ts, u.ID); strings.Join(got, ",") != strings.Join(wantEvents, ",") {
 			t.Errorf("%s: events %v, API wrote %v", login, got, wantEvents)
 		}
+		// The events themselves say what the API's say, about this user.
+		for _, e := range eventsAbout(t, ts, u.ID) {
+			if len(e.Target) != 1 || e.Target[0].ID != u.ID || e.Target[0].AlternateID != login || e.Outcome.Result != "SUCCESS" ||
+				e.DisplayMessage != apiEvents[e.EventType].DisplayMessage || e.Severity != apiEvents[e.EventType].Severity {
+				t.Errorf("%s: event %+v, the API wrote %+v", login, e, apiEvents[e.EventType])
+			}
+		}
+	}
+	// Every event of the log once.
+	seqs := map[string]bool{}
+	all, _, err := ts.db.Events().Query(ctx, audit.Query{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lifecycle := 0
+	for _, e := range all {
+		if seqs[e.UUID] {
+			t.Fatalf("event %s twice", e.UUID)
+		}
+		seqs[e.UUID] = true
+		if strings.HasPrefix(e.EventType, "user.lifecycle.") {
+			lifecycle++
+		}
+	}
+	if lifecycle != 2+2*20 {
+		t.Errorf("%d lifecycle events in the log, want %d (two per user)", lifecycle, 2+2*20)
 	}
 	// The unique badge is enforced afterwards too, as for API users.
 	if r := ts.call(t, "POST", "/api/v1/users?activate=true", ts.token, importBody("late@example.com", "B-05")); r.status != 400 {
 		t.Errorf("a duplicate badge after the import: %d %s", r.status, r.raw)
+	}
+	// A user created the ordinary way after the import gets its events
+	// (sequence numbers after the import's).
+	if r := ts.call(t, "POST", "/api/v1/users?activate=true", ts.token, importBody("after@example.com", "B-after")); r.status != 200 {
+		t.Errorf("a create after the import: %d %s", r.status, r.raw)
+	} else if u, err := ts.directory.Store.User(ctx, "after@example.com"); err != nil || len(eventTypesOf(t, ts, u.ID)) != 2 {
+		t.Errorf("the user created after the import: %v, events %v", err, eventTypesOf(t, ts, u.ID))
 	}
 	// The imported hash verifies at sign-in (and is then upgraded).
 	b := newBrowser(t, ts.srv.URL)
