@@ -27,16 +27,10 @@ func (s EventStore) Append(ctx context.Context, ev audit.Event) error {
 }
 
 // AppendBatch writes events in one transaction, in order: the bulk path
-// for loading a system log (a migration, a benchmark).
+// for loading a system log (a migration, a benchmark), many rows per
+// statement (Tx.AppendEvents).
 func (s EventStore) AppendBatch(ctx context.Context, evs []audit.Event) error {
-	return s.db.InTx(ctx, func(t *Tx) error {
-		for _, ev := range evs {
-			if err := t.Append(ev); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	return s.db.InTx(ctx, func(t *Tx) error { return t.AppendEvents(evs) })
 }
 
 // Query lists events in published order (then by sequence number, the
