@@ -420,11 +420,9 @@ func (s *Surface) verifyCode(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		reason := mfa.ReasonOf(err)
-		if reason != "" && reason != mfa.ReasonLocked {
+		if mfa.LockedOut(err) {
 			// This failure may have been the one that locked the account.
-			if now, lerr := s.Directory.Store.User(ctx, u.ID); lerr == nil && now.Status == directory.LockedOut {
-				reason = mfa.ReasonLocked
-			}
+			reason = mfa.ReasonLocked
 		}
 		switch reason {
 		case mfa.ReasonLocked:
@@ -760,6 +758,11 @@ func (s *Surface) enrollTOTPActivate(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := s.auditContext(r, u)
 	if _, err := s.MFA.ActivateTOTP(ctx, u.ID, p.Enrolling, code); err != nil {
+		if mfa.LockedOut(err) {
+			s.dropPending(w, r, handle)
+			s.Message(w, r, http.StatusForbidden, "Account locked", "Too many failed attempts. Your account is locked; contact your administrator.", "")
+			return
+		}
 		if e, ok := errs.As(err); ok && e.Kind == errs.Forbidden {
 			s.renderEnrollTOTP(w, r, p, u, http.StatusBadRequest, "That code is not right. Check the time on your phone and try the current code.")
 			return

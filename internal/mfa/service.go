@@ -68,6 +68,9 @@ func (s *Service) enrollTTL() time.Duration {
 // errs.Error is what the person or client is told.
 type Failure struct {
 	Reason string
+	// Locked is set when the person is locked out: this failure locked
+	// them, or they were locked already (Reason LOCKED_OUT).
+	Locked bool
 	err    *errs.Error
 }
 
@@ -105,6 +108,13 @@ func ReasonOf(err error) string {
 		return f.Reason
 	}
 	return ""
+}
+
+// LockedOut reports whether err is a refused verification after which the
+// person is locked out (the one that locked them included).
+func LockedOut(err error) bool {
+	var f *Failure
+	return errors.As(err, &f) && f.Locked
 }
 
 // txn is a directory transaction that also writes factors.
@@ -277,43 +287,47 @@ func findFactor(fs []*Factor, id string) *Factor {
 
 // ActivateTOTP activates a pending authenticator app with a code it shows:
 // the proof that the person scanned the seed. The code's time step is
-// used up, so it cannot also sign in.
+// used up, so it cannot also sign in. A wrong code is a failed
+// verification like any other: it counts towards lockout, and a locked
+// person cannot activate.
 func (s *Service) ActivateTOTP(ctx context.Context, userIDOrLogin, factorID, code string) (*Factor, error) {
 	var out *Factor
-	err := s.update(ctx, userIDOrLogin, func(tx txn, u *directory.User) error {
+	_, err := s.attempt(ctx, userIDOrLogin, "totp", true, func(tx Tx, u *directory.User, now time.Time) (*Factor, verifyOutcome, error) {
 		fs, err := tx.FactorsForUpdate(u.ID)
 		if err != nil {
-			return err
+			return nil, verifyOutcome{}, err
 		}
 		f := findFactor(fs, factorID)
-		now := s.now()
 		if f == nil || f.Type != TypeTOTP {
-			return errFactorNotFound(factorID)
+			return nil, verifyOutcome{}, errFactorNotFound(factorID)
 		}
 		if f.Status == Active {
-			return &errs.Error{Kind: errs.IllegalState, Code: "E0000038", Msg: "The factor is already active."}
+			return nil, verifyOutcome{}, &errs.Error{Kind: errs.IllegalState, Code: "E0000038", Msg: "The factor is already active."}
 		}
 		if f.Expired(now) {
-			return &errs.Error{Kind: errs.IllegalState, Code: "E0000038", Msg: "The enrollment of this factor expired. Enroll it again.",
+			return nil, verifyOutcome{}, &errs.Error{Kind: errs.IllegalState, Code: "E0000038", Msg: "The enrollment of this factor expired. Enroll it again.",
 				Fields: []errs.FieldError{{Message: "The enrollment expired; start again to get a new key."}}}
 		}
 		secret, err := s.Sealer.Open(f.SealedSecret, sealContext(f.ID))
 		if err != nil {
-			return err
+			return nil, verifyOutcome{}, err
 		}
 		defer clear(secret)
 		step, ok := matchTOTP(secret, code, now)
 		if !ok {
-			return errInvalidCode()
+			return f, verifyOutcome{reason: ReasonInvalid}, nil
 		}
 		f.Status, f.LastStep, f.LastUpdated, f.LastUsed, f.Expires = Active, step, now, &now, nil
 		if err := tx.UpdateFactor(f); err != nil {
-			return err
+			return nil, verifyOutcome{}, err
 		}
 		out = f
-		return tx.Append(s.event(ctx, "user.mfa.factor.activate", "Activate factor for user", audit.Success, u, f))
+		return f, verifyOutcome{ok: true}, nil
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // PendingTOTP returns the enrolment of an authenticator app that waits for
@@ -357,6 +371,18 @@ type verifyOutcome struct {
 // committed together. check returns the factor it used (nil for a
 // recovery code).
 func (s *Service) verify(ctx context.Context, userIDOrLogin, method string, check func(tx Tx, u *directory.User, now time.Time) (*Factor, verifyOutcome, error)) (*directory.User, error) {
+	return s.attempt(ctx, userIDOrLogin, method, false, check)
+}
+
+// attempt is verify for a verification (activation false, logged as
+// user.authentication.auth_via_mfa) or the activation of a factor by its
+// first code (logged as user.mfa.factor.activate): both share the count
+// of consecutive failures and the lockout.
+func (s *Service) attempt(ctx context.Context, userIDOrLogin, method string, activation bool, check func(tx Tx, u *directory.User, now time.Time) (*Factor, verifyOutcome, error)) (*directory.User, error) {
+	evType, evMsg := "user.authentication.auth_via_mfa", "Authentication of user via MFA"
+	if activation {
+		evType, evMsg = "user.mfa.factor.activate", "Activate factor for user"
+	}
 	var failure *Failure
 	var who *directory.User
 	err := s.update(ctx, userIDOrLogin, func(tx txn, u *directory.User) error {
@@ -368,8 +394,8 @@ func (s *Service) verify(ctx context.Context, userIDOrLogin, method string, chec
 		}
 		now := s.now()
 		if u.Status == directory.LockedOut || n >= s.lockoutAfter() {
-			failure = &Failure{Reason: ReasonLocked, err: errLocked()}
-			ev := s.event(ctx, "user.authentication.auth_via_mfa", "Authentication of user via MFA", audit.Failure, u, nil)
+			failure = &Failure{Reason: ReasonLocked, Locked: true, err: errLocked()}
+			ev := s.event(ctx, evType, evMsg, audit.Failure, u, nil)
 			ev.Outcome.Reason = ReasonLocked
 			return tx.Append(ev)
 		}
@@ -378,10 +404,15 @@ func (s *Service) verify(ctx context.Context, userIDOrLogin, method string, chec
 			return err
 		}
 		if out.ok {
-			if err := tx.SetFactorFailures(u.ID, 0); err != nil {
-				return err
+			// An activation proves only that the caller holds the seed
+			// it was just given, not one of the person's factors: it
+			// leaves the count of failures as it is.
+			if !activation {
+				if err := tx.SetFactorFailures(u.ID, 0); err != nil {
+					return err
+				}
 			}
-			ev := s.event(ctx, "user.authentication.auth_via_mfa", "Authentication of user via MFA", audit.Success, u, f)
+			ev := s.event(ctx, evType, evMsg, audit.Success, u, f)
 			if f == nil {
 				ev.Debug = map[string]string{"factor": method}
 			}
@@ -392,7 +423,7 @@ func (s *Service) verify(ctx context.Context, userIDOrLogin, method string, chec
 			return err
 		}
 		failure = &Failure{Reason: out.reason, err: errInvalidCode()}
-		ev := s.event(ctx, "user.authentication.auth_via_mfa", "Authentication of user via MFA", audit.Failure, u, f)
+		ev := s.event(ctx, evType, evMsg, audit.Failure, u, f)
 		if f == nil {
 			ev.Debug = map[string]string{"factor": method}
 		}
@@ -406,6 +437,7 @@ func (s *Service) verify(ctx context.Context, userIDOrLogin, method string, chec
 			}
 		}
 		if n >= s.lockoutAfter() && u.Status == directory.Active {
+			failure.Locked = true
 			u.Status, u.StatusChanged, u.LastUpdated = directory.LockedOut, &now, now
 			if err := tx.UpdateUser(u); err != nil {
 				return err
