@@ -96,6 +96,10 @@ func errLocked() *errs.Error {
 		Fields: []errs.FieldError{{Message: "Too many failed verifications. Your account is locked; contact your administrator."}}}
 }
 
+func errNotActive() *errs.Error {
+	return &errs.Error{Kind: errs.Unauthorized, Code: "E0000004", Msg: "Authentication failed"}
+}
+
 func errFactorNotFound(id string) *errs.Error {
 	return &errs.Error{Kind: errs.NotFound, Code: "E0000007", Msg: "Not found: Resource not found: " + id + " (UserFactor)"}
 }
@@ -292,7 +296,7 @@ func findFactor(fs []*Factor, id string) *Factor {
 // person cannot activate.
 func (s *Service) ActivateTOTP(ctx context.Context, userIDOrLogin, factorID, code string) (*Factor, error) {
 	var out *Factor
-	_, err := s.attempt(ctx, userIDOrLogin, "totp", true, func(tx Tx, u *directory.User, now time.Time) (*Factor, verifyOutcome, error) {
+	_, err := s.attempt(ctx, userIDOrLogin, "totp", kindActivate, func(tx txn, u *directory.User, now time.Time) (*Factor, verifyOutcome, error) {
 		fs, err := tx.FactorsForUpdate(u.ID)
 		if err != nil {
 			return nil, verifyOutcome{}, err
@@ -370,17 +374,40 @@ type verifyOutcome struct {
 // check itself, and the bookkeeping of success or failure with its events,
 // committed together. check returns the factor it used (nil for a
 // recovery code).
-func (s *Service) verify(ctx context.Context, userIDOrLogin, method string, check func(tx Tx, u *directory.User, now time.Time) (*Factor, verifyOutcome, error)) (*directory.User, error) {
-	return s.attempt(ctx, userIDOrLogin, method, false, check)
+func (s *Service) verify(ctx context.Context, userIDOrLogin, method string, check checkFunc) (*directory.User, error) {
+	return s.attempt(ctx, userIDOrLogin, method, kindVerify, check)
 }
 
-// attempt is verify for a verification (activation false, logged as
-// user.authentication.auth_via_mfa) or the activation of a factor by its
-// first code (logged as user.mfa.factor.activate): both share the count
-// of consecutive failures and the lockout.
-func (s *Service) attempt(ctx context.Context, userIDOrLogin, method string, activation bool, check func(tx Tx, u *directory.User, now time.Time) (*Factor, verifyOutcome, error)) (*directory.User, error) {
+// checkFunc is the check of one attempt, inside its transaction.
+type checkFunc func(tx txn, u *directory.User, now time.Time) (*Factor, verifyOutcome, error)
+
+// attemptKind tells what an attempt proves and how it is logged.
+type attemptKind int
+
+const (
+	// kindVerify is a second factor (user.authentication.auth_via_mfa).
+	kindVerify attemptKind = iota
+	// kindActivate is the first code of a new factor
+	// (user.mfa.factor.activate); its success leaves the count of
+	// failures as it is: it proves only the seed the caller was just
+	// given, not one of the person's factors.
+	kindActivate
+	// kindSignIn is a passwordless sign-in with a passkey: a
+	// verification that is also the whole sign-in, so it is logged as
+	// user.session.start too, refuses people who cannot sign in
+	// (without counting), and records the sign-in time.
+	kindSignIn
+)
+
+// ReasonNotActive refuses a passkey sign-in of a person who cannot sign
+// in (suspended, deprovisioned, not activated).
+const ReasonNotActive = "USER_NOT_ACTIVE"
+
+// attempt is verify for each kind of attempt: all share the count of
+// consecutive failures and the lockout.
+func (s *Service) attempt(ctx context.Context, userIDOrLogin, method string, kind attemptKind, check checkFunc) (*directory.User, error) {
 	evType, evMsg := "user.authentication.auth_via_mfa", "Authentication of user via MFA"
-	if activation {
+	if kind == kindActivate {
 		evType, evMsg = "user.mfa.factor.activate", "Activate factor for user"
 	}
 	var failure *Failure
@@ -388,6 +415,27 @@ func (s *Service) attempt(ctx context.Context, userIDOrLogin, method string, act
 	err := s.update(ctx, userIDOrLogin, func(tx txn, u *directory.User) error {
 		failure = nil
 		who = u
+		// fail logs a refusal (and, for a sign-in, its user.session.start).
+		fail := func(f *Factor, reason string) error {
+			ev := s.event(ctx, evType, evMsg, audit.Failure, u, f)
+			if f == nil {
+				ev.Debug = map[string]string{"factor": method}
+			}
+			ev.Outcome.Reason = reason
+			if err := tx.Append(ev); err != nil {
+				return err
+			}
+			if kind == kindSignIn {
+				st := s.event(ctx, "user.session.start", "User login to Okta", audit.Failure, u, f)
+				st.Outcome.Reason = reason
+				return tx.Append(st)
+			}
+			return nil
+		}
+		if kind == kindSignIn && u.Status != directory.LockedOut && !directory.CanSignIn(u.Status) {
+			failure = &Failure{Reason: ReasonNotActive, err: errNotActive()}
+			return fail(nil, ReasonNotActive+": "+string(u.Status))
+		}
 		n, err := tx.FactorFailures(u.ID)
 		if err != nil {
 			return err
@@ -395,19 +443,14 @@ func (s *Service) attempt(ctx context.Context, userIDOrLogin, method string, act
 		now := s.now()
 		if u.Status == directory.LockedOut || n >= s.lockoutAfter() {
 			failure = &Failure{Reason: ReasonLocked, Locked: true, err: errLocked()}
-			ev := s.event(ctx, evType, evMsg, audit.Failure, u, nil)
-			ev.Outcome.Reason = ReasonLocked
-			return tx.Append(ev)
+			return fail(nil, ReasonLocked)
 		}
 		f, out, err := check(tx, u, now)
 		if err != nil {
 			return err
 		}
 		if out.ok {
-			// An activation proves only that the caller holds the seed
-			// it was just given, not one of the person's factors: it
-			// leaves the count of failures as it is.
-			if !activation {
+			if kind != kindActivate {
 				if err := tx.SetFactorFailures(u.ID, 0); err != nil {
 					return err
 				}
@@ -416,19 +459,29 @@ func (s *Service) attempt(ctx context.Context, userIDOrLogin, method string, act
 			if f == nil {
 				ev.Debug = map[string]string{"factor": method}
 			}
-			return tx.Append(ev)
+			if err := tx.Append(ev); err != nil {
+				return err
+			}
+			if kind == kindSignIn {
+				u.LastLogin = &now
+				if err := tx.UpdateUser(u); err != nil {
+					return err
+				}
+				st := s.event(ctx, "user.session.start", "User login to Okta", audit.Success, u, f)
+				if st.Debug == nil {
+					st.Debug = map[string]string{}
+				}
+				st.Debug["authnMethod"] = "passkey"
+				return tx.Append(st)
+			}
+			return nil
 		}
 		n++
 		if err := tx.SetFactorFailures(u.ID, n); err != nil {
 			return err
 		}
 		failure = &Failure{Reason: out.reason, err: errInvalidCode()}
-		ev := s.event(ctx, evType, evMsg, audit.Failure, u, f)
-		if f == nil {
-			ev.Debug = map[string]string{"factor": method}
-		}
-		ev.Outcome.Reason = out.reason
-		if err := tx.Append(ev); err != nil {
+		if err := fail(f, out.reason); err != nil {
 			return err
 		}
 		if msg := bypassMessages[out.reason]; msg != "" {
@@ -461,7 +514,7 @@ func (s *Service) attempt(ctx context.Context, userIDOrLogin, method string, act
 // after the last accepted one is a replay. Failures count towards lockout.
 func (s *Service) VerifyTOTP(ctx context.Context, userIDOrLogin, factorID, code string) (*Factor, error) {
 	var used *Factor
-	_, err := s.verify(ctx, userIDOrLogin, "totp", func(tx Tx, u *directory.User, now time.Time) (*Factor, verifyOutcome, error) {
+	_, err := s.verify(ctx, userIDOrLogin, "totp", func(tx txn, u *directory.User, now time.Time) (*Factor, verifyOutcome, error) {
 		fs, err := tx.FactorsForUpdate(u.ID)
 		if err != nil {
 			return nil, verifyOutcome{}, err
@@ -550,7 +603,7 @@ func (s *Service) RecoveryCodesLeft(ctx context.Context, userID string) (int, er
 // RedeemRecoveryCode uses up one recovery code as a second factor.
 // Failures count towards lockout like wrong codes.
 func (s *Service) RedeemRecoveryCode(ctx context.Context, userIDOrLogin, code string) error {
-	_, err := s.verify(ctx, userIDOrLogin, "recovery_code", func(tx Tx, u *directory.User, now time.Time) (*Factor, verifyOutcome, error) {
+	_, err := s.verify(ctx, userIDOrLogin, "recovery_code", func(tx txn, u *directory.User, now time.Time) (*Factor, verifyOutcome, error) {
 		n, ok := normalizeRecoveryCode(code)
 		if !ok {
 			return nil, verifyOutcome{reason: ReasonInvalid}, nil
