@@ -131,6 +131,16 @@ func testPolicySDK(t *testing.T, ts *testServer) {
 	if polID, _ := evaluate(); polID != "" {
 		t.Fatalf("a deactivated policy was applied: %s", polID)
 	}
+	// The list filters by status (Okta's status parameter).
+	for status, want := range map[string]int{"INACTIVE": 1, "ACTIVE": 0, "": 1} {
+		got, _, err := c.PolicyAPI.ListPolicies(ctx).Type_("ACCESS_POLICY").Status(status).Execute()
+		if err != nil || len(got) != want {
+			t.Fatalf("access policies with status %q: %v %d, want %d", status, err, len(got), want)
+		}
+	}
+	if r := ts.call(t, "GET", "/api/v1/policies?type=ACCESS_POLICY&status=ON", ts.token, ""); r.status != 400 || r.body["errorCode"] != "E0000001" {
+		t.Fatalf("an unknown status: %d %s", r.status, r.raw)
+	}
 	// Deactivating twice changes nothing; activating brings the rules back.
 	if _, err := c.PolicyAPI.DeactivatePolicy(ctx, pid).Execute(); err != nil {
 		t.Fatalf("deactivate again: %v", err)

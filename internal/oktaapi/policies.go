@@ -486,13 +486,19 @@ func (p *Policies) list(w http.ResponseWriter, r *http.Request) error {
 	if t == "" {
 		return errs.InvalidFields("Api validation failed: type", errs.Field("type", "type: The field cannot be left blank"))
 	}
+	status := r.URL.Query().Get("status")
+	if status != "" && status != policy.StatusActive && status != policy.StatusInactive {
+		return errs.InvalidFields("Api validation failed: status", errs.Field("status", "status: must be ACTIVE or INACTIVE"))
+	}
 	ps, err := p.Policies.List(r.Context(), t)
 	if err != nil {
 		return err
 	}
 	out := make([]map[string]any, 0, len(ps))
 	for _, x := range ps {
-		out = append(out, p.PolicyJSON(x))
+		if status == "" || x.Status == status {
+			out = append(out, p.PolicyJSON(x))
+		}
 	}
 	return WriteJSON(w, out)
 }
