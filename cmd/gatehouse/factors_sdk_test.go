@@ -311,5 +311,38 @@ func TestFactorActivationLockout(t *testing.T) {
 		if resp.StatusCode == 200 || resp.StatusCode == 303 && !strings.HasPrefix(resp.Header.Get("Location"), "/login") {
 			t.Fatalf("activation after lockout: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 		}
+
+		// Set-up at sign-in (a session rule requires a factor): wrong codes
+		// lock the person out and end the pending sign-in.
+		grp := ts.call(t, "POST", "/api/v1/groups", ts.token, `{"profile":{"name":"Must enrol"}}`).body["id"].(string)
+		w := ts.createUser(t, "wren@example.com", "Sufficient-Pass-9")
+		ts.call(t, "PUT", "/api/v1/groups/"+grp+"/users/"+w.ID, ts.token, "")
+		var pols []map[string]any
+		mustUnmarshal(t, ts.call(t, "GET", "/api/v1/policies?type=OKTA_SIGN_ON", ts.token, "").raw, &pols)
+		if r := ts.call(t, "POST", "/api/v1/policies/"+pols[0]["id"].(string)+"/rules", ts.token, `{"name":"Enrol","conditions":{"people":{"groups":{"include":["`+grp+`"]}}},
+			"actions":{"signon":{"access":"ALLOW","requireFactor":true}}}`); r.status != 200 {
+			t.Fatalf("rule: %d %s", r.status, r.raw)
+		}
+		be := newBrowser(t, ts.srv.URL)
+		if resp, _ := be.signIn("wren@example.com", "Sufficient-Pass-9", "/app/UserHome"); resp.Header.Get("Location") != "/login/verify" {
+			t.Fatalf("password step: %s", resp.Header.Get("Location"))
+		}
+		_, page = be.get("/login/enroll")
+		resp, _ = be.post("/login/enroll/totp", url.Values{"csrf": {formCSRF(t, page)}})
+		setup := resp.Header.Get("Location")
+		_, page = be.get(setup)
+		csrf = formCSRF(t, page)
+		for i := 1; i <= ts.cfg.LockoutAfter; i++ {
+			resp, page = be.post(setup, url.Values{"csrf": {csrf}, "code": {"000000"}})
+			if i < ts.cfg.LockoutAfter && resp.StatusCode != 400 {
+				t.Fatalf("wrong set-up code %d: %d", i, resp.StatusCode)
+			}
+		}
+		if resp.StatusCode != 403 || !strings.Contains(page, "Account locked") || be.cookie("gh_signin") != "" {
+			t.Fatalf("the set-up code that locks: %d %.300s", resp.StatusCode, page)
+		}
+		if got, _ := ts.directory.Store.User(ctx, w.ID); got.Status != directory.LockedOut {
+			t.Fatalf("after wrong set-up codes at sign-in: %s", got.Status)
+		}
 	})
 }

@@ -571,7 +571,11 @@ func (s *Service) FinishPasskeySignIn(ctx context.Context, key string, parsed *p
 	if errors.Is(err, ErrUnknownPasskey) {
 		ev := s.Events.New(ctx, "user.session.start", "User login to Okta", audit.Failure, audit.Target{ID: "unknown", Type: "User", AlternateID: "unknown"})
 		ev.Outcome.Reason = "VERIFICATION_ERROR"
-		ev.Debug = map[string]string{"authnMethod": "passkey", "credentialId": base64.RawURLEncoding.EncodeToString(parsed.RawID)}
+		raw := parsed.RawID
+		if len(raw) > 255 {
+			raw = raw[:255] // credential ids are at most 1023 bytes; the log keeps a prefix
+		}
+		ev.Debug = map[string]string{"authnMethod": "passkey", "credentialId": base64.RawURLEncoding.EncodeToString(raw)}
 		if lerr := s.Directory.Update(ctx, func(tx directory.Tx) error { return tx.Append(ev) }); lerr != nil {
 			return nil, nil, lerr
 		}
