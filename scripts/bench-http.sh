@@ -8,7 +8,7 @@
 #
 # GATEHOUSE_BIN=path measures another build of gatehouse (for a before/after);
 # PERF_OUT=file records a CPU profile of the server (perf, cpu-clock) during
-# each closed-loop SSO run.
+# each closed-loop SSO run and the sign-in run ($PERF_OUT-signin).
 #
 # Figures go to stdout with the load average; see docs/benchmarks.md.
 set -euo pipefail
@@ -46,7 +46,10 @@ if [[ $what == sso || $what == all ]]; then
 fi
 if [[ $what == signin || $what == all ]]; then
   bound argon2
+  perfpid=
+  if [[ -n ${PERF_OUT:-} ]]; then perf record -e cpu-clock -F 999 -g -p "$srv" -o "$PERF_OUT-signin" -- sleep 8 >/dev/null 2>&1 & perfpid=$!; fi
   load signin -c 4 -d "$dur"
+  [[ -z $perfpid ]] || wait "$perfpid" || true
   bound argon2
 fi
 echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

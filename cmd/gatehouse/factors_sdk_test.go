@@ -4,11 +4,14 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/okta/okta-sdk-golang/v5/okta"
 
+	"github.com/gatehouse/gatehouse/internal/config"
+	"github.com/gatehouse/gatehouse/internal/directory"
 	"github.com/gatehouse/gatehouse/internal/oktaapi"
 )
 
@@ -215,4 +218,131 @@ func TestFactorsAPIBadInput(t *testing.T) {
 	if !strings.Contains(r.raw, `"errorCauses":[{"errorSummary":"Your passcode doesn't match our records. Please try again."}]`) {
 		t.Fatalf("cause: %s", r.raw)
 	}
+}
+
+// TestFactorActivationLockout: wrong activation codes count towards the
+// lockout like wrong verification codes and passwords, through the
+// Factors API and on the Settings page: the code that reaches
+// lockout_after locks the person (LOCKED_OUT), the right code is then
+// refused with E0000069 and the factor stays pending.
+func TestFactorActivationLockout(t *testing.T) {
+	onBothDBs(t, func(t *testing.T, pg bool) {
+		ts := newTestServer(t, pg, func(c *config.Config) { c.LockoutAfter = 3 })
+		ctx := context.Background()
+		u := ts.createUser(t, "lee@example.com", "Sufficient-Pass-9")
+		base := "/api/v1/users/" + u.ID + "/factors"
+		enr := ts.call(t, "POST", base, ts.token, `{"factorType":"token:software:totp","provider":"GOOGLE"}`)
+		if enr.status != 200 {
+			t.Fatalf("enroll: %d %s", enr.status, enr.raw)
+		}
+		fid := enr.body["id"].(string)
+		secret := enr.body["_embedded"].(map[string]any)["activation"].(map[string]any)["sharedSecret"].(string)
+		activate := base + "/" + fid + "/lifecycle/activate"
+		for i := 1; i <= ts.cfg.LockoutAfter; i++ {
+			r := ts.call(t, "POST", activate, ts.token, `{"passCode":"000000"}`)
+			if r.status != 403 || r.body["errorCode"] != "E0000068" || r.body["errorSummary"] != "Invalid Passcode/Answer" {
+				t.Fatalf("wrong code %d: %d %s", i, r.status, r.raw)
+			}
+			want := "ACTIVE"
+			if i == ts.cfg.LockoutAfter {
+				want = "LOCKED_OUT"
+			}
+			if got := ts.call(t, "GET", "/api/v1/users/"+u.ID, ts.token, ""); got.body["status"] != want {
+				t.Fatalf("after %d wrong codes: %v, want %s", i, got.body["status"], want)
+			}
+		}
+		r := ts.call(t, "POST", activate, ts.token, `{"passCode":"`+totpNow(t, secret, 0)+`"}`)
+		if r.status != 403 || r.body["errorCode"] != "E0000069" || r.body["errorSummary"] != "User Locked" {
+			t.Fatalf("right code while locked: %d %s", r.status, r.raw)
+		}
+		if got := ts.call(t, "GET", base+"/"+fid, ts.token, ""); got.body["status"] != "PENDING_ACTIVATION" {
+			t.Fatalf("factor after the refused code: %s", got.raw)
+		}
+		if n, _, _ := ts.db.Events().Query(ctx, eventsOf(t, "user.account.lock")); len(n) != 1 {
+			t.Fatalf("%d lock events", len(n))
+		}
+		// Unlocked, the right code activates.
+		if r := ts.call(t, "POST", "/api/v1/users/"+u.ID+"/lifecycle/unlock", ts.token, ""); r.status != 200 {
+			t.Fatalf("unlock: %d %s", r.status, r.raw)
+		}
+		if r := ts.call(t, "POST", activate, ts.token, `{"passCode":"`+totpNow(t, secret, 0)+`"}`); r.status != 200 || r.body["status"] != "ACTIVE" {
+			t.Fatalf("activation after unlock: %d %s", r.status, r.raw)
+		}
+
+		// The Settings page: wrong codes at the set-up of an authenticator
+		// app lock the person out too, and their session ends.
+		v := ts.createUser(t, "sam@example.com", "Sufficient-Pass-9")
+		b := newBrowser(t, ts.srv.URL)
+		if resp, _ := b.signIn("sam@example.com", "Sufficient-Pass-9", "/enduser/settings"); resp.StatusCode != 303 {
+			t.Fatalf("sign-in: %d", resp.StatusCode)
+		}
+		_, page := b.get("/enduser/settings")
+		resp, _ := b.post("/enduser/settings/factors/totp", url.Values{"csrf": {formCSRF(t, page)}})
+		loc := resp.Header.Get("Location")
+		if resp.StatusCode != 303 || !setupPathRe.MatchString(loc) {
+			t.Fatalf("start set-up: %d %s", resp.StatusCode, loc)
+		}
+		_, page = b.get(loc)
+		m := totpKeyRe.FindStringSubmatch(page)
+		if m == nil {
+			t.Fatalf("set-up page: %.1000s", page)
+		}
+		action := strings.TrimSuffix(loc, "/setup") + "/activate"
+		csrf := formCSRF(t, page)
+		for i := 1; i <= ts.cfg.LockoutAfter; i++ {
+			resp, page = b.post(action, url.Values{"csrf": {csrf}, "code": {"000000"}})
+			if i < ts.cfg.LockoutAfter && (resp.StatusCode != 400 || pageError(t, page, "code") == "") {
+				t.Fatalf("wrong code %d: %d", i, resp.StatusCode)
+			}
+		}
+		if resp.StatusCode != 403 || !strings.Contains(page, "Account locked") {
+			t.Fatalf("the code that locks: %d %.500s", resp.StatusCode, page)
+		}
+		if got, err := ts.directory.Store.User(ctx, v.ID); err != nil || got.Status != directory.LockedOut {
+			t.Fatalf("after wrong set-up codes: %v %v", got.Status, err)
+		}
+		if resp, _ := b.get("/enduser/settings"); resp.StatusCode != 302 {
+			t.Fatalf("the locked person's session lives on: %d", resp.StatusCode)
+		}
+		if n := ts.call(t, "GET", "/api/v1/users/"+v.ID+"/sessions", ts.token, ""); strings.Contains(n.raw, `"id"`) {
+			t.Fatalf("sessions of the locked person: %s", n.raw)
+		}
+		resp, _ = b.post(action, url.Values{"csrf": {csrf}, "code": {totpNow(t, strings.ReplaceAll(m[1], " ", ""), 0)}})
+		if resp.StatusCode == 200 || resp.StatusCode == 303 && !strings.HasPrefix(resp.Header.Get("Location"), "/login") {
+			t.Fatalf("activation after lockout: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+		}
+
+		// Set-up at sign-in (a session rule requires a factor): wrong codes
+		// lock the person out and end the pending sign-in.
+		grp := ts.call(t, "POST", "/api/v1/groups", ts.token, `{"profile":{"name":"Must enrol"}}`).body["id"].(string)
+		w := ts.createUser(t, "wren@example.com", "Sufficient-Pass-9")
+		ts.call(t, "PUT", "/api/v1/groups/"+grp+"/users/"+w.ID, ts.token, "")
+		var pols []map[string]any
+		mustUnmarshal(t, ts.call(t, "GET", "/api/v1/policies?type=OKTA_SIGN_ON", ts.token, "").raw, &pols)
+		if r := ts.call(t, "POST", "/api/v1/policies/"+pols[0]["id"].(string)+"/rules", ts.token, `{"name":"Enrol","conditions":{"people":{"groups":{"include":["`+grp+`"]}}},
+			"actions":{"signon":{"access":"ALLOW","requireFactor":true}}}`); r.status != 200 {
+			t.Fatalf("rule: %d %s", r.status, r.raw)
+		}
+		be := newBrowser(t, ts.srv.URL)
+		if resp, _ := be.signIn("wren@example.com", "Sufficient-Pass-9", "/app/UserHome"); resp.Header.Get("Location") != "/login/verify" {
+			t.Fatalf("password step: %s", resp.Header.Get("Location"))
+		}
+		_, page = be.get("/login/enroll")
+		resp, _ = be.post("/login/enroll/totp", url.Values{"csrf": {formCSRF(t, page)}})
+		setup := resp.Header.Get("Location")
+		_, page = be.get(setup)
+		csrf = formCSRF(t, page)
+		for i := 1; i <= ts.cfg.LockoutAfter; i++ {
+			resp, page = be.post(setup, url.Values{"csrf": {csrf}, "code": {"000000"}})
+			if i < ts.cfg.LockoutAfter && resp.StatusCode != 400 {
+				t.Fatalf("wrong set-up code %d: %d", i, resp.StatusCode)
+			}
+		}
+		if resp.StatusCode != 403 || !strings.Contains(page, "Account locked") || be.cookie("gh_signin") != "" {
+			t.Fatalf("the set-up code that locks: %d %.300s", resp.StatusCode, page)
+		}
+		if got, _ := ts.directory.Store.User(ctx, w.ID); got.Status != directory.LockedOut {
+			t.Fatalf("after wrong set-up codes at sign-in: %s", got.Status)
+		}
+	})
 }

@@ -105,8 +105,14 @@ func testTOTPSignIn(t *testing.T, ts *testServer) {
 	if !strings.Contains(page, "Authenticator app") || !strings.Contains(page, "10 unused recovery codes") {
 		t.Fatalf("settings after set-up: %.3000s", page)
 	}
-	if n, _, _ := ts.db.Events().Query(ctx, eventsOf(t, "user.mfa.factor.activate")); len(n) != 1 {
-		t.Fatalf("%d activation events", len(n))
+	// The set-up's wrong code and its right one.
+	evs, _, _ := ts.db.Events().Query(ctx, eventsOf(t, "user.mfa.factor.activate"))
+	outcomes := map[string]int{}
+	for _, ev := range evs {
+		outcomes[ev.Outcome.Result+" "+ev.Outcome.Reason]++
+	}
+	if len(evs) != 2 || outcomes["SUCCESS "] != 1 || outcomes["FAILURE INVALID_CREDENTIALS"] != 1 {
+		t.Fatalf("activation events: %v", outcomes)
 	}
 
 	// Signing in now asks for the code; no session exists before it.

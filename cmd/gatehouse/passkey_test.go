@@ -224,3 +224,197 @@ func TestFactorsSDKWebAuthn(t *testing.T) {
 		t.Fatalf("forged signature: %s", code)
 	}
 }
+
+var passkeySignInRe = regexp.MustCompile(`id="passkey-signin"[^>]*data-next="([^"]*)" data-csrf="([^"]+)"`)
+
+// addPasskey registers a software passkey on the Settings page of a
+// signed-in browser.
+func addPasskey(t *testing.T, ts *testServer, b *browser, name string) *passkeytest.Authenticator {
+	t.Helper()
+	_, page := b.get("/enduser/settings")
+	m := dataCSRFRe.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no passkey button on Settings: %.2000s", page)
+	}
+	status, out := b.jsonCall("/enduser/settings/passkeys/options", m[1], mustMarshal(t, map[string]string{"name": name}))
+	if status != 200 {
+		t.Fatalf("options: %d %v", status, out)
+	}
+	a := passkeytest.New()
+	reg, err := a.Create(mustMarshal(t, out["options"]), ts.cfg.BaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status, done := b.jsonCall("/enduser/settings/passkeys?factor="+out["factorId"].(string), m[1], reg.JSON()); status != 200 {
+		t.Fatalf("finish: %d %v", status, done)
+	}
+	return a
+}
+
+// passwordlessSignIn runs "Sign in with a passkey" from the sign-in page
+// (next is the page's next) and returns the finish call's answer.
+func passwordlessSignIn(t *testing.T, b *browser, a *passkeytest.Authenticator, origin, next string) (int, map[string]any) {
+	t.Helper()
+	_, page := b.get("/login?next=" + url.QueryEscape(next))
+	m := passkeySignInRe.FindStringSubmatch(page)
+	if m == nil || !strings.Contains(page, "/static/webauthn.js") {
+		t.Fatalf("no passkey sign-in button: %.2000s", page)
+	}
+	status, out := b.jsonCall("/login/passkey/options", m[2], nil)
+	if status != 200 {
+		t.Fatalf("options: %d %v", status, out)
+	}
+	as, err := a.Get(mustMarshal(t, out["options"]), "", origin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.jsonCall("/login/passkey?next="+url.QueryEscape(m[1]), m[2], as.JSON())
+}
+
+// TestPasswordlessPasskey: "Sign in with a passkey" signs a person in
+// without a username or password; the session records a verified
+// hardware key and a factor time, as after a password and a second
+// factor; replays, a missing CSRF header, a suspended person and an
+// unknown credential are refused with no session.
+func TestPasswordlessPasskey(t *testing.T) {
+	onBothDBs(t, func(t *testing.T, pg bool) {
+		ts := newTestServer(t, pg, localhost)
+		ctx := context.Background()
+		origin := ts.cfg.BaseURL
+		u := ts.createUser(t, "oona@example.com", "Secret-Passw0rd")
+		b := newBrowser(t, origin)
+		b.signIn("oona@example.com", "Secret-Passw0rd", "/")
+		a := addPasskey(t, ts, b, "Phone")
+
+		// The options call needs the sign-in form's CSRF token.
+		nb := newBrowser(t, origin)
+		_, page := nb.get("/login")
+		m := passkeySignInRe.FindStringSubmatch(page)
+		if m == nil {
+			t.Fatalf("no passkey sign-in button: %.2000s", page)
+		}
+		if status, _ := nb.jsonCall("/login/passkey/options", "", nil); status != 403 {
+			t.Fatalf("options without CSRF: %d", status)
+		}
+		if status, _ := nb.jsonCall("/login/passkey/options", m[2]+"x", nil); status != 403 {
+			t.Fatalf("options with a wrong CSRF token: %d", status)
+		}
+		status, out := nb.jsonCall("/login/passkey/options", m[2], nil)
+		pk, _ := out["options"].(map[string]any)["publicKey"].(map[string]any)
+		if status != 200 || pk["userVerification"] != "required" || pk["allowCredentials"] != nil || pk["rpId"] != "localhost" {
+			t.Fatalf("options: %d %v", status, out)
+		}
+
+		// The passkey alone signs in, to the page that was asked for.
+		b2 := newBrowser(t, origin)
+		status, done := passwordlessSignIn(t, b2, a, origin, "/enduser/settings")
+		if status != 200 || done["redirect"] != "/enduser/settings" || b2.cookie("gh_sid") == "" {
+			t.Fatalf("passkey sign-in: %d %v", status, done)
+		}
+		if r, page := b2.get("/enduser/settings"); r.StatusCode != 200 || !strings.Contains(page, "Security methods") {
+			t.Fatalf("settings after the passkey sign-in: %d", r.StatusCode)
+		}
+		sessions := ts.call(t, "GET", "/api/v1/users/"+u.ID+"/sessions", ts.token, "")
+		var list []map[string]any
+		json.Unmarshal([]byte(sessions.raw), &list)
+		var passkeySession map[string]any
+		for _, x := range list {
+			if amr, _ := json.Marshal(x["amr"]); string(amr) == `["hwk","user","pin","mfa"]` {
+				passkeySession = x
+			}
+		}
+		if passkeySession == nil || passkeySession["lastFactorVerification"] == nil || passkeySession["lastPasswordVerification"] != nil || passkeySession["mfaActive"] != true {
+			t.Fatalf("sessions: %s", sessions.raw)
+		}
+		// An app whose sign-on rule requires a second factor: the passkey
+		// session is multi-factor, so the SAML response comes at once.
+		appID, _ := ts.newSAMLApp(t, "Wiki", "")
+		ts.assign(t, appID, u.ID)
+		pol := ts.call(t, "POST", "/api/v1/policies", ts.token, `{"type":"ACCESS_POLICY","name":"Wiki"}`)
+		pid := pol.body["id"].(string)
+		ts.call(t, "PUT", "/api/v1/apps/"+appID+"/policies/"+pid, ts.token, "")
+		if r := ts.call(t, "POST", "/api/v1/policies/"+pid+"/rules", ts.token,
+			`{"name":"MFA","actions":{"appSignOn":{"access":"ALLOW","verificationMethod":{"type":"ASSURANCE","factorMode":"2FA","reauthenticateIn":"PT2H"}}}}`); r.status != 200 {
+			t.Fatalf("rule: %d %s", r.status, r.raw)
+		}
+		sp := ts.gosamlSP(t, appID)
+		authURL, err := sp.BuildAuthURL("state-pk")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, samlPage := b2.follow(b2.get(authURL))
+		action, samlResponse, relay := samlPost(t, samlPage)
+		if action != spACS || relay != "state-pk" {
+			t.Fatalf("SSO after the passkey sign-in posts to %s relay %q", action, relay)
+		}
+		if info, err := sp.RetrieveAssertionInfo(samlResponse); err != nil || info.NameID != "oona@example.com" {
+			t.Fatalf("assertion: %v %+v", err, info)
+		}
+		// A password-only session of the same person is asked for a factor.
+		_, samlPage = b.follow(b.get(authURL))
+		if strings.Contains(samlPage, "SAMLResponse") || !strings.Contains(samlPage, "Verify it") {
+			t.Fatalf("the password session was not stepped up: %.500s", samlPage)
+		}
+
+		evs, _, _ := ts.db.Events().Query(ctx, eventsOf(t, "user.session.start"))
+		found := false
+		for _, ev := range evs {
+			found = found || ev.Outcome.Result == "SUCCESS" && ev.Debug["authnMethod"] == "passkey" && ev.Actor.ID == u.ID && ev.Client.IPAddress != ""
+		}
+		if !found {
+			t.Fatalf("no passkey user.session.start event: %+v", evs)
+		}
+
+		// The same answer again: refused, no session.
+		b3 := newBrowser(t, origin)
+		_, page = b3.get("/login")
+		c3 := passkeySignInRe.FindStringSubmatch(page)[2]
+		_, out = b3.jsonCall("/login/passkey/options", c3, nil)
+		as, _ := a.Get(mustMarshal(t, out["options"]), "", origin)
+		if status, _ := b3.jsonCall("/login/passkey", c3, as.JSON()); status != 200 {
+			t.Fatalf("first answer: %d", status)
+		}
+		b4 := newBrowser(t, origin)
+		_, page = b4.get("/login")
+		c4 := passkeySignInRe.FindStringSubmatch(page)[2]
+		b4.jsonCall("/login/passkey/options", c4, nil)
+		if status, out := b4.jsonCall("/login/passkey", c4, as.JSON()); status != 401 || b4.cookie("gh_sid") != "" || out["error"] == nil {
+			t.Fatalf("a replayed answer: %d %v", status, out)
+		}
+		// Without options first (no ceremony): refused.
+		b5 := newBrowser(t, origin)
+		_, page = b5.get("/login")
+		c5 := passkeySignInRe.FindStringSubmatch(page)[2]
+		if status, _ := b5.jsonCall("/login/passkey", c5, as.JSON()); status != 400 || b5.cookie("gh_sid") != "" {
+			t.Fatalf("an answer without a ceremony: %d", status)
+		}
+		// Junk: refused.
+		if status, _ := b5.jsonCall("/login/passkey", c5, []byte(`{"id":"x"}`)); status != 400 {
+			t.Fatalf("junk: %d", status)
+		}
+		// An authenticator Gatehouse never saw, under the person's handle.
+		stranger := passkeytest.New()
+		stranger.SetUserHandle([]byte(u.ID))
+		b6 := newBrowser(t, origin)
+		if status, _ := passwordlessSignIn(t, b6, stranger, origin, "/"); status != 401 || b6.cookie("gh_sid") != "" {
+			t.Fatalf("unknown credential: %d", status)
+		}
+
+		// Suspended: the passkey is refused and no session starts.
+		if r := ts.call(t, "POST", "/api/v1/users/"+u.ID+"/lifecycle/suspend", ts.token, ""); r.status != 200 {
+			t.Fatalf("suspend: %d %s", r.status, r.raw)
+		}
+		b7 := newBrowser(t, origin)
+		if status, out := passwordlessSignIn(t, b7, a, origin, "/"); status != 401 || b7.cookie("gh_sid") != "" || out["error"] != "Unable to sign in with this passkey. Use your username and password, or contact your administrator." {
+			t.Fatalf("suspended: %d %v", status, out)
+		}
+		evs, _, _ = ts.db.Events().Query(ctx, eventsOf(t, "user.session.start"))
+		found = false
+		for _, ev := range evs {
+			found = found || ev.Outcome.Result == "FAILURE" && ev.Outcome.Reason == "USER_NOT_ACTIVE: SUSPENDED"
+		}
+		if !found {
+			t.Fatal("the suspended person's attempt is not logged")
+		}
+	})
+}

@@ -96,6 +96,83 @@ func testPolicySDK(t *testing.T, ts *testServer) {
 	if d, err := ts.policies.EvaluateApp(ctx, appID, []string{g.GetId()}, ts.now()); err != nil || d.RuleID != rules[0].AccessPolicyRule.GetId() || d.Outcome != "ALLOW" {
 		t.Fatalf("evaluation: %+v %v", d, err)
 	}
+	// Lifecycle: a deactivated rule is skipped (the catch-all decides), a
+	// deactivated policy is not applied; both come back when activated.
+	ruleID, catchAll := rules[0].AccessPolicyRule.GetId(), rules[1].AccessPolicyRule.GetId()
+	evaluate := func() (string, string) {
+		t.Helper()
+		d, err := ts.policies.EvaluateApp(ctx, appID, []string{g.GetId()}, ts.now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d.PolicyID, d.RuleID
+	}
+	if _, err := c.PolicyAPI.DeactivatePolicyRule(ctx, pid, ruleID).Execute(); err != nil {
+		t.Fatalf("deactivate rule: %v", err)
+	}
+	if got, _, err := c.PolicyAPI.GetPolicyRule(ctx, pid, ruleID).Execute(); err != nil || got.AccessPolicyRule.GetStatus() != "INACTIVE" {
+		t.Fatalf("rule after deactivation: %v %+v", err, got)
+	}
+	if _, rid := evaluate(); rid != catchAll {
+		t.Fatalf("a deactivated rule decided: %s", rid)
+	}
+	if _, err := c.PolicyAPI.ActivatePolicyRule(ctx, pid, ruleID).Execute(); err != nil {
+		t.Fatalf("activate rule: %v", err)
+	}
+	if _, rid := evaluate(); rid != ruleID {
+		t.Fatalf("the activated rule did not decide: %s", rid)
+	}
+	if _, err := c.PolicyAPI.DeactivatePolicy(ctx, pid).Execute(); err != nil {
+		t.Fatalf("deactivate policy: %v", err)
+	}
+	if got, _, err := c.PolicyAPI.GetPolicy(ctx, pid).Execute(); err != nil || got.AccessPolicy.GetStatus() != "INACTIVE" {
+		t.Fatalf("policy after deactivation: %v %+v", err, got)
+	}
+	if polID, _ := evaluate(); polID != "" {
+		t.Fatalf("a deactivated policy was applied: %s", polID)
+	}
+	// The list filters by status (Okta's status parameter).
+	for status, want := range map[string]int{"INACTIVE": 1, "ACTIVE": 0, "": 1} {
+		got, _, err := c.PolicyAPI.ListPolicies(ctx).Type_("ACCESS_POLICY").Status(status).Execute()
+		if err != nil || len(got) != want {
+			t.Fatalf("access policies with status %q: %v %d, want %d", status, err, len(got), want)
+		}
+	}
+	if r := ts.call(t, "GET", "/api/v1/policies?type=ACCESS_POLICY&status=ON", ts.token, ""); r.status != 400 || r.body["errorCode"] != "E0000001" {
+		t.Fatalf("an unknown status: %d %s", r.status, r.raw)
+	}
+	// Deactivating twice changes nothing; activating brings the rules back.
+	if _, err := c.PolicyAPI.DeactivatePolicy(ctx, pid).Execute(); err != nil {
+		t.Fatalf("deactivate again: %v", err)
+	}
+	if _, err := c.PolicyAPI.ActivatePolicy(ctx, pid).Execute(); err != nil {
+		t.Fatalf("activate policy: %v", err)
+	}
+	if polID, rid := evaluate(); polID != pid || rid != ruleID {
+		t.Fatalf("after activation: %s %s", polID, rid)
+	}
+	// The defaults stay active.
+	if _, err := c.PolicyAPI.DeactivatePolicy(ctx, soID).Execute(); !strings.Contains(oktaErrorCode(err), "E0000038") {
+		t.Fatalf("deactivate the default policy: %s", oktaErrorCode(err))
+	}
+	if _, err := c.PolicyAPI.DeactivatePolicyRule(ctx, pid, catchAll).Execute(); !strings.Contains(oktaErrorCode(err), "E0000038") {
+		t.Fatalf("deactivate the catch-all rule: %s", oktaErrorCode(err))
+	}
+	if _, err := c.PolicyAPI.DeactivatePolicyRule(ctx, pid, "0prNOPE0000000000000").Execute(); !strings.Contains(oktaErrorCode(err), "E0000007") {
+		t.Fatalf("deactivate an unknown rule: %s", oktaErrorCode(err))
+	}
+	if r := ts.call(t, "POST", "/api/v1/policies/"+pid+"/lifecycle/suspend", ts.token, ""); r.status != 404 || r.body["errorCode"] != "E0000007" {
+		t.Fatalf("unknown lifecycle operation: %d %s", r.status, r.raw)
+	}
+	if r := ts.call(t, "POST", "/api/v1/policies/00pNOPE0000000000000/lifecycle/activate", ts.token, ""); r.status != 404 || r.body["errorCode"] != "E0000007" {
+		t.Fatalf("activate an unknown policy: %d %s", r.status, r.raw)
+	}
+	for typ, want := range map[string]int{"policy.lifecycle.activate": 1, "policy.lifecycle.deactivate": 1, "policy.rule.activate": 1, "policy.rule.deactivate": 1} {
+		if n, _, _ := ts.db.Events().Query(ctx, eventsOf(t, typ)); len(n) != want {
+			t.Errorf("%d %s events, want %d", len(n), typ, want)
+		}
+	}
+
 	// Delete the rule and the policy.
 	if _, err := c.PolicyAPI.DeletePolicyRule(ctx, pid, rules[0].AccessPolicyRule.GetId()).Execute(); err != nil {
 		t.Fatalf("delete rule: %v", err)

@@ -48,7 +48,7 @@ async function signIn(username, password) {
   await page.goto(demo.info.sign_in_url);
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign In' }).click();
+  await page.getByRole('button', { name: 'Sign In', exact: true }).click();
   await page.waitForURL((u) => u.pathname !== '/login');
 }
 

@@ -32,7 +32,7 @@ test('agent signs in, clicks the Amazon Connect tile and lands on the Connect ag
   await page.getByLabel('Username').fill(info.agent.username);
   await page.getByLabel('Password').fill(info.agent.password);
   await checkPage(page, 'agent-1-sign-in');
-  await page.getByRole('button', { name: 'Sign In' }).click();
+  await page.getByRole('button', { name: 'Sign In', exact: true }).click();
 
   await page.waitForURL((u) => u.pathname === '/app/UserHome');
   const tile = page.getByRole('link', { name: 'Amazon Connect' });

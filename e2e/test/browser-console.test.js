@@ -39,7 +39,7 @@ async function signIn(username, password) {
   await page.goto(demo.info.sign_in_url);
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign In' }).click();
+  await page.getByRole('button', { name: 'Sign In', exact: true }).click();
   await page.waitForURL((u) => u.pathname !== '/login');
 }
 
@@ -316,7 +316,7 @@ test('an activation link lets a new person choose a password, with errors beside
 
   await page.getByLabel('Username').fill(login);
   await page.getByLabel('Password').fill('Wardrobe-Lamp-93');
-  await page.getByRole('button', { name: 'Sign In' }).click();
+  await page.getByRole('button', { name: 'Sign In', exact: true }).click();
   await page.waitForURL((u) => u.pathname === '/app/UserHome');
   await checkPage(page, 'dashboard-empty', { screenshot: false });
   // The link works once.

@@ -73,7 +73,7 @@ test('an administrator adds Google in the console, with the redirect URI to regi
   await page.goto(`${gh.baseURL}/login`);
   await page.getByLabel('Username').fill(ADMIN_EMAIL);
   await page.getByLabel('Password').fill(ADMIN_PASSWORD);
-  await page.getByRole('button', { name: 'Sign In' }).click();
+  await page.getByRole('button', { name: 'Sign In', exact: true }).click();
   await page.waitForURL((u) => u.pathname !== '/login');
   await page.goto(`${gh.baseURL}/admin`);
   await page.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: 'Identity Providers' }).click();
@@ -147,7 +147,7 @@ test('Sign in with Google creates the person just in time; Sign in with LinkedIn
   // The administrator finds Nadia in the console with her Google link.
   await page.getByLabel('Username').fill(ADMIN_EMAIL);
   await page.getByLabel('Password').fill(ADMIN_PASSWORD);
-  await page.getByRole('button', { name: 'Sign In' }).click();
+  await page.getByRole('button', { name: 'Sign In', exact: true }).click();
   await page.waitForURL((u) => u.pathname !== '/login');
   await page.goto(`${gh.baseURL}/admin/people?q=nadia`);
   await page.getByRole('link', { name: 'Nadia Novak' }).click();

@@ -40,7 +40,7 @@ before(async () => {
   await page.goto(demo.info.sign_in_url);
   await page.getByLabel('Username').fill(demo.info.admin.email);
   await page.getByLabel('Password').fill(demo.info.admin.password);
-  await page.getByRole('button', { name: 'Sign In' }).click();
+  await page.getByRole('button', { name: 'Sign In', exact: true }).click();
   await page.waitForURL((u) => u.pathname !== '/login');
 });
 

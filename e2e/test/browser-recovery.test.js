@@ -78,7 +78,7 @@ test('a person resets a forgotten password from the emailed link', async () => {
   await page.getByRole('link', { name: 'Sign in' }).click();
   await page.getByLabel('Username').fill('rosa.diaz@example.com');
   await page.getByLabel('Password').fill('Lantern-New-Passw0rd-26');
-  await page.getByRole('button', { name: 'Sign In' }).click();
+  await page.getByRole('button', { name: 'Sign In', exact: true }).click();
   await page.waitForURL((u) => u.pathname === '/app/UserHome');
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.waitForURL((u) => u.pathname === '/login');

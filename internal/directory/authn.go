@@ -126,7 +126,13 @@ func (s *Service) Authenticate(ctx context.Context, login, password string, lock
 			}
 			u.Credentials.PasswordHash = h
 		}
-		if err := tx.UpdateUser(u); err != nil {
+		if rehash || expired {
+			if err := tx.UpdateUser(u); err != nil {
+				return err
+			}
+		} else if err := tx.RecordSignIn(u); err != nil {
+			// The common case writes two columns, not the whole row
+			// with its profile, credentials and indexes.
 			return err
 		}
 		if expired {

@@ -69,6 +69,12 @@ type Tx interface {
 	// one. It runs for unknown logins too, so that both failures do the
 	// same work.
 	CountFailedSignIn(login string) error
+	// RecordSignIn writes a successful sign-in of u at u.LastLogin: the
+	// last sign-in time and a zero failure count, nothing else (a sign-in
+	// changes neither the profile nor lastUpdated). Like UpdateUser it
+	// fails with a Conflict when u.Version is not the stored version, and
+	// increments u.Version.
+	RecordSignIn(u *User) error
 	DeleteUser(id string) error
 	// SetUnique records the values of unique attributes for a user,
 	// failing with a Conflict naming the attribute when another user has one.

@@ -203,6 +203,7 @@ type signInData struct {
 	Username  string
 	Providers []Button
 	Recovery  bool // show "Forgot password?"
+	Passkey   bool // show "Sign in with a passkey"
 }
 
 // providerButtons returns the provider buttons, each carrying next.
@@ -227,7 +228,7 @@ func (s *Surface) signInPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, next, http.StatusFound)
 		return
 	}
-	s.Pages.Render(w, http.StatusOK, "signin", web.Page{Title: "Sign In", CSRF: s.preSessionToken(w, r), Data: signInData{Next: next, Providers: s.providerButtons(r, next), Recovery: s.recoveryEnabled()}})
+	s.Pages.Render(w, http.StatusOK, "signin", web.Page{Title: "Sign In", CSRF: s.preSessionToken(w, r), Data: signInData{Next: next, Providers: s.providerButtons(r, next), Recovery: s.recoveryEnabled(), Passkey: s.passwordlessOn()}})
 }
 
 const genericFailure = "Unable to sign in. Check your username and password, or contact your administrator."
@@ -239,7 +240,7 @@ func (s *Surface) signIn(w http.ResponseWriter, r *http.Request) {
 	next := SafeNext(r.PostFormValue("next"))
 	tok := s.preSessionToken(w, r)
 	fail := func(status int, msg string) {
-		s.Pages.Render(w, status, "signin", web.Page{Title: "Sign In", CSRF: tok, Error: msg, Data: signInData{Next: next, Username: username, Providers: s.providerButtons(r, next), Recovery: s.recoveryEnabled()}})
+		s.Pages.Render(w, status, "signin", web.Page{Title: "Sign In", CSRF: tok, Error: msg, Data: signInData{Next: next, Username: username, Providers: s.providerButtons(r, next), Recovery: s.recoveryEnabled(), Passkey: s.passwordlessOn()}})
 	}
 	if !s.checkPreSessionCSRF(r) {
 		s.count("csrf")

@@ -125,7 +125,7 @@ func (s *Surface) verifyPasskey(w http.ResponseWriter, r *http.Request) {
 	}
 	f, err := s.MFA.FinishPasskeyLogin(s.auditContext(r, u), u.ID, ceremonyKey(handle), parsed)
 	if err != nil {
-		if mfa.ReasonOf(err) == mfa.ReasonLocked {
+		if mfa.LockedOut(err) {
 			s.dropPending(w, r, handle)
 			writeJSON(w, http.StatusForbidden, map[string]string{"error": "Too many failed attempts. Your account is locked; contact your administrator.", "redirect": "/login"})
 			return

@@ -126,6 +126,8 @@ func (s *Surface) mountSecondStep(mux *http.ServeMux) {
 	mux.HandleFunc("POST /login/verify/passkey", s.verifyPasskey)
 	mux.HandleFunc("POST /login/enroll/passkey/options", s.enrollPasskeyOptions)
 	mux.HandleFunc("POST /login/enroll/passkey", s.enrollPasskey)
+	mux.HandleFunc("POST /login/passkey/options", s.passwordlessOptions)
+	mux.HandleFunc("POST /login/passkey", s.passwordless)
 	mux.HandleFunc("GET /login/password", s.expiredPasswordPage)
 	mux.HandleFunc("POST /login/password", s.expiredPassword)
 }
@@ -152,54 +154,70 @@ func (s *Surface) FinishSignIn(w http.ResponseWriter, r *http.Request, userID st
 
 // afterFirstFactor decides between a session and a second step.
 func (s *Surface) afterFirstFactor(w http.ResponseWriter, r *http.Request, u *directory.User, amr []string, next string) {
-	ctx := r.Context()
-	fail := func(err error) {
-		web.Logger(ctx, s.Log).Error("sign-in", "err", err)
+	loc, refused, err := s.firstFactorDone(w, r, u, amr, next, false)
+	switch {
+	case err != nil:
+		web.Logger(r.Context(), s.Log).Error("sign-in", "err", err)
 		s.Message(w, r, http.StatusInternalServerError, "Sign In", "Sign-in is unavailable right now. Try again in a moment.", "")
+	case refused != "":
+		s.Message(w, r, http.StatusForbidden, "Sign-in refused", refused, "")
+	default:
+		http.Redirect(w, r, loc, http.StatusSeeOther)
 	}
+}
+
+// firstFactorDone applies the session policy after a first factor: it
+// starts the session, or stores the pending sign-in of the steps the
+// person still owes, sets the cookies and returns where the browser goes
+// next; or it returns why the policy refuses the sign-in. multiFactor
+// says the first factor was already two (a passkey that verified the
+// person): no second factor is asked for, and the session records the
+// factor's time as a second factor's.
+func (s *Surface) firstFactorDone(w http.ResponseWriter, r *http.Request, u *directory.User, amr []string, next string, multiFactor bool) (loc, refused string, err error) {
+	ctx := r.Context()
 	rule := SignInRule{}
 	if s.Policy != nil {
 		groups, err := s.Directory.Store.UserGroups(ctx, u.ID)
 		if err != nil {
-			fail(err)
-			return
+			return "", "", err
 		}
 		if rule, err = s.Policy.AtSignIn(s.auditContext(r, u), u, groups); err != nil {
-			fail(err)
-			return
+			return "", "", err
 		}
 	}
 	if rule.Deny {
-		s.Message(w, r, http.StatusForbidden, "Sign-in refused", rule.Reason, "")
-		return
+		return "", rule.Reason, nil
 	}
 	hasFactor := false
-	if s.MFA != nil {
-		var err error
+	if s.MFA != nil && !multiFactor {
 		if hasFactor, err = s.MFA.HasActive(ctx, u.ID); err != nil {
-			fail(err)
-			return
+			return "", "", err
 		}
 	}
-	needMFA := hasFactor || rule.RequireMFA
+	needMFA := !multiFactor && (hasFactor || rule.RequireMFA)
 	if needMFA && rule.RememberDevice > 0 && s.rememberedDevice(r, u.ID) {
 		needMFA = false
 	}
+	now := s.now().UTC()
+	var mfaTime time.Time
+	if multiFactor {
+		mfaTime = now
+	}
 	expired := u.Status == directory.PasswordExpired || u.Status == directory.Recovery
 	if !needMFA && !expired {
-		s.startSession(w, r, u.ID, session.StartOptions{AMR: amr, Idle: rule.Idle, Max: rule.Max}, next)
-		return
+		if err := s.newSession(w, r, u.ID, session.StartOptions{AMR: amr, MFATime: mfaTime, Idle: rule.Idle, Max: rule.Max}); err != nil {
+			return "", "", err
+		}
+		return next, "", nil
 	}
-	now := s.now().UTC()
 	p := &pendingSignIn{UserID: u.ID, AMR: amr, Next: next, CSRF: web.NewID(24), AuthTime: now, Expires: now.Add(PendingTTL),
-		NeedMFA: needMFA, ChangePassword: expired, Remember: rule.RememberDevice, Idle: rule.Idle, Max: rule.Max}
+		NeedMFA: needMFA, MFATime: mfaTime, ChangePassword: expired, Remember: rule.RememberDevice, Idle: rule.Idle, Max: rule.Max}
 	handle := web.NewID(32)
 	if err := s.savePending(ctx, handle, p); err != nil {
-		fail(err)
-		return
+		return "", "", err
 	}
 	http.SetCookie(w, &http.Cookie{Name: s.pendingCookieName(), Value: handle, Path: "/", HttpOnly: true, Secure: s.secure(), SameSite: http.SameSiteLaxMode})
-	http.Redirect(w, r, s.stepURL(p), http.StatusSeeOther)
+	return s.stepURL(p), "", nil
 }
 
 // StepUp asks the signed-in person of sess for a second factor (a sign-on
@@ -420,11 +438,9 @@ func (s *Surface) verifyCode(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		reason := mfa.ReasonOf(err)
-		if reason != "" && reason != mfa.ReasonLocked {
+		if mfa.LockedOut(err) {
 			// This failure may have been the one that locked the account.
-			if now, lerr := s.Directory.Store.User(ctx, u.ID); lerr == nil && now.Status == directory.LockedOut {
-				reason = mfa.ReasonLocked
-			}
+			reason = mfa.ReasonLocked
 		}
 		switch reason {
 		case mfa.ReasonLocked:
@@ -760,6 +776,11 @@ func (s *Surface) enrollTOTPActivate(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := s.auditContext(r, u)
 	if _, err := s.MFA.ActivateTOTP(ctx, u.ID, p.Enrolling, code); err != nil {
+		if mfa.LockedOut(err) {
+			s.dropPending(w, r, handle)
+			s.Message(w, r, http.StatusForbidden, "Account locked", "Too many failed attempts. Your account is locked; contact your administrator.", "")
+			return
+		}
 		if e, ok := errs.As(err); ok && e.Kind == errs.Forbidden {
 			s.renderEnrollTOTP(w, r, p, u, http.StatusBadRequest, "That code is not right. Check the time on your phone and try the current code.")
 			return

@@ -177,6 +177,15 @@ func (s *Surface) settingsTOTPActivate(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := s.auditContext(r, u)
 	if _, err := s.MFA.ActivateTOTP(ctx, u.ID, r.PathValue("id"), code); err != nil {
+		if mfa.LockedOut(err) {
+			// Wrong codes count here as at sign-in: a locked person's
+			// session ends.
+			if c, cerr := r.Cookie(s.CookieName()); cerr == nil {
+				_ = s.Sessions.End(r.Context(), c.Value)
+			}
+			s.Message(w, r, http.StatusForbidden, "Account locked", "Too many failed attempts. Your account is locked; contact your administrator.", "")
+			return
+		}
 		if e, ok := errs.As(err); ok && e.Kind == errs.Forbidden {
 			s.renderSettingsTOTP(w, r, sess, u, http.StatusBadRequest, "That code is not right. Check the time on your phone and try the current code.")
 			return

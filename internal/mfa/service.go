@@ -68,6 +68,9 @@ func (s *Service) enrollTTL() time.Duration {
 // errs.Error is what the person or client is told.
 type Failure struct {
 	Reason string
+	// Locked is set when the person is locked out: this failure locked
+	// them, or they were locked already (Reason LOCKED_OUT).
+	Locked bool
 	err    *errs.Error
 }
 
@@ -93,6 +96,10 @@ func errLocked() *errs.Error {
 		Fields: []errs.FieldError{{Message: "Too many failed verifications. Your account is locked; contact your administrator."}}}
 }
 
+func errNotActive() *errs.Error {
+	return &errs.Error{Kind: errs.Unauthorized, Code: "E0000004", Msg: "Authentication failed"}
+}
+
 func errFactorNotFound(id string) *errs.Error {
 	return &errs.Error{Kind: errs.NotFound, Code: "E0000007", Msg: "Not found: Resource not found: " + id + " (UserFactor)"}
 }
@@ -105,6 +112,13 @@ func ReasonOf(err error) string {
 		return f.Reason
 	}
 	return ""
+}
+
+// LockedOut reports whether err is a refused verification after which the
+// person is locked out (the one that locked them included).
+func LockedOut(err error) bool {
+	var f *Failure
+	return errors.As(err, &f) && f.Locked
 }
 
 // txn is a directory transaction that also writes factors.
@@ -277,43 +291,47 @@ func findFactor(fs []*Factor, id string) *Factor {
 
 // ActivateTOTP activates a pending authenticator app with a code it shows:
 // the proof that the person scanned the seed. The code's time step is
-// used up, so it cannot also sign in.
+// used up, so it cannot also sign in. A wrong code is a failed
+// verification like any other: it counts towards lockout, and a locked
+// person cannot activate.
 func (s *Service) ActivateTOTP(ctx context.Context, userIDOrLogin, factorID, code string) (*Factor, error) {
 	var out *Factor
-	err := s.update(ctx, userIDOrLogin, func(tx txn, u *directory.User) error {
+	_, err := s.attempt(ctx, userIDOrLogin, "totp", kindActivate, func(tx txn, u *directory.User, now time.Time) (*Factor, verifyOutcome, error) {
 		fs, err := tx.FactorsForUpdate(u.ID)
 		if err != nil {
-			return err
+			return nil, verifyOutcome{}, err
 		}
 		f := findFactor(fs, factorID)
-		now := s.now()
 		if f == nil || f.Type != TypeTOTP {
-			return errFactorNotFound(factorID)
+			return nil, verifyOutcome{}, errFactorNotFound(factorID)
 		}
 		if f.Status == Active {
-			return &errs.Error{Kind: errs.IllegalState, Code: "E0000038", Msg: "The factor is already active."}
+			return nil, verifyOutcome{}, &errs.Error{Kind: errs.IllegalState, Code: "E0000038", Msg: "The factor is already active."}
 		}
 		if f.Expired(now) {
-			return &errs.Error{Kind: errs.IllegalState, Code: "E0000038", Msg: "The enrollment of this factor expired. Enroll it again.",
+			return nil, verifyOutcome{}, &errs.Error{Kind: errs.IllegalState, Code: "E0000038", Msg: "The enrollment of this factor expired. Enroll it again.",
 				Fields: []errs.FieldError{{Message: "The enrollment expired; start again to get a new key."}}}
 		}
 		secret, err := s.Sealer.Open(f.SealedSecret, sealContext(f.ID))
 		if err != nil {
-			return err
+			return nil, verifyOutcome{}, err
 		}
 		defer clear(secret)
 		step, ok := matchTOTP(secret, code, now)
 		if !ok {
-			return errInvalidCode()
+			return f, verifyOutcome{reason: ReasonInvalid}, nil
 		}
 		f.Status, f.LastStep, f.LastUpdated, f.LastUsed, f.Expires = Active, step, now, &now, nil
 		if err := tx.UpdateFactor(f); err != nil {
-			return err
+			return nil, verifyOutcome{}, err
 		}
 		out = f
-		return tx.Append(s.event(ctx, "user.mfa.factor.activate", "Activate factor for user", audit.Success, u, f))
+		return f, verifyOutcome{ok: true}, nil
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // PendingTOTP returns the enrolment of an authenticator app that waits for
@@ -356,48 +374,114 @@ type verifyOutcome struct {
 // check itself, and the bookkeeping of success or failure with its events,
 // committed together. check returns the factor it used (nil for a
 // recovery code).
-func (s *Service) verify(ctx context.Context, userIDOrLogin, method string, check func(tx Tx, u *directory.User, now time.Time) (*Factor, verifyOutcome, error)) (*directory.User, error) {
+func (s *Service) verify(ctx context.Context, userIDOrLogin, method string, check checkFunc) (*directory.User, error) {
+	return s.attempt(ctx, userIDOrLogin, method, kindVerify, check)
+}
+
+// checkFunc is the check of one attempt, inside its transaction.
+type checkFunc func(tx txn, u *directory.User, now time.Time) (*Factor, verifyOutcome, error)
+
+// attemptKind tells what an attempt proves and how it is logged.
+type attemptKind int
+
+const (
+	// kindVerify is a second factor (user.authentication.auth_via_mfa).
+	kindVerify attemptKind = iota
+	// kindActivate is the first code of a new factor
+	// (user.mfa.factor.activate); its success leaves the count of
+	// failures as it is: it proves only the seed the caller was just
+	// given, not one of the person's factors.
+	kindActivate
+	// kindSignIn is a passwordless sign-in with a passkey: a
+	// verification that is also the whole sign-in, so it is logged as
+	// user.session.start too, refuses people who cannot sign in
+	// (without counting), and records the sign-in time.
+	kindSignIn
+)
+
+// ReasonNotActive refuses a passkey sign-in of a person who cannot sign
+// in (suspended, deprovisioned, not activated).
+const ReasonNotActive = "USER_NOT_ACTIVE"
+
+// attempt is verify for each kind of attempt: all share the count of
+// consecutive failures and the lockout.
+func (s *Service) attempt(ctx context.Context, userIDOrLogin, method string, kind attemptKind, check checkFunc) (*directory.User, error) {
+	evType, evMsg := "user.authentication.auth_via_mfa", "Authentication of user via MFA"
+	if kind == kindActivate {
+		evType, evMsg = "user.mfa.factor.activate", "Activate factor for user"
+	}
 	var failure *Failure
 	var who *directory.User
 	err := s.update(ctx, userIDOrLogin, func(tx txn, u *directory.User) error {
 		failure = nil
 		who = u
+		// fail logs a refusal (and, for a sign-in, its user.session.start).
+		fail := func(f *Factor, reason string) error {
+			ev := s.event(ctx, evType, evMsg, audit.Failure, u, f)
+			if f == nil {
+				ev.Debug = map[string]string{"factor": method}
+			}
+			ev.Outcome.Reason = reason
+			if err := tx.Append(ev); err != nil {
+				return err
+			}
+			if kind == kindSignIn {
+				st := s.event(ctx, "user.session.start", "User login to Okta", audit.Failure, u, f)
+				st.Outcome.Reason = reason
+				return tx.Append(st)
+			}
+			return nil
+		}
+		if kind == kindSignIn && u.Status != directory.LockedOut && !directory.CanSignIn(u.Status) {
+			failure = &Failure{Reason: ReasonNotActive, err: errNotActive()}
+			return fail(nil, ReasonNotActive+": "+string(u.Status))
+		}
 		n, err := tx.FactorFailures(u.ID)
 		if err != nil {
 			return err
 		}
 		now := s.now()
 		if u.Status == directory.LockedOut || n >= s.lockoutAfter() {
-			failure = &Failure{Reason: ReasonLocked, err: errLocked()}
-			ev := s.event(ctx, "user.authentication.auth_via_mfa", "Authentication of user via MFA", audit.Failure, u, nil)
-			ev.Outcome.Reason = ReasonLocked
-			return tx.Append(ev)
+			failure = &Failure{Reason: ReasonLocked, Locked: true, err: errLocked()}
+			return fail(nil, ReasonLocked)
 		}
 		f, out, err := check(tx, u, now)
 		if err != nil {
 			return err
 		}
 		if out.ok {
-			if err := tx.SetFactorFailures(u.ID, 0); err != nil {
-				return err
+			if kind != kindActivate {
+				if err := tx.SetFactorFailures(u.ID, 0); err != nil {
+					return err
+				}
 			}
-			ev := s.event(ctx, "user.authentication.auth_via_mfa", "Authentication of user via MFA", audit.Success, u, f)
+			ev := s.event(ctx, evType, evMsg, audit.Success, u, f)
 			if f == nil {
 				ev.Debug = map[string]string{"factor": method}
 			}
-			return tx.Append(ev)
+			if err := tx.Append(ev); err != nil {
+				return err
+			}
+			if kind == kindSignIn {
+				u.LastLogin = &now
+				if err := tx.UpdateUser(u); err != nil {
+					return err
+				}
+				st := s.event(ctx, "user.session.start", "User login to Okta", audit.Success, u, f)
+				if st.Debug == nil {
+					st.Debug = map[string]string{}
+				}
+				st.Debug["authnMethod"] = "passkey"
+				return tx.Append(st)
+			}
+			return nil
 		}
 		n++
 		if err := tx.SetFactorFailures(u.ID, n); err != nil {
 			return err
 		}
 		failure = &Failure{Reason: out.reason, err: errInvalidCode()}
-		ev := s.event(ctx, "user.authentication.auth_via_mfa", "Authentication of user via MFA", audit.Failure, u, f)
-		if f == nil {
-			ev.Debug = map[string]string{"factor": method}
-		}
-		ev.Outcome.Reason = out.reason
-		if err := tx.Append(ev); err != nil {
+		if err := fail(f, out.reason); err != nil {
 			return err
 		}
 		if msg := bypassMessages[out.reason]; msg != "" {
@@ -406,6 +490,7 @@ func (s *Service) verify(ctx context.Context, userIDOrLogin, method string, chec
 			}
 		}
 		if n >= s.lockoutAfter() && u.Status == directory.Active {
+			failure.Locked = true
 			u.Status, u.StatusChanged, u.LastUpdated = directory.LockedOut, &now, now
 			if err := tx.UpdateUser(u); err != nil {
 				return err
@@ -429,7 +514,7 @@ func (s *Service) verify(ctx context.Context, userIDOrLogin, method string, chec
 // after the last accepted one is a replay. Failures count towards lockout.
 func (s *Service) VerifyTOTP(ctx context.Context, userIDOrLogin, factorID, code string) (*Factor, error) {
 	var used *Factor
-	_, err := s.verify(ctx, userIDOrLogin, "totp", func(tx Tx, u *directory.User, now time.Time) (*Factor, verifyOutcome, error) {
+	_, err := s.verify(ctx, userIDOrLogin, "totp", func(tx txn, u *directory.User, now time.Time) (*Factor, verifyOutcome, error) {
 		fs, err := tx.FactorsForUpdate(u.ID)
 		if err != nil {
 			return nil, verifyOutcome{}, err
@@ -518,7 +603,7 @@ func (s *Service) RecoveryCodesLeft(ctx context.Context, userID string) (int, er
 // RedeemRecoveryCode uses up one recovery code as a second factor.
 // Failures count towards lockout like wrong codes.
 func (s *Service) RedeemRecoveryCode(ctx context.Context, userIDOrLogin, code string) error {
-	_, err := s.verify(ctx, userIDOrLogin, "recovery_code", func(tx Tx, u *directory.User, now time.Time) (*Factor, verifyOutcome, error) {
+	_, err := s.verify(ctx, userIDOrLogin, "recovery_code", func(tx txn, u *directory.User, now time.Time) (*Factor, verifyOutcome, error) {
 		n, ok := normalizeRecoveryCode(code)
 		if !ok {
 			return nil, verifyOutcome{reason: ReasonInvalid}, nil

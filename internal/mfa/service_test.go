@@ -241,8 +241,17 @@ func TestTOTPActivation(t *testing.T) {
 		if _, _, err := w.mfa.EnrollTOTP(ctx, w.user.ID, "RSA"); !errs.Is(err, errs.Invalid) {
 			t.Fatalf("unknown provider: %v", err)
 		}
-		if n := len(w.events(t, "user.mfa.factor.activate")); n != 1 {
-			t.Fatalf("%d activation events", n)
+		var ok, failed int
+		for _, ev := range w.events(t, "user.mfa.factor.activate") {
+			switch {
+			case ev.Outcome.Result == audit.Success:
+				ok++
+			case ev.Outcome.Result == audit.Failure && ev.Outcome.Reason == mfa.ReasonInvalid:
+				failed++
+			}
+		}
+		if ok != 1 || failed != 1 {
+			t.Fatalf("activation events: %d successes, %d failures", ok, failed)
 		}
 
 		// Expired enrolment.
@@ -373,6 +382,74 @@ func TestFactorLockout(t *testing.T) {
 		}
 		if u, _ := db.Directory().User(ctx, w.user.ID); u.Status != directory.LockedOut {
 			t.Fatalf("wrong recovery codes did not lock: %s", u.Status)
+		}
+	})
+}
+
+// TestActivationLockout: wrong activation codes count towards the same
+// lockout as wrong verification codes; the code that reaches the limit
+// locks the person; a right activation code is then refused and the
+// factor stays pending; a right activation does not clear the count.
+func TestActivationLockout(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		w := newWorld(t, db, 4)
+		f, secret := w.enrolled(t)
+		// One wrong verification code, then wrong activation codes of a
+		// second app: one count.
+		if _, err := w.mfa.VerifyTOTP(ctx, w.user.ID, f.ID, "000000"); reason(err) != mfa.ReasonInvalid {
+			t.Fatalf("wrong verification: %s", reason(err))
+		}
+		g, genr, err := w.mfa.EnrollTOTP(ctx, w.user.ID, mfa.ProviderOkta)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.mfa.ActivateTOTP(ctx, w.user.ID, g.ID, "123456"); reason(err) != mfa.ReasonInvalid || !hasCode(err, "E0000068") || mfa.LockedOut(err) {
+			t.Fatalf("wrong activation 1: %v", err)
+		}
+		for i := 2; i <= 3; i++ {
+			_, err := w.mfa.ActivateTOTP(ctx, w.user.ID, g.ID, "654321")
+			if reason(err) != mfa.ReasonInvalid || !hasCode(err, "E0000068") {
+				t.Fatalf("wrong activation %d: %v", i, err)
+			}
+			if locked := mfa.LockedOut(err); locked != (i == 3) {
+				t.Fatalf("wrong activation %d: locked %v", i, locked)
+			}
+		}
+		u, err := db.Directory().User(ctx, w.user.ID)
+		if err != nil || u.Status != directory.LockedOut {
+			t.Fatalf("after 4 wrong codes (1 verification, 3 activations): %v %v", u.Status, err)
+		}
+		if n := len(w.events(t, "user.account.lock")); n != 1 {
+			t.Fatalf("%d lock events", n)
+		}
+		// While locked, the right activation code and the right
+		// verification code are refused, and nothing changes.
+		_, err = w.mfa.ActivateTOTP(ctx, w.user.ID, g.ID, code(t, genr.SharedSecret, w.clk.Now()))
+		if reason(err) != mfa.ReasonLocked || !hasCode(err, "E0000069") || !mfa.LockedOut(err) {
+			t.Fatalf("right activation code while locked: %v", err)
+		}
+		if stored, err := db.Factors().Factor(ctx, w.user.ID, g.ID); err != nil || stored.Status != mfa.PendingActivation {
+			t.Fatalf("the factor changed while locked: %+v %v", stored, err)
+		}
+		if _, err := w.mfa.VerifyTOTP(ctx, w.user.ID, f.ID, code(t, secret, w.clk.Now())); reason(err) != mfa.ReasonLocked {
+			t.Fatalf("right verification code while locked: %s", reason(err))
+		}
+		// An unlock clears the count: the right activation code works,
+		// and does not reset the count of a later failure.
+		if _, err := w.dir.Transition(ctx, w.user.ID, directory.OpUnlock); err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 3; i++ {
+			if _, err := w.mfa.VerifyTOTP(ctx, w.user.ID, f.ID, "111111"); reason(err) != mfa.ReasonInvalid {
+				t.Fatalf("wrong code after unlock: %s", reason(err))
+			}
+		}
+		if _, err := w.mfa.ActivateTOTP(ctx, w.user.ID, g.ID, code(t, genr.SharedSecret, w.clk.Now())); err != nil {
+			t.Fatalf("activation after unlock: %v", err)
+		}
+		if _, err := w.mfa.VerifyTOTP(ctx, w.user.ID, f.ID, "222222"); !mfa.LockedOut(err) {
+			t.Fatalf("the activation cleared the count: %v", err)
 		}
 	})
 }

@@ -453,7 +453,7 @@ func (s *Service) FinishPasskeyLogin(ctx context.Context, userIDOrLogin, key str
 		return nil, errCeremonyGone()
 	}
 	var used *Factor
-	_, err = s.verify(ctx, userIDOrLogin, "webauthn", func(tx Tx, u *directory.User, now time.Time) (*Factor, verifyOutcome, error) {
+	_, err = s.verify(ctx, userIDOrLogin, "webauthn", func(tx txn, u *directory.User, now time.Time) (*Factor, verifyOutcome, error) {
 		all, err := tx.FactorsForUpdate(u.ID)
 		if err != nil {
 			return nil, verifyOutcome{}, err
@@ -490,4 +490,145 @@ func (s *Service) FinishPasskeyLogin(ctx context.Context, userIDOrLogin, key str
 		return nil, err
 	}
 	return used, nil
+}
+
+// Passwordless sign-in: a discoverable credential (a passkey the
+// authenticator keeps with its user handle, which is the person's id) is
+// asked for without a username, with user verification required, so the
+// one ceremony proves possession and a PIN or biometric: two factors.
+
+func signInKey(key string) string { return "webauthn-signin:" + key }
+
+// ErrUnknownPasskey refuses a passwordless sign-in whose credential names
+// no person (no or an unknown user handle). There is nobody to count the
+// failure against; the caller logs it.
+var ErrUnknownPasskey = &errs.Error{Kind: errs.Unauthorized, Code: "E0000004", Msg: "Authentication failed"}
+
+// BeginPasskeySignIn starts a passwordless sign-in: options for
+// navigator.credentials.get without allowed credentials (the browser
+// offers the passkeys it has for Gatehouse) and with user verification
+// required. key names the ceremony for its finish (one browser).
+func (s *Service) BeginPasskeySignIn(ctx context.Context, key string) (*protocol.CredentialAssertion, error) {
+	if !s.PasskeysOn() {
+		return nil, errNoPasskeys()
+	}
+	assertion, sess, err := s.WebAuthn.wa.BeginDiscoverableLogin(webauthn.WithUserVerification(protocol.VerificationRequired))
+	if err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(sess)
+	if err != nil {
+		return nil, err
+	}
+	// A new ceremony of the same browser replaces the one it began before.
+	_ = s.Ceremonies.DeletePending(ctx, signInKey(key))
+	if err := s.Ceremonies.PutPending(ctx, signInKey(key), b, s.now().Add(CeremonyTTL)); err != nil {
+		return nil, err
+	}
+	return assertion, nil
+}
+
+// PasskeyOwner returns the person a passwordless assertion names by its
+// user handle, or ErrUnknownPasskey. It checks nothing else: the caller
+// uses it to attribute the attempt before FinishPasskeySignIn.
+func (s *Service) PasskeyOwner(ctx context.Context, parsed *protocol.ParsedCredentialAssertionData) (*directory.User, error) {
+	handle := string(parsed.Response.UserHandle)
+	if handle == "" || len(handle) > 64 || !utf8.ValidString(handle) || strings.ContainsRune(handle, 0) {
+		return nil, ErrUnknownPasskey
+	}
+	u, err := s.Directory.User(ctx, handle)
+	if errs.Is(err, errs.NotFound) || (err == nil && u.ID != handle) {
+		// Only the id is a user handle, never a login.
+		return nil, ErrUnknownPasskey
+	}
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// FinishPasskeySignIn verifies the answer to the passwordless ceremony
+// named key: the person is the one the credential's user handle names,
+// the credential must be one of their active passkeys, the signature,
+// challenge, origin, RP ID and user verification must verify, and the
+// signature counter must grow. A person who cannot sign in (suspended,
+// deprovisioned, locked out) is refused. Failures count towards the
+// factor lockout; the attempt is logged as user.session.start and
+// user.authentication.auth_via_mfa. Events are attributed with ctx until
+// the person is known, then with as(person) (nil keeps ctx).
+func (s *Service) FinishPasskeySignIn(ctx context.Context, key string, parsed *protocol.ParsedCredentialAssertionData, as func(*directory.User) context.Context) (*Factor, *directory.User, error) {
+	if !s.PasskeysOn() {
+		return nil, nil, errNoPasskeys()
+	}
+	sess, err := s.takeCeremony(ctx, signInKey(key))
+	if err != nil {
+		return nil, nil, err
+	}
+	if sess == nil {
+		return nil, nil, errCeremonyGone()
+	}
+	owner, err := s.PasskeyOwner(ctx, parsed)
+	if errors.Is(err, ErrUnknownPasskey) {
+		ev := s.Events.New(ctx, "user.session.start", "User login to Okta", audit.Failure, audit.Target{ID: "unknown", Type: "User", AlternateID: "unknown"})
+		ev.Outcome.Reason = "VERIFICATION_ERROR"
+		raw := parsed.RawID
+		if len(raw) > 255 {
+			raw = raw[:255] // credential ids are at most 1023 bytes; the log keeps a prefix
+		}
+		ev.Debug = map[string]string{"authnMethod": "passkey", "credentialId": base64.RawURLEncoding.EncodeToString(raw)}
+		if lerr := s.Directory.Update(ctx, func(tx directory.Tx) error { return tx.Append(ev) }); lerr != nil {
+			return nil, nil, lerr
+		}
+		return nil, nil, err
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if as != nil {
+		ctx = as(owner)
+	}
+	var used *Factor
+	who, err := s.attempt(ctx, owner.ID, "webauthn", kindSignIn, func(tx txn, u *directory.User, now time.Time) (*Factor, verifyOutcome, error) {
+		all, err := tx.FactorsForUpdate(u.ID)
+		if err != nil {
+			return nil, verifyOutcome{}, err
+		}
+		fs, creds := credentials(all)
+		var f *Factor
+		for _, x := range fs {
+			if string(x.Credential.ID) == string(parsed.RawID) {
+				f = x
+			}
+		}
+		if f == nil {
+			return nil, verifyOutcome{reason: ReasonInvalid}, nil
+		}
+		if f.Credential.CloneWarning {
+			return f, verifyOutcome{reason: ReasonCloned}, nil
+		}
+		owner := func(rawID, userHandle []byte) (webauthn.User, error) {
+			if string(userHandle) != u.ID {
+				return nil, errors.New("the user handle names another person")
+			}
+			return waUser{u: u, creds: creds}, nil
+		}
+		cred, err := s.WebAuthn.wa.ValidateDiscoverableLogin(owner, *sess, parsed)
+		if err != nil || !cred.Flags.UserVerified {
+			return f, verifyOutcome{reason: ReasonInvalid}, nil
+		}
+		if cred.Authenticator.CloneWarning {
+			f.Credential.CloneWarning, f.LastUpdated = true, now
+			return f, verifyOutcome{reason: ReasonCloned}, tx.UpdateFactor(f)
+		}
+		f.Credential.SignCount = cred.Authenticator.SignCount
+		f.Credential.UserPresent, f.Credential.UserVerified = cred.Flags.UserPresent, cred.Flags.UserVerified
+		f.Credential.BackupState = cred.Flags.BackupState
+		f.LastUsed, f.LastUpdated = &now, now
+		used = f
+		return f, verifyOutcome{ok: true}, tx.UpdateFactor(f)
+	})
+	if err != nil {
+		return nil, who, err
+	}
+	return used, who, nil
 }

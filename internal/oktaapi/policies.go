@@ -37,7 +37,44 @@ func (p *Policies) Mount(m *Mux) {
 	m.Handle("GET /api/v1/policies/{id}/rules/{ruleId}", ReadAccess, p.rule)
 	m.Handle("PUT /api/v1/policies/{id}/rules/{ruleId}", WriteAccess, p.updateRule)
 	m.Handle("DELETE /api/v1/policies/{id}/rules/{ruleId}", WriteAccess, p.deleteRule)
+	m.Handle("POST /api/v1/policies/{id}/lifecycle/{op}", WriteAccess, p.lifecycle)
+	m.Handle("POST /api/v1/policies/{id}/rules/{ruleId}/lifecycle/{op}", WriteAccess, p.ruleLifecycle)
 	m.Handle("PUT /api/v1/apps/{appId}/policies/{policyId}", AppAccess, p.assignApp)
+}
+
+// lifecycleStatus maps a lifecycle operation to the status it sets.
+func lifecycleStatus(op string) (string, error) {
+	switch op {
+	case "activate":
+		return policy.StatusActive, nil
+	case "deactivate":
+		return policy.StatusInactive, nil
+	}
+	return "", &errs.Error{Kind: errs.NotFound, Code: "E0000007", Msg: "Not found: Resource not found: lifecycle/" + op + " (Operation)"}
+}
+
+// lifecycle activates or deactivates a policy; 204 as Okta answers.
+func (p *Policies) lifecycle(w http.ResponseWriter, r *http.Request) error {
+	status, err := lifecycleStatus(r.PathValue("op"))
+	if err != nil {
+		return err
+	}
+	if err := p.Policies.SetStatus(r.Context(), r.PathValue("id"), status); err != nil {
+		return err
+	}
+	return NoContent(w)
+}
+
+// ruleLifecycle activates or deactivates a rule; 204 as Okta answers.
+func (p *Policies) ruleLifecycle(w http.ResponseWriter, r *http.Request) error {
+	status, err := lifecycleStatus(r.PathValue("op"))
+	if err != nil {
+		return err
+	}
+	if err := p.Policies.SetRuleStatus(r.Context(), r.PathValue("id"), r.PathValue("ruleId"), status); err != nil {
+		return err
+	}
+	return NoContent(w)
 }
 
 func groupsJSON(g policy.Groups) map[string]any {
@@ -449,13 +486,19 @@ func (p *Policies) list(w http.ResponseWriter, r *http.Request) error {
 	if t == "" {
 		return errs.InvalidFields("Api validation failed: type", errs.Field("type", "type: The field cannot be left blank"))
 	}
+	status := r.URL.Query().Get("status")
+	if status != "" && status != policy.StatusActive && status != policy.StatusInactive {
+		return errs.InvalidFields("Api validation failed: status", errs.Field("status", "status: must be ACTIVE or INACTIVE"))
+	}
 	ps, err := p.Policies.List(r.Context(), t)
 	if err != nil {
 		return err
 	}
 	out := make([]map[string]any, 0, len(ps))
 	for _, x := range ps {
-		out = append(out, p.PolicyJSON(x))
+		if status == "" || x.Status == status {
+			out = append(out, p.PolicyJSON(x))
+		}
 	}
 	return WriteJSON(w, out)
 }

@@ -3,6 +3,7 @@ package oktaapi
 import (
 	"context"
 	"net/http"
+	"slices"
 
 	"github.com/gatehouse/gatehouse/internal/audit"
 	"github.com/gatehouse/gatehouse/internal/ids"
@@ -82,9 +83,14 @@ func (a *API) sessionJSON(ctx context.Context, x *session.Session) map[string]an
 	if u, err := a.Directory.Store.User(ctx, x.UserID); err == nil {
 		login = u.Login()
 	}
-	var lastFactor any
+	var lastFactor, lastPassword any
 	if !x.MFATime.IsZero() {
 		lastFactor = Time(x.MFATime)
+	}
+	// Only a session that began with a password verified one (not one of
+	// an external provider or a passkey alone).
+	if slices.Contains(x.AMR, "pwd") {
+		lastPassword = Time(x.AuthTime)
 	}
 	return map[string]any{
 		"id":                       x.ID,
@@ -93,7 +99,7 @@ func (a *API) sessionJSON(ctx context.Context, x *session.Session) map[string]an
 		"createdAt":                Time(x.Created),
 		"expiresAt":                Time(x.IdleExpires),
 		"status":                   "ACTIVE",
-		"lastPasswordVerification": Time(x.AuthTime),
+		"lastPasswordVerification": lastPassword,
 		"lastFactorVerification":   lastFactor,
 		"amr":                      x.AMR,
 		"idp":                      map[string]any{"id": "00o000000000000000000", "type": "OKTA"},

@@ -223,7 +223,7 @@ var UserSearchOptions = filter.Options{
 
 func searchError(param string, err error) error {
 	return &errs.Error{Kind: errs.Invalid, Code: "E0000031", Msg: "Invalid search criteria.",
-		Fields: []errs.FieldError{{Field: param, Message: param + ": " + err.Error()}}}
+		Fields: []errs.FieldError{{Field: param, Message: param + ": " + strings.TrimPrefix(err.Error(), "filter: ")}}}
 }
 
 func (a *API) listUsers(w http.ResponseWriter, r *http.Request) error {

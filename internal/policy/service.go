@@ -580,6 +580,76 @@ func (s *Service) DeleteRule(ctx context.Context, policyID, ruleID string) error
 	})
 }
 
+// SetStatus activates or deactivates a policy (Okta's lifecycle/activate
+// and lifecycle/deactivate). A default policy stays active. An inactive
+// access policy is not applied: its apps allow as if they had none. A
+// policy already in that status is left as it is (no event).
+func (s *Service) SetStatus(ctx context.Context, id, status string) error {
+	return s.update(ctx, func(tx Tx) error {
+		p, err := tx.PolicyForUpdate(id)
+		if errs.Is(err, errs.NotFound) {
+			return errPolicyNotFound(id)
+		}
+		if err != nil {
+			return err
+		}
+		if p.System && status != StatusActive {
+			return &errs.Error{Kind: errs.IllegalState, Code: "E0000038", Msg: "A default policy cannot be deactivated."}
+		}
+		if p.Status == status {
+			return nil
+		}
+		p.Status, p.LastUpdated = status, s.now()
+		if err := tx.UpdatePolicy(p); err != nil {
+			return err
+		}
+		typ, msg := "policy.lifecycle.activate", "Activate policy"
+		if status == StatusInactive {
+			typ, msg = "policy.lifecycle.deactivate", "Deactivate policy"
+		}
+		return tx.Append(s.Events.New(ctx, typ, msg, audit.Success, policyTarget(p)))
+	})
+}
+
+// SetRuleStatus activates or deactivates a rule. The default rule stays
+// active; an inactive rule is skipped at evaluation.
+func (s *Service) SetRuleStatus(ctx context.Context, policyID, ruleID, status string) error {
+	p, err := s.Get(ctx, policyID)
+	if err != nil {
+		return err
+	}
+	return s.update(ctx, func(tx Tx) error {
+		rs, err := tx.RulesForUpdate(p.ID)
+		if err != nil {
+			return err
+		}
+		var cur *Rule
+		for _, x := range rs {
+			if x.ID == ruleID {
+				cur = x
+			}
+		}
+		if cur == nil {
+			return errRuleNotFound(ruleID)
+		}
+		if cur.System && status != StatusActive {
+			return &errs.Error{Kind: errs.IllegalState, Code: "E0000038", Msg: "The default rule cannot be deactivated."}
+		}
+		if cur.Status == status {
+			return nil
+		}
+		cur.Status, cur.LastUpdated = status, s.now()
+		if err := tx.UpdateRule(cur); err != nil {
+			return err
+		}
+		typ, msg := "policy.rule.activate", "Activate policy rule"
+		if status == StatusInactive {
+			typ, msg = "policy.rule.deactivate", "Deactivate policy rule"
+		}
+		return tx.Append(s.Events.New(ctx, typ, msg, audit.Success, policyTarget(p), ruleTarget(cur)))
+	})
+}
+
 // AssignApp makes an access policy the sign-on policy of an app.
 func (s *Service) AssignApp(ctx context.Context, appID, appLabel, policyID string) error {
 	return s.update(ctx, func(tx Tx) error {

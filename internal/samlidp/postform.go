@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"html/template"
+	"html"
 	"strings"
 )
 
@@ -48,27 +48,17 @@ type PostForm struct {
 	ScriptPath string
 }
 
-var postFormTemplate = template.Must(template.New("post").Parse(`<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="referrer" content="no-referrer">
-<meta name="robots" content="noindex">
-<title>Continue to the application</title>
-<script src="{{.ScriptPath}}" defer></script>
-</head>
-<body>
-<form method="post" action="{{.URL}}" data-saml-autosubmit>
-<input type="hidden" name="{{.MessageParam}}" value="{{.Message}}">
-{{- if .RelayState}}
-<input type="hidden" name="RelayState" value="{{.RelayState}}">
-{{- end}}
-<noscript><p>JavaScript is off. Press Continue to finish signing in.</p></noscript>
-<button type="submit">Continue</button>
-</form>
-</body>
-</html>
-`))
+// The page is written by hand rather than through html/template: every
+// value goes through html.EscapeString, which is all a double-quoted
+// attribute needs, and the template's reflection over a 10 KB base64
+// message was a few per cent of a single sign-on's CPU.
+const (
+	postFormHead = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n" +
+		"<meta name=\"referrer\" content=\"no-referrer\">\n<meta name=\"robots\" content=\"noindex\">\n" +
+		"<title>Continue to the application</title>\n<script src=\""
+	postFormTail = "<noscript><p>JavaScript is off. Press Continue to finish signing in.</p></noscript>\n" +
+		"<button type=\"submit\">Continue</button>\n</form>\n</body>\n</html>\n"
+)
 
 // RenderPostForm returns the HTML page that posts the message to f.URL.
 // Serve it with Cache-Control: no-store. It refuses any URL that is not
@@ -89,15 +79,21 @@ func RenderPostForm(f PostForm) ([]byte, error) {
 		return nil, fmt.Errorf("samlidp: script path %q must be a same-origin absolute path", f.ScriptPath)
 	}
 	var b bytes.Buffer
-	data := struct {
-		URL          template.URL // already validated: https or loopback http only
-		MessageParam string
-		Message      string
-		RelayState   string
-		ScriptPath   string
-	}{template.URL(f.URL), f.MessageParam, f.Message, f.RelayState, f.ScriptPath}
-	if err := postFormTemplate.Execute(&b, data); err != nil {
-		return nil, fmt.Errorf("samlidp: render form: %w", err)
+	b.Grow(len(postFormHead) + len(postFormTail) + len(f.Message) + len(f.URL) + len(f.RelayState) + len(f.ScriptPath) + 200)
+	b.WriteString(postFormHead)
+	b.WriteString(html.EscapeString(f.ScriptPath))
+	b.WriteString("\" defer></script>\n</head>\n<body>\n<form method=\"post\" action=\"")
+	b.WriteString(html.EscapeString(f.URL)) // already validated: https or loopback http only
+	b.WriteString("\" data-saml-autosubmit>\n<input type=\"hidden\" name=\"")
+	b.WriteString(f.MessageParam) // one of two constants, checked above
+	b.WriteString("\" value=\"")
+	b.WriteString(html.EscapeString(f.Message))
+	b.WriteString("\">\n")
+	if f.RelayState != "" {
+		b.WriteString("<input type=\"hidden\" name=\"RelayState\" value=\"")
+		b.WriteString(html.EscapeString(f.RelayState))
+		b.WriteString("\">\n")
 	}
+	b.WriteString(postFormTail)
 	return b.Bytes(), nil
 }

@@ -1,6 +1,7 @@
 package samlidp
 
 import (
+	"html"
 	"strings"
 	"testing"
 )
@@ -19,7 +20,7 @@ func TestRenderPostForm(t *testing.T) {
 	s := string(page)
 	for _, want := range []string{
 		`<form method="post" action="https://signin.aws.amazon.com/saml?a=1&amp;b=2" data-saml-autosubmit>`,
-		`<input type="hidden" name="SAMLResponse" value="PHNhbWw&#43;Cg==">`,
+		`<input type="hidden" name="SAMLResponse" value="PHNhbWw+Cg==">`,
 		`<script src="/static/autosubmit.js" defer></script>`,
 		`<button type="submit">Continue</button>`,
 		`name="RelayState" value="https://eu-west-2.console.aws.amazon.com/connect/federate/abc?destination=%2Fx&amp;&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"`,
@@ -69,4 +70,46 @@ func TestRenderPostFormRefusals(t *testing.T) {
 	if _, err := RenderPostForm(dev); err != nil {
 		t.Errorf("loopback dev URL refused: %v", err)
 	}
+}
+
+// FuzzPostFormRelayState: whatever the relay state, the page keeps it
+// inside its attribute (no quote or angle bracket escapes it) and a
+// browser's attribute decoding gives it back unchanged.
+func FuzzPostFormRelayState(f *testing.F) {
+	for _, s := range []string{"x", `"><script>alert(1)</script>`, "a&b='c'", "é\u2028\x00", "&amp;"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, rs string) {
+		page, err := RenderPostForm(PostForm{URL: "https://sp.example/acs?a=1&b=2", MessageParam: "SAMLResponse", Message: "PHg+PC94Pg==", RelayState: rs, ScriptPath: "/s.js"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := string(page)
+		const open = `<input type="hidden" name="RelayState" value="`
+		i := strings.Index(s, open)
+		if rs == "" {
+			if i >= 0 {
+				t.Fatal("empty relay state rendered")
+			}
+			return
+		}
+		if i < 0 {
+			t.Fatalf("no relay state input:\n%s", s)
+		}
+		rest := s[i+len(open):]
+		j := strings.Index(rest, `">`)
+		if j < 0 {
+			t.Fatalf("relay state attribute not closed:\n%s", s)
+		}
+		v := rest[:j]
+		if strings.ContainsAny(v, `"<>'`) {
+			t.Fatalf("unescaped character in %q", v)
+		}
+		if got := html.UnescapeString(v); got != rs {
+			t.Fatalf("relay state %q came back as %q", rs, got)
+		}
+		if strings.Count(s, "<input") != 2 || strings.Count(s, "<script") != 1 {
+			t.Fatalf("page structure changed:\n%s", s)
+		}
+	})
 }

@@ -523,6 +523,20 @@ func (t *Tx) UpdateUser(u *directory.User) error {
 	return nil
 }
 
+func (t *Tx) RecordSignIn(u *directory.User) error {
+	res, err := t.exec("UPDATE users SET last_login = ?, failed_logins = 0, version = version + 1 WHERE id = ? AND version = ?",
+		msPtr(u.LastLogin), u.ID, u.Version)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return &errs.Error{Kind: errs.Conflict, Msg: "The user was changed by another request; retry."}
+	}
+	u.FailedLogins = 0
+	u.Version++
+	return nil
+}
+
 func (t *Tx) CountFailedSignIn(login string) error {
 	if strings.ContainsRune(login, 0) {
 		return nil // no login holds U+0000 (and PostgreSQL would refuse the statement)

@@ -1,5 +1,7 @@
 // Passkeys and security keys: runs the WebAuthn ceremonies of the buttons
-// #passkey-register and #passkey-verify. Each button names the two
+// #passkey-register, #passkey-verify and #passkey-signin (passwordless, no
+// username: the browser offers the passkeys it holds; data-next is where
+// to go after). Each button names the two
 // Gatehouse calls of its ceremony (data-options, data-finish) and carries
 // the page's CSRF token (data-csrf); errors appear in #passkey-error.
 (function () {
@@ -126,6 +128,24 @@
         .then(function (j) { window.location.assign(j.redirect); })
         .catch(failed)
         .finally(function () { ver.disabled = false; });
+    });
+  }
+  var pwl = document.getElementById("passkey-signin");
+  if (pwl) {
+    pwl.addEventListener("click", function () {
+      showError("");
+      if (!window.PublicKeyCredential) { showError("This browser does not support passkeys."); return; }
+      var csrf = pwl.getAttribute("data-csrf");
+      pwl.disabled = true;
+      call(pwl.getAttribute("data-options"), csrf)
+        .then(function (j) { return navigator.credentials.get(requestOptions(j.options)); })
+        .then(function (cred) {
+          var finish = pwl.getAttribute("data-finish") + "?next=" + encodeURIComponent(pwl.getAttribute("data-next") || "");
+          return call(finish, csrf, credentialJSON(cred));
+        })
+        .then(function (j) { window.location.assign(j.redirect); })
+        .catch(failed)
+        .finally(function () { pwl.disabled = false; });
     });
   }
 })();

@@ -31,6 +31,7 @@ func Run(t *testing.T, newStore func(t *testing.T) directory.Store) {
 	t.Run("Groups", func(t *testing.T) { testGroups(t, newStore(t)) })
 	t.Run("UniqueAttributes", func(t *testing.T) { testUnique(t, newStore(t)) })
 	t.Run("Schema", func(t *testing.T) { testSchema(t, newStore(t)) })
+	t.Run("SignInCounters", func(t *testing.T) { testSignInCounters(t, newStore(t)) })
 }
 
 var src = ids.NewSource(nil)
@@ -544,5 +545,48 @@ func testSchema(t *testing.T, s directory.Store) {
 	got, err := s.Schema(ctx)
 	if err != nil || len(got.Custom) != 1 || !got.Custom[0].Unique || got.Custom[0].Title != "Employee ID" {
 		t.Fatalf("schema round trip: %v %+v", err, got)
+	}
+}
+
+// testSignInCounters: failures count up by login (any case), a recorded
+// sign-in resets them and sets the time without touching the rest of the
+// row, and a stale version is refused.
+func testSignInCounters(t *testing.T, s directory.Store) {
+	ctx := context.Background()
+	created := time.Now().UTC().Add(-time.Hour).Truncate(time.Millisecond)
+	u := newUser("counter@example.com", created)
+	u.Profile["title"] = "Agent"
+	insert(t, s, u)
+	for _, login := range []string{"counter@example.com", "COUNTER@example.com", "nobody@example.com"} {
+		if err := s.Update(ctx, func(tx directory.Tx) error { return tx.CountFailedSignIn(login) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.User(ctx, u.ID)
+	if err != nil || got.FailedLogins != 2 || got.Version != 3 {
+		t.Fatalf("after two failures: %+v, %v", got, err)
+	}
+	at := time.Now().UTC().Truncate(time.Millisecond)
+	err = s.Update(ctx, func(tx directory.Tx) error {
+		v, err := tx.UserForUpdate(u.ID)
+		if err != nil {
+			return err
+		}
+		v.LastLogin = &at
+		return tx.RecordSignIn(v)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err = s.User(ctx, u.ID)
+	if err != nil || got.FailedLogins != 0 || got.LastLogin == nil || !got.LastLogin.Equal(at) || got.Version != 4 ||
+		!got.LastUpdated.Equal(created) || got.Profile.String("title") != "Agent" || got.Status != directory.Active {
+		t.Fatalf("after a recorded sign-in: %+v, %v", got, err)
+	}
+	stale := *got
+	stale.Version = 3
+	err = s.Update(ctx, func(tx directory.Tx) error { return tx.RecordSignIn(&stale) })
+	if !errs.Is(err, errs.Conflict) {
+		t.Fatalf("stale sign-in record: want Conflict, got %v", err)
 	}
 }

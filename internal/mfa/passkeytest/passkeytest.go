@@ -87,6 +87,11 @@ func clientData(typ, challenge, origin string) []byte {
 	return b
 }
 
+// SetUserHandle sets the user handle that assertions return (Create sets
+// it from the options' user.id), to present a credential under another
+// person's handle or under none (nil).
+func (a *Authenticator) SetUserHandle(h []byte) { a.userHandle = h }
+
 // Registration is an answer to navigator.credentials.create.
 type Registration struct {
 	AttestationObject []byte
