@@ -59,12 +59,13 @@ func (s EventStore) Query(ctx context.Context, q audit.Query) ([]audit.Event, st
 	if !q.Until.IsZero() {
 		where, args = append(where, pubCol+" < ?"), append(args, ms(q.Until))
 	}
-	// An event type prefix (SQLite's LIKE cannot use an index): the event
+	// An event type prefix (LIKE cannot use the index: SQLite's never,
+	// PostgreSQL's unless the collation is C): the event
 	// types it matches, each then read in order through the type index and
 	// merged, so a page never sorts every match nor walks past a burst of
 	// other events.
 	var types []string
-	if prefix, others, ok := splitTerm(rest, isTypePrefix); ok && from == "events" && s.db.dialect == SQLite {
+	if prefix, others, ok := splitTerm(rest, isTypePrefix); ok && from == "events" {
 		if ts, err := s.typesWithPrefix(ctx, prefix); err != nil {
 			return nil, "", err
 		} else if ts != nil {
@@ -183,10 +184,46 @@ func (s EventStore) cursor(ctx context.Context, c string) (pub, seq int64, err e
 // beyond it the prefix is an ordinary condition.
 const maxPrefixTypes = 64
 
+// maxEventTypes bounds the distinct event types PostgreSQL lists to expand
+// a prefix (see typesWithPrefix).
+const maxEventTypes = 1000
+
 // typesWithPrefix lists the event types that start with prefix, one index
 // seek each (SQLite, binary collation: the matches are contiguous). nil
 // means too many to expand.
+//
+// PostgreSQL: the type index is in the database's collation, where the
+// types that start with a prefix need not be contiguous, and LIKE cannot
+// use it (unless the collation is C): every distinct type is listed by a
+// loose scan of the index (one seek per type, in one recursive query), up
+// to maxEventTypes, and those with the prefix are kept.
 func (s EventStore) typesWithPrefix(ctx context.Context, prefix string) ([]string, error) {
+	if s.db.dialect == Postgres {
+		rows, err := s.db.query(ctx, `WITH RECURSIVE t(e) AS (SELECT min(event_type) FROM events
+			UNION ALL SELECT (SELECT min(event_type) FROM events WHERE event_type > t.e) FROM t WHERE t.e IS NOT NULL)
+			SELECT e FROM t WHERE e IS NOT NULL LIMIT ?`, maxEventTypes+1)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		out, all := []string{}, 0
+		for rows.Next() {
+			var t string
+			if err := rows.Scan(&t); err != nil {
+				return nil, err
+			}
+			if all++; all > maxEventTypes {
+				return nil, rows.Err()
+			}
+			if strings.HasPrefix(t, prefix) {
+				if len(out) == maxPrefixTypes {
+					return nil, rows.Err()
+				}
+				out = append(out, t)
+			}
+		}
+		return out, rows.Err()
+	}
 	hi := prefix + "\U0010FFFF"
 	out := []string{}
 	cur, op := prefix, ">="
