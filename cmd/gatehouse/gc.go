@@ -19,11 +19,20 @@ const (
 	defaultMemoryLimit = 128 << 20
 )
 
-func tuneGC(getenv func(string) string) {
+func tuneGC(getenv func(string) string) (restore func()) {
+	gc, limit := -2, int64(-1)
 	if getenv("GOGC") == "" {
-		debug.SetGCPercent(defaultGCPercent)
+		gc = debug.SetGCPercent(defaultGCPercent)
 	}
 	if getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(defaultMemoryLimit)
+		limit = debug.SetMemoryLimit(defaultMemoryLimit)
+	}
+	return func() {
+		if gc != -2 {
+			debug.SetGCPercent(gc)
+		}
+		if limit >= 0 {
+			debug.SetMemoryLimit(limit)
+		}
 	}
 }

@@ -40,15 +40,29 @@ func (s *Service) Authenticate(ctx context.Context, login, password string, lock
 		}
 		return audit.UserTarget(u.ID, u.Login(), u.DisplayName())
 	}
+	// The password is checked before the transaction, against the row as
+	// read then: a hash takes tens of milliseconds, and on SQLite a write
+	// transaction holds the database's one writer, so hashing inside it
+	// would let only one sign-in (and no other write) proceed at a time.
+	// The transaction then decides on the locked, current row; if its
+	// hash is no longer the one checked (the password changed meanwhile),
+	// it checks again there.
+	checked, ok, rehash, err := s.verifyPassword(ctx, login, password)
+	if err != nil {
+		return nil, err
+	}
+	var newHash string
+	if ok && rehash {
+		if newHash, err = s.Hasher.Hash(ctx, password); err != nil {
+			return nil, err
+		}
+	}
 	var out *User
 	var failure *SignInFailure
-	err := s.Store.Update(ctx, func(tx Tx) error {
+	err = s.Store.Update(ctx, func(tx Tx) error {
 		failure = nil
 		u, err := tx.UserForUpdate(login)
 		if errs.Is(err, errs.NotFound) {
-			if d, ok := s.Hasher.(DummyVerifier); ok {
-				d.VerifyDummy(ctx, password)
-			}
 			failure = &SignInFailure{Reason: "UNKNOWN_USER"}
 			ev := s.Events.New(ctx, "user.session.start", "User login to Okta", audit.Failure, target(nil))
 			ev.Outcome.Reason = "VERIFICATION_ERROR"
@@ -62,15 +76,20 @@ func (s *Service) Authenticate(ctx context.Context, login, password string, lock
 		if err != nil {
 			return err
 		}
-		ok := false
-		rehash := false
-		if u.Credentials.HasPassword() {
-			ok, rehash, err = s.Hasher.Verify(ctx, u.Credentials.PasswordHash, password)
-			if err != nil {
-				return err
+		ok, rehash := ok, rehash
+		if u.Credentials.PasswordHash != checked {
+			// Changed since it was read (rare): check the current one.
+			ok, rehash = false, false
+			if u.Credentials.HasPassword() {
+				if ok, rehash, err = s.Hasher.Verify(ctx, u.Credentials.PasswordHash, password); err != nil {
+					return err
+				}
 			}
-		} else if d, isDummy := s.Hasher.(DummyVerifier); isDummy {
-			d.VerifyDummy(ctx, password)
+			if ok && rehash {
+				if newHash, err = s.Hasher.Hash(ctx, password); err != nil {
+					return err
+				}
+			}
 		}
 		now := s.now()
 		if u.Status == LockedOut {
@@ -120,11 +139,7 @@ func (s *Service) Authenticate(ctx context.Context, login, password string, lock
 			}
 		}
 		if rehash {
-			h, err := s.Hasher.Hash(ctx, password)
-			if err != nil {
-				return err
-			}
-			u.Credentials.PasswordHash = h
+			u.Credentials.PasswordHash = newHash
 		}
 		if rehash || expired {
 			if err := tx.UpdateUser(u); err != nil {
@@ -152,4 +167,24 @@ func (s *Service) Authenticate(ctx context.Context, login, password string, lock
 		return nil, errors.Join(ErrBadCredentials, failure)
 	}
 	return out, nil
+}
+
+// verifyPassword checks password against the stored hash of the user with
+// this login (an unknown login, or one without a password, spends the time
+// of a real check on a dummy hash). It returns the hash it checked ("" when
+// none), whether the password matched, and whether the hash should be
+// upgraded.
+func (s *Service) verifyPassword(ctx context.Context, login, password string) (string, bool, bool, error) {
+	hash, err := s.Store.PasswordHash(ctx, login)
+	if err != nil && !errs.Is(err, errs.NotFound) {
+		return "", false, false, err
+	}
+	if hash != "" {
+		ok, rehash, err := s.Hasher.Verify(ctx, hash, password)
+		return hash, ok, rehash, err
+	}
+	if d, isDummy := s.Hasher.(DummyVerifier); isDummy {
+		d.VerifyDummy(ctx, password)
+	}
+	return "", false, false, nil
 }

@@ -64,6 +64,41 @@ func (s *Service) CreateUser(ctx context.Context, in CreateUserInput) (*User, er
 	if in.Password != "" && in.ImportedHash != nil {
 		return nil, errs.InvalidFields("Api validation failed: password", errs.Field("password", "Specify either a password value or a hash, not both."))
 	}
+	// Hashing comes before the transaction (on SQLite a write transaction
+	// holds the one writer; a hash inside it would stop every other write
+	// for its tens of milliseconds), after the checks that refuse the input
+	// cheaply, in the order the transaction would report them.
+	var pwHash, answerHash string
+	if in.Password != "" || in.RecoveryQuestion != "" || in.RecoveryAnswer != "" {
+		schema, err := s.Store.Schema(ctx)
+		if err != nil {
+			return nil, err
+		}
+		profile, err := schema.Normalize(in.Profile)
+		if err != nil {
+			return nil, err
+		}
+		if in.Password != "" {
+			if err := s.checkPolicy(ctx, in.Password, profile, nil); err != nil {
+				return nil, err
+			}
+		}
+		if in.RecoveryQuestion != "" || in.RecoveryAnswer != "" {
+			if len(strings.TrimSpace(in.RecoveryAnswer)) < 4 {
+				return nil, errs.InvalidFields("Api validation failed: recovery_question", errs.Field("recovery_question", "The security question answer must be at least 4 characters in length"))
+			}
+		}
+		if in.Password != "" {
+			if pwHash, err = s.Hasher.Hash(ctx, in.Password); err != nil {
+				return nil, err
+			}
+		}
+		if in.RecoveryQuestion != "" || in.RecoveryAnswer != "" {
+			if answerHash, err = s.Hasher.Hash(ctx, strings.ToLower(strings.TrimSpace(in.RecoveryAnswer))); err != nil {
+				return nil, err
+			}
+		}
+	}
 	var created *User
 	err := s.Store.Update(ctx, func(tx Tx) error {
 		schema, err := tx.Schema()
@@ -81,14 +116,9 @@ func (s *Service) CreateUser(ctx context.Context, in CreateUserInput) (*User, er
 			u.Credentials.Provider = "FEDERATION"
 		}
 		if in.Password != "" {
-			if err := s.checkPolicy(ctx, in.Password, profile, nil); err != nil {
-				return err
-			}
-			h, err := s.Hasher.Hash(ctx, in.Password)
-			if err != nil {
-				return err
-			}
-			u.Credentials.PasswordHash = h
+			// The policy was checked against the same login and names
+			// before the transaction (base attributes: Normalize keeps them).
+			u.Credentials.PasswordHash = pwHash
 			u.PasswordChanged = &now
 		} else if in.ImportedHash != nil {
 			enc, err := in.ImportedHash.Encode()
@@ -99,14 +129,7 @@ func (s *Service) CreateUser(ctx context.Context, in CreateUserInput) (*User, er
 			u.PasswordChanged = &now
 		}
 		if in.RecoveryQuestion != "" || in.RecoveryAnswer != "" {
-			if len(strings.TrimSpace(in.RecoveryAnswer)) < 4 {
-				return errs.InvalidFields("Api validation failed: recovery_question", errs.Field("recovery_question", "The security question answer must be at least 4 characters in length"))
-			}
-			h, err := s.Hasher.Hash(ctx, strings.ToLower(strings.TrimSpace(in.RecoveryAnswer)))
-			if err != nil {
-				return err
-			}
-			u.Credentials.RecoveryQuestion, u.Credentials.RecoveryAnswer = in.RecoveryQuestion, h
+			u.Credentials.RecoveryQuestion, u.Credentials.RecoveryAnswer = in.RecoveryQuestion, answerHash
 		}
 		if in.Activate {
 			next, err := Next(Staged, OpActivate, u.Credentials.HasPassword() || in.Provider)

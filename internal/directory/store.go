@@ -43,6 +43,10 @@ type Store interface {
 	GroupMembers(ctx context.Context, groupID, after string, limit int) ([]*User, error)
 	UserGroups(ctx context.Context, userID string) ([]*Group, error)
 	Schema(ctx context.Context) (*Schema, error)
+	// PasswordHash reads only the password hash of a user by id or login
+	// ("" when the user has none): what a sign-in checks before its
+	// transaction, at the cost of one small column, not the whole row.
+	PasswordHash(ctx context.Context, idOrLogin string) (string, error)
 	// Update runs fn in one transaction; every write and its audit
 	// events commit together or not at all.
 	Update(ctx context.Context, fn func(Tx) error) error

@@ -79,6 +79,22 @@ func (s dirStore) User(ctx context.Context, idOrLogin string) (*directory.User, 
 	return u, notFound(err, idOrLogin+" (User)")
 }
 
+func (s dirStore) PasswordHash(ctx context.Context, idOrLogin string) (string, error) {
+	if strings.ContainsRune(idOrLogin, 0) {
+		return "", notFound(errNoUserWithNUL, "(User)")
+	}
+	cond, arg := userKeyCond(idOrLogin)
+	var creds string
+	if err := s.db.queryRow(ctx, "SELECT credentials FROM users WHERE "+cond, arg).Scan(&creds); err != nil {
+		return "", notFound(err, idOrLogin+" (User)")
+	}
+	var c directory.Credentials
+	if err := json.Unmarshal([]byte(creds), &c); err != nil {
+		return "", fmt.Errorf("decode credentials: %w", err)
+	}
+	return c.PasswordHash, nil
+}
+
 func (s dirStore) Users(ctx context.Context, q directory.UserQuery) ([]*directory.User, error) {
 	var where []string
 	var args []any

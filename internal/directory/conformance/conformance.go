@@ -583,6 +583,22 @@ func testSignInCounters(t *testing.T, s directory.Store) {
 		!got.LastUpdated.Equal(created) || got.Profile.String("title") != "Agent" || got.Status != directory.Active {
 		t.Fatalf("after a recorded sign-in: %+v, %v", got, err)
 	}
+	for _, key := range []string{u.ID, "COUNTER@example.com"} {
+		if h, err := s.PasswordHash(ctx, key); err != nil || h != "" {
+			t.Fatalf("PasswordHash(%s) of a user without a password: %q, %v", key, h, err)
+		}
+	}
+	withPw := newUser("hashed@example.com", created)
+	withPw.Credentials.PasswordHash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA"
+	insert(t, s, withPw)
+	for _, key := range []string{withPw.ID, "Hashed@Example.com"} {
+		if h, err := s.PasswordHash(ctx, key); err != nil || h != withPw.Credentials.PasswordHash {
+			t.Fatalf("PasswordHash(%s): %q, %v", key, h, err)
+		}
+	}
+	if _, err := s.PasswordHash(ctx, "nobody@example.com"); !errs.Is(err, errs.NotFound) {
+		t.Fatalf("PasswordHash of nobody: want NotFound, got %v", err)
+	}
 	stale := *got
 	stale.Version = 3
 	err = s.Update(ctx, func(tx directory.Tx) error { return tx.RecordSignIn(&stale) })
