@@ -3,6 +3,7 @@ package directory_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -117,6 +118,44 @@ func TestNoWriteWaitsForAHash(t *testing.T) {
 			u, err := db.Directory().User(ctx, "ana@example.com")
 			if err != nil || u.FailedLogins != 1 || u.Status != directory.Active {
 				t.Fatalf("after the failure: %+v %v", u, err)
+			}
+
+			// A change of password: the old one checked, the history, the
+			// new hash; a write goes through during each of them.
+			changed := make(chan error, 1)
+			go func() {
+				_, err := svc.ChangePassword(ctx, "ana@example.com", "Correct-Horse-42", "Battery-Staple-77")
+				changed <- err
+			}()
+			calls := 0
+		wait:
+			for {
+				select {
+				case <-h.started:
+					calls++
+					if calls == 1 {
+						// The user changes under the check: the change
+						// of password starts again on the new version.
+						if _, err := svc.UpdateProfile(ctx, "ana@example.com", directory.Profile{"title": "Agent"}, false); err != nil {
+							t.Fatal(err)
+						}
+					} else {
+						otherWrite(fmt.Sprintf("during-change-%d", calls))
+					}
+					h.gate <- struct{}{}
+				case err := <-changed:
+					if err != nil {
+						t.Fatal(err)
+					}
+					break wait
+				}
+			}
+			if calls < 4 {
+				t.Fatalf("change of password made %d hasher calls, want the old one's check and the new hash, twice", calls)
+			}
+			if u, err := db.Directory().User(ctx, "ana@example.com"); err != nil || u.Credentials.PasswordHash != "h:Battery-Staple-77" || u.Profile.String("title") != "Agent" ||
+				len(u.Credentials.PasswordHistory) == 0 || u.Credentials.PasswordHistory[0] != "h:Correct-Horse-42" {
+				t.Fatalf("after the change: %+v %v", u, err)
 			}
 		})
 	}

@@ -295,23 +295,20 @@ func (s *Service) changePassword(ctx context.Context, idOrLogin, oldPw, newPw st
 		return nil, errs.InvalidFields("Api validation failed: password", errs.Field("newPassword", "A new password is required."))
 	}
 	var out *User
-	err := s.Store.Update(ctx, func(tx Tx) error {
-		u, err := tx.UserForUpdate(idOrLogin)
-		if err != nil {
-			return err
-		}
-		before := *u
-		target := audit.UserTarget(u.ID, u.Login(), u.DisplayName())
+	// The checks of the old password and the history, and the new hash,
+	// are made on the user as read; the change is written if the user is
+	// still that version.
+	prepare := func(u *User) (string, error) {
 		if checkOld {
 			ok := false
 			if u.Credentials.HasPassword() {
-				ok, _, err = s.Hasher.Verify(ctx, u.Credentials.PasswordHash, oldPw)
-				if err != nil {
-					return err
+				var err error
+				if ok, _, err = s.Hasher.Verify(ctx, u.Credentials.PasswordHash, oldPw); err != nil {
+					return "", err
 				}
 			}
 			if !ok {
-				return &errs.Error{Kind: errs.Forbidden, Code: "E0000014", Msg: "Update of credentials failed", Fields: []errs.FieldError{errs.Field("oldPassword", "Old Password is not correct")}}
+				return "", &errs.Error{Kind: errs.Forbidden, Code: "E0000014", Msg: "Update of credentials failed", Fields: []errs.FieldError{errs.Field("oldPassword", "Old Password is not correct")}}
 			}
 		}
 		var history []string
@@ -320,12 +317,13 @@ func (s *Service) changePassword(ctx context.Context, idOrLogin, oldPw, newPw st
 		}
 		history = append(history, u.Credentials.PasswordHistory...)
 		if err := s.checkPolicy(ctx, newPw, u.Profile, history); err != nil {
-			return err
+			return "", err
 		}
-		h, err := s.Hasher.Hash(ctx, newPw)
-		if err != nil {
-			return err
-		}
+		return s.Hasher.Hash(ctx, newPw)
+	}
+	err := updateHashed(ctx, s, idOrLogin, prepare, func(tx Tx, u *User, h string) error {
+		before := *u
+		target := audit.UserTarget(u.ID, u.Login(), u.DisplayName())
 		now := s.now()
 		pol, err := s.policy(ctx)
 		if err != nil {
@@ -363,6 +361,44 @@ func (s *Service) changePassword(ctx context.Context, idOrLogin, oldPw, newPw st
 	})
 	return out, err
 }
+
+// updateHashed changes a user in two steps, so that no password hash runs
+// inside a write transaction (on SQLite that transaction holds the one
+// writer for the hash's tens of milliseconds): prepare computes, from the
+// user as read, what the change needs (hashes, checks against them); apply
+// writes it in the transaction, on the locked row, if the user is still
+// the version prepare saw. Otherwise it starts again, three times at most.
+func updateHashed[T any](ctx context.Context, s *Service, idOrLogin string, prepare func(u *User) (T, error), apply func(tx Tx, u *User, p T) error) error {
+	for attempt := 0; attempt < 3; attempt++ {
+		pre, err := s.Store.User(ctx, idOrLogin)
+		if err != nil {
+			return err
+		}
+		p, err := prepare(pre)
+		if err != nil {
+			return err
+		}
+		changed := false
+		err = s.Store.Update(ctx, func(tx Tx) error {
+			changed = false
+			u, err := tx.UserForUpdate(pre.ID)
+			if err != nil {
+				return err
+			}
+			if u.Version != pre.Version {
+				changed = true
+				return errUserChanged
+			}
+			return apply(tx, u, p)
+		})
+		if !changed {
+			return err
+		}
+	}
+	return errUserChanged
+}
+
+var errUserChanged = &errs.Error{Kind: errs.Conflict, Msg: "The user was changed by another request; retry."}
 
 func trimHistory(h []string, n int) []string {
 	if n <= 0 {
@@ -674,41 +710,35 @@ func (s *Service) ExpireWithTempPassword(ctx context.Context, idOrLogin string) 
 	if err != nil {
 		return nil, "", err
 	}
+	type prepared struct{ temp, hash string }
 	var out *User
 	var temp string
-	err = s.Store.Update(ctx, func(tx Tx) error {
-		u, err := tx.UserForUpdate(idOrLogin)
-		if err != nil {
-			return err
-		}
-		before := *u
+	prepare := func(u *User) (prepared, error) {
 		if _, err := Next(u.Status, OpExpirePassword, true); err != nil {
-			return err
-		}
-		var history []string
-		if u.Credentials.HasPassword() {
-			history = append([]string{u.Credentials.PasswordHash}, u.Credentials.PasswordHistory...)
+			return prepared{}, err
 		}
 		subj := credential.PolicySubject{Login: u.Login(), FirstName: u.Profile.String("firstName"), LastName: u.Profile.String("lastName")}
+		var t string
 		for i := 0; ; i++ {
-			temp = credential.TemporaryPassword(pol)
-			err := pol.Check(ctx, s.Hasher, temp, subj, history)
+			t = credential.TemporaryPassword(pol)
+			err := pol.Check(ctx, s.Hasher, t, subj, passwordHistory(u))
 			if err == nil {
 				break
 			}
 			if i == 10 {
-				return err
+				return prepared{}, err
 			}
 		}
-		h, err := s.Hasher.Hash(ctx, temp)
-		if err != nil {
-			return err
-		}
+		h, err := s.Hasher.Hash(ctx, t)
+		return prepared{t, h}, err
+	}
+	err = updateHashed(ctx, s, idOrLogin, prepare, func(tx Tx, u *User, p prepared) error {
+		before := *u
 		now := s.now()
 		if u.Credentials.HasPassword() {
-			u.Credentials.PasswordHistory = trimHistory(history, pol.HistoryCount)
+			u.Credentials.PasswordHistory = trimHistory(passwordHistory(u), pol.HistoryCount)
 		}
-		u.Credentials.PasswordHash = h
+		u.Credentials.PasswordHash = p.hash
 		u.PasswordChanged, u.LastUpdated = &now, now
 		if u.Status != PasswordExpired {
 			u.Status, u.StatusChanged = PasswordExpired, &now
@@ -726,11 +756,19 @@ func (s *Service) ExpireWithTempPassword(ctx context.Context, idOrLogin string) 
 		if err := s.hooks(ctx, tx, &before, u); err != nil {
 			return err
 		}
-		out = u
+		out, temp = u, p.temp
 		return nil
 	})
 	if err != nil {
 		return nil, "", err
 	}
 	return out, temp, nil
+}
+
+// passwordHistory is the current hash and the previous ones, newest first.
+func passwordHistory(u *User) []string {
+	if !u.Credentials.HasPassword() {
+		return nil
+	}
+	return append([]string{u.Credentials.PasswordHash}, u.Credentials.PasswordHistory...)
 }
