@@ -418,3 +418,61 @@ func TestPasswordlessPasskey(t *testing.T) {
 		}
 	})
 }
+
+// TestPasskeyOptionsThrottled: every passkey ceremony stored for a person
+// who is not signed in yet (the passwordless options, and the options of
+// the second step after a password) counts towards the per-address limit;
+// past it the answer is 429 and no ceremony.
+func TestPasskeyOptionsThrottled(t *testing.T) {
+	ts := newTestServer(t, false, localhost)
+	origin := ts.cfg.BaseURL
+	ts.createUser(t, "pia@example.com", "Secret-Passw0rd")
+	b := newBrowser(t, origin)
+	b.signIn("pia@example.com", "Secret-Passw0rd", "/")
+	a := addPasskey(t, ts, b, "Phone")
+
+	nb := newBrowser(t, origin)
+	_, page := nb.get("/login")
+	m := passkeySignInRe.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no passkey sign-in button: %.2000s", page)
+	}
+	limit := ts.cfg.SignInIPLimit
+	for i := 1; i <= limit-2; i++ {
+		if status, out := nb.jsonCall("/login/passkey/options", m[2], nil); status != 200 {
+			t.Fatalf("passwordless options call %d of %d: %d %v", i, limit, status, out)
+		}
+	}
+	// The second step's options share the count: the last one allowed,
+	// then refused.
+	sb := newBrowser(t, origin)
+	if resp, _ := sb.signIn("pia@example.com", "Secret-Passw0rd", "/"); resp.Header.Get("Location") != "/login/verify" {
+		t.Fatalf("password step: %s", resp.Header.Get("Location"))
+	}
+	_, page = sb.get("/login/verify")
+	c := dataCSRFRe.FindStringSubmatch(page)
+	if c == nil {
+		t.Fatalf("verify page: %.2000s", page)
+	}
+	// Asked twice (a cancelled prompt, the button pressed again): the
+	// second ceremony replaces the first, which no longer verifies.
+	_, first := sb.jsonCall("/login/verify/passkey/options", c[1], nil)
+	if first["options"] == nil {
+		t.Fatalf("second-step options: %v", first)
+	}
+	if status, out := sb.jsonCall("/login/verify/passkey/options", c[1], nil); status != 200 || out["options"] == nil {
+		t.Fatalf("second-step options asked again, at the limit: %d %v", status, out)
+	}
+	if as, err := a.Get(mustMarshal(t, first["options"]), "", origin); err != nil {
+		t.Fatal(err)
+	} else if status, _ := sb.jsonCall("/login/verify/passkey", c[1], as.JSON()); status == 200 || sb.cookie("gh_sid") != "" {
+		t.Fatalf("an answer to the replaced ceremony signed in: %d", status)
+	}
+	status, out := sb.jsonCall("/login/verify/passkey/options", c[1], nil)
+	if status != 429 || out["options"] != nil {
+		t.Fatalf("second-step options past the limit: %d %v", status, out)
+	}
+	if status, out := nb.jsonCall("/login/passkey/options", m[2], nil); status != 429 || out["options"] != nil {
+		t.Fatalf("passwordless options past the limit: %d %v", status, out)
+	}
+}

@@ -87,6 +87,11 @@ func (s *Surface) verifyPasskeyOptions(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusConflict, map[string]string{"error": "No second factor is needed now.", "redirect": s.stepURL(p)})
 		return
 	}
+	// Each call stores a ceremony: counted per address like the
+	// passwordless options.
+	if s.hitLimit(w, r, "passkey-ip:") {
+		return
+	}
 	opts, err := s.MFA.BeginPasskeyLogin(r.Context(), p.UserID, "", ceremonyKey(handle))
 	if err != nil {
 		s.passkeyFailed(w, r, err)

@@ -389,6 +389,9 @@ func (s *Service) BeginPasskeyLogin(ctx context.Context, userIDOrLogin, factorID
 	if err != nil {
 		return nil, err
 	}
+	// Asking again (the person cancelled the browser's prompt and pressed
+	// the button once more) replaces the ceremony begun before.
+	_ = s.Ceremonies.DeletePending(ctx, loginKey(key))
 	if err := s.Ceremonies.PutPending(ctx, loginKey(key), b, s.now().Add(CeremonyTTL)); err != nil {
 		return nil, err
 	}
