@@ -398,6 +398,23 @@ func (s *Service) BeginPasskeyLogin(ctx context.Context, userIDOrLogin, factorID
 	return assertion, nil
 }
 
+// lockedPasskey reads a person's factors under lock and returns the active
+// passkey whose credential id is rawID (nil when none) with the library
+// credentials of all their active passkeys.
+func lockedPasskey(tx txn, userID string, rawID []byte) (*Factor, []webauthn.Credential, error) {
+	all, err := tx.FactorsForUpdate(userID)
+	if err != nil {
+		return nil, nil, err
+	}
+	fs, creds := credentials(all)
+	for _, f := range fs {
+		if string(f.Credential.ID) == string(rawID) {
+			return f, creds, nil
+		}
+	}
+	return nil, creds, nil
+}
+
 // ParseAssertion parses the browser's answer to navigator.credentials.get.
 func ParseAssertion(body []byte) (*protocol.ParsedCredentialAssertionData, error) {
 	if len(body) == 0 || len(body) > 64<<10 {
@@ -457,16 +474,9 @@ func (s *Service) FinishPasskeyLogin(ctx context.Context, userIDOrLogin, key str
 	}
 	var used *Factor
 	_, err = s.verify(ctx, userIDOrLogin, "webauthn", func(tx txn, u *directory.User, now time.Time) (*Factor, verifyOutcome, error) {
-		all, err := tx.FactorsForUpdate(u.ID)
+		f, creds, err := lockedPasskey(tx, u.ID, parsed.RawID)
 		if err != nil {
 			return nil, verifyOutcome{}, err
-		}
-		fs, creds := credentials(all)
-		var f *Factor
-		for _, x := range fs {
-			if string(x.Credential.ID) == string(parsed.RawID) {
-				f = x
-			}
 		}
 		if f == nil {
 			return nil, verifyOutcome{reason: ReasonInvalid}, nil
@@ -592,16 +602,9 @@ func (s *Service) FinishPasskeySignIn(ctx context.Context, key string, parsed *p
 	}
 	var used *Factor
 	who, err := s.attempt(ctx, owner.ID, "webauthn", kindSignIn, func(tx txn, u *directory.User, now time.Time) (*Factor, verifyOutcome, error) {
-		all, err := tx.FactorsForUpdate(u.ID)
+		f, creds, err := lockedPasskey(tx, u.ID, parsed.RawID)
 		if err != nil {
 			return nil, verifyOutcome{}, err
-		}
-		fs, creds := credentials(all)
-		var f *Factor
-		for _, x := range fs {
-			if string(x.Credential.ID) == string(parsed.RawID) {
-				f = x
-			}
 		}
 		if f == nil {
 			return nil, verifyOutcome{reason: ReasonInvalid}, nil
