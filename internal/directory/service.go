@@ -69,7 +69,8 @@ func (s *Service) CreateUser(ctx context.Context, in CreateUserInput) (*User, er
 	// for its tens of milliseconds), after the checks that refuse the input
 	// cheaply, in the order the transaction would report them.
 	var pwHash, answerHash string
-	if in.Password != "" || in.RecoveryQuestion != "" || in.RecoveryAnswer != "" {
+	recovery := in.RecoveryQuestion != "" || in.RecoveryAnswer != ""
+	if in.Password != "" || recovery {
 		schema, err := s.Store.Schema(ctx)
 		if err != nil {
 			return nil, err
@@ -83,17 +84,15 @@ func (s *Service) CreateUser(ctx context.Context, in CreateUserInput) (*User, er
 				return nil, err
 			}
 		}
-		if in.RecoveryQuestion != "" || in.RecoveryAnswer != "" {
-			if len(strings.TrimSpace(in.RecoveryAnswer)) < 4 {
-				return nil, errs.InvalidFields("Api validation failed: recovery_question", errs.Field("recovery_question", "The security question answer must be at least 4 characters in length"))
-			}
+		if recovery && len(strings.TrimSpace(in.RecoveryAnswer)) < 4 {
+			return nil, errs.InvalidFields("Api validation failed: recovery_question", errs.Field("recovery_question", "The security question answer must be at least 4 characters in length"))
 		}
 		if in.Password != "" {
 			if pwHash, err = s.Hasher.Hash(ctx, in.Password); err != nil {
 				return nil, err
 			}
 		}
-		if in.RecoveryQuestion != "" || in.RecoveryAnswer != "" {
+		if recovery {
 			if answerHash, err = s.Hasher.Hash(ctx, strings.ToLower(strings.TrimSpace(in.RecoveryAnswer))); err != nil {
 				return nil, err
 			}
@@ -128,7 +127,7 @@ func (s *Service) CreateUser(ctx context.Context, in CreateUserInput) (*User, er
 			u.Credentials.PasswordHash = enc
 			u.PasswordChanged = &now
 		}
-		if in.RecoveryQuestion != "" || in.RecoveryAnswer != "" {
+		if recovery {
 			u.Credentials.RecoveryQuestion, u.Credentials.RecoveryAnswer = in.RecoveryQuestion, answerHash
 		}
 		if in.Activate {
