@@ -286,7 +286,10 @@ func (in *Integration) connectClient(ctx context.Context, a *catalog.App, p Prov
 	}
 	creds, err := in.credentials(ctx, a)
 	if err != nil {
-		return nil, provisioning.Permanent(err)
+		// No credentials (Invalid) is for an administrator to fix; a
+		// failed read of the stored ones (the database, a node shutting
+		// down) is retried like any other transient failure.
+		return nil, jobError(err)
 	}
 	lim, key := in.limiterFor(p), amazonconnect.Key(creds.AccessKeyID, s.Region)
 	c, err := amazonconnect.New(amazonconnect.Options{Region: s.Region, InstanceID: s.InstanceID, AccessKeyID: creds.AccessKeyID,
