@@ -398,6 +398,21 @@ func (s *Service) BeginPasskeyLogin(ctx context.Context, userIDOrLogin, factorID
 	return assertion, nil
 }
 
+// recordAssertion stores what a validated assertion says about its passkey:
+// a signature counter that did not rise marks it cloned (and fails the
+// attempt); otherwise the counter, flags and time of use.
+func recordAssertion(tx txn, f *Factor, cred *webauthn.Credential, now time.Time) (verifyOutcome, error) {
+	if cred.Authenticator.CloneWarning {
+		f.Credential.CloneWarning, f.LastUpdated = true, now
+		return verifyOutcome{reason: ReasonCloned}, tx.UpdateFactor(f)
+	}
+	f.Credential.SignCount = cred.Authenticator.SignCount
+	f.Credential.UserPresent, f.Credential.UserVerified = cred.Flags.UserPresent, cred.Flags.UserVerified
+	f.Credential.BackupState = cred.Flags.BackupState
+	f.LastUsed, f.LastUpdated = &now, now
+	return verifyOutcome{ok: true}, tx.UpdateFactor(f)
+}
+
 // lockedPasskey reads a person's factors under lock and returns the active
 // passkey whose credential id is rawID (nil when none) with the library
 // credentials of all their active passkeys.
@@ -488,16 +503,11 @@ func (s *Service) FinishPasskeyLogin(ctx context.Context, userIDOrLogin, key str
 		if err != nil {
 			return f, verifyOutcome{reason: ReasonInvalid}, nil
 		}
-		if cred.Authenticator.CloneWarning {
-			f.Credential.CloneWarning, f.LastUpdated = true, now
-			return f, verifyOutcome{reason: ReasonCloned}, tx.UpdateFactor(f)
+		out, err := recordAssertion(tx, f, cred, now)
+		if out.ok {
+			used = f
 		}
-		f.Credential.SignCount = cred.Authenticator.SignCount
-		f.Credential.UserPresent, f.Credential.UserVerified = cred.Flags.UserPresent, cred.Flags.UserVerified
-		f.Credential.BackupState = cred.Flags.BackupState
-		f.LastUsed, f.LastUpdated = &now, now
-		used = f
-		return f, verifyOutcome{ok: true}, tx.UpdateFactor(f)
+		return f, out, err
 	})
 	if err != nil {
 		return nil, err
@@ -622,16 +632,11 @@ func (s *Service) FinishPasskeySignIn(ctx context.Context, key string, parsed *p
 		if err != nil || !cred.Flags.UserVerified {
 			return f, verifyOutcome{reason: ReasonInvalid}, nil
 		}
-		if cred.Authenticator.CloneWarning {
-			f.Credential.CloneWarning, f.LastUpdated = true, now
-			return f, verifyOutcome{reason: ReasonCloned}, tx.UpdateFactor(f)
+		out, err := recordAssertion(tx, f, cred, now)
+		if out.ok {
+			used = f
 		}
-		f.Credential.SignCount = cred.Authenticator.SignCount
-		f.Credential.UserPresent, f.Credential.UserVerified = cred.Flags.UserPresent, cred.Flags.UserVerified
-		f.Credential.BackupState = cred.Flags.BackupState
-		f.LastUsed, f.LastUpdated = &now, now
-		used = f
-		return f, verifyOutcome{ok: true}, tx.UpdateFactor(f)
+		return f, out, err
 	})
 	if err != nil {
 		return nil, who, err
