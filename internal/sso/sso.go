@@ -649,8 +649,8 @@ func (s *Surface) checkRules(w http.ResponseWriter, r *http.Request, a *catalog.
 	}
 }
 
-// subjectAndAttributes computes the NameID and the attributes.
-func (s *Surface) subjectAndAttributes(ctx context.Context, a *catalog.App, u *directory.User, asg *catalog.Assignment, groups []*directory.Group) (string, []samlidp.Attribute, error) {
+// expressionEnv is what the app's expressions see of a person.
+func (s *Surface) expressionEnv(a *catalog.App, u *directory.User, asg *catalog.Assignment, groups []*directory.Group) (expr.Env, []string) {
 	names := make([]string, len(groups))
 	gids := make([]string, len(groups))
 	for i, g := range groups {
@@ -663,20 +663,36 @@ func (s *Surface) subjectAndAttributes(ctx context.Context, a *catalog.App, u *d
 	userEnv["id"], userEnv["status"], userEnv["userName"] = u.ID, string(u.Status), asg.UserName
 	env := expr.Env{User: userEnv, AppUser: asg.Profile, App: a.Settings.App, Groups: names, GroupIDs: gids, Now: s.Now,
 		Org: map[string]any{"name": "Gatehouse", "externalKey": a.ExternalKey}}
+	return env, names
+}
+
+// nameID is the person's NameID at the app: the subjectNameIdTemplate, or
+// the app username.
+func (s *Surface) nameID(a *catalog.App, asg *catalog.Assignment, env expr.Env) (string, error) {
 	nameID := asg.UserName
 	if t := a.Settings.SignOn.SubjectNameIDTemplate; t != "" {
 		prog, err := s.Expr.Compile(t)
 		if err != nil {
-			return "", nil, fmt.Errorf("subjectNameIdTemplate: %w", err)
+			return "", fmt.Errorf("subjectNameIdTemplate: %w", err)
 		}
 		v, err := prog.String(env)
 		if err != nil {
-			return "", nil, fmt.Errorf("subjectNameIdTemplate: %w", err)
+			return "", fmt.Errorf("subjectNameIdTemplate: %w", err)
 		}
 		nameID = v
 	}
 	if strings.TrimSpace(nameID) == "" {
-		return "", nil, &Refusal{Title: "Sign-in refused", Msg: "Your account has no username for this application. Contact your administrator."}
+		return "", &Refusal{Title: "Sign-in refused", Msg: "Your account has no username for this application. Contact your administrator."}
+	}
+	return nameID, nil
+}
+
+// subjectAndAttributes computes the NameID and the attributes.
+func (s *Surface) subjectAndAttributes(ctx context.Context, a *catalog.App, u *directory.User, asg *catalog.Assignment, groups []*directory.Group) (string, []samlidp.Attribute, error) {
+	env, names := s.expressionEnv(a, u, asg, groups)
+	nameID, err := s.nameID(a, asg, env)
+	if err != nil {
+		return "", nil, err
 	}
 	if in, ok := s.Integrations[a.Name]; ok {
 		attrs, err := in.Attributes(ctx, AttributeInput{App: a, User: u, Assignment: asg, Groups: groups})
