@@ -365,13 +365,21 @@ func (s *Surface) spInitiated(w http.ResponseWriter, r *http.Request, post bool)
 		}
 	}
 	acs, err := sp.ResolveACS(req)
+	p := pending{AppID: a.ID, InResponseTo: req.ID, ACSURL: acs, RelayState: req.RelayState,
+		ForceAuthn: sp.RequiresFreshLogin(req), IsPassive: req.IsPassive, Created: s.Now().UTC()}
 	if err != nil {
 		s.refuse(ctx, a, "", err)
+		// A registered ACS that cannot be answered the way the request
+		// asks (another response binding) gets the SAML status; an ACS
+		// that is not registered gets nothing.
+		var re *samlidp.RequestError
+		if errors.As(err, &re) && re.Respondable && acs != "" {
+			s.sendError(w, r, a, p, re.Status, re.SubStatus)
+			return
+		}
 		s.page(w, r, http.StatusBadRequest, "Sign-in request refused", "The application asked to receive the answer at an address that is not registered for it.")
 		return
 	}
-	p := pending{AppID: a.ID, InResponseTo: req.ID, ACSURL: acs, RelayState: req.RelayState,
-		ForceAuthn: sp.RequiresFreshLogin(req), IsPassive: req.IsPassive, Created: s.Now().UTC()}
 	if f, err := sp.CheckNameIDPolicy(req); err != nil {
 		s.sendError(w, r, a, p, samlidp.StatusRequester, samlidp.StatusInvalidNameIDPolicy)
 		return

@@ -123,3 +123,61 @@ func TestLogoutRequestSessionIndex(t *testing.T) {
 		t.Fatal("Bob's logout ended Ana's session")
 	}
 }
+
+// TestAuthnRequestUnsupportedBinding: an AuthnRequest that asks for the
+// response through another binding than HTTP-POST, at a registered ACS,
+// is answered there with Requester/UnsupportedBinding and its
+// InResponseTo (saml-core 3.2.2.2); at an unregistered ACS it gets an
+// error page and no SAML message at all.
+func TestAuthnRequestUnsupportedBinding(t *testing.T) {
+	ts := newTestServer(t, false)
+	appID, _ := ts.newSAMLApp(t, "Wiki", "")
+	sp := ts.gosamlSP(t, appID)
+	b := newBrowser(t, ts.srv.URL)
+	request := func(acs string) (*etree.Document, string) {
+		t.Helper()
+		doc, err := sp.BuildAuthRequestDocumentNoSig()
+		if err != nil {
+			t.Fatal(err)
+		}
+		root := doc.Root()
+		root.RemoveAttr("ProtocolBinding")
+		root.CreateAttr("ProtocolBinding", "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Artifact")
+		root.RemoveAttr("AssertionConsumerServiceURL")
+		root.CreateAttr("AssertionConsumerServiceURL", acs)
+		return doc, root.SelectAttrValue("ID", "")
+	}
+
+	doc, id := request(spACS)
+	resp, page := b.get(unsignedRedirect(t, sp.IdentityProviderSSOURL, "SAMLRequest", doc))
+	if resp.StatusCode != 200 {
+		t.Fatalf("artifact binding at a registered ACS: %d %.300s", resp.StatusCode, page)
+	}
+	action, msg, _ := samlPost(t, page)
+	if action != spACS {
+		t.Fatalf("posted to %s", action)
+	}
+	raw, _ := base64.StdEncoding.DecodeString(msg)
+	out := etree.NewDocument()
+	if err := out.ReadFromBytes(raw); err != nil {
+		t.Fatal(err)
+	}
+	if got := out.Root().SelectAttrValue("InResponseTo", ""); got != id {
+		t.Fatalf("InResponseTo %q, want %q", got, id)
+	}
+	top := out.FindElement("//Status/StatusCode")
+	sub := out.FindElement("//Status/StatusCode/StatusCode")
+	if top == nil || sub == nil || top.SelectAttrValue("Value", "") != "urn:oasis:names:tc:SAML:2.0:status:Requester" ||
+		sub.SelectAttrValue("Value", "") != "urn:oasis:names:tc:SAML:2.0:status:UnsupportedBinding" {
+		t.Fatalf("status: %s", raw)
+	}
+	if out.FindElement("//Assertion") != nil || out.FindElement("//EncryptedAssertion") != nil {
+		t.Fatalf("an error response carries an assertion: %s", raw)
+	}
+
+	doc, _ = request("https://evil.example.test/acs")
+	resp, page = b.get(unsignedRedirect(t, sp.IdentityProviderSSOURL, "SAMLRequest", doc))
+	if resp.StatusCode != 400 || strings.Contains(page, "SAMLResponse") {
+		t.Fatalf("artifact binding at an unregistered ACS: %d %.300s", resp.StatusCode, page)
+	}
+}
