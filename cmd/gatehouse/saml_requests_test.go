@@ -5,8 +5,10 @@ import (
 	"compress/flate"
 	"encoding/base64"
 	"encoding/json"
+	"html"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -179,5 +181,56 @@ func TestAuthnRequestUnsupportedBinding(t *testing.T) {
 	resp, page = b.get(unsignedRedirect(t, sp.IdentityProviderSSOURL, "SAMLRequest", doc))
 	if resp.StatusCode != 400 || strings.Contains(page, "SAMLResponse") {
 		t.Fatalf("artifact binding at an unregistered ACS: %d %.300s", resp.StatusCode, page)
+	}
+}
+
+// TestCrossSiteLaunchNeedsAClick: an IdP-initiated launch that another
+// site starts (Sec-Fetch-Site: cross-site) gets a Gatehouse page whose
+// link continues, and no SAMLResponse; the link from that page (same
+// origin), a bookmark (none) and a client without Fetch Metadata launch
+// at once; a cross-site form POST to the launch link is refused.
+func TestCrossSiteLaunchNeedsAClick(t *testing.T) {
+	ts := newTestServer(t, false)
+	u := ts.createUser(t, "cs@example.com", "Secret-Passw0rd")
+	appID, app := ts.newSAMLApp(t, "Wiki", "")
+	ts.assign(t, appID, u.ID)
+	link := app["_links"].(map[string]any)["appLinks"].([]any)[0].(map[string]any)["href"].(string)
+	b := newBrowser(t, ts.srv.URL)
+	b.signIn("cs@example.com", "Secret-Passw0rd", "/")
+	launch := func(method, site, target string) (*http.Response, string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, b.abs(target), nil)
+		if site != "" {
+			req.Header.Set("Sec-Fetch-Site", site)
+		}
+		return b.do(req)
+	}
+	withRelay := link + "?RelayState=" + url.QueryEscape("https://sp.example.test/deep")
+	resp, page := launch("GET", "cross-site", withRelay)
+	if resp.StatusCode != 200 || samlRespRe.MatchString(page) {
+		t.Fatalf("cross-site launch: %d, SAMLResponse present: %v", resp.StatusCode, samlRespRe.MatchString(page))
+	}
+	m := regexp.MustCompile(`<a href="([^"]+)">Continue to Wiki</a>`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no continue link: %.800s", page)
+	}
+	next := html.UnescapeString(m[1])
+	if lu, _ := url.Parse(withRelay); next != lu.RequestURI() {
+		t.Fatalf("continue link %q, want %q", next, lu.RequestURI())
+	}
+	resp, page = launch("GET", "same-origin", next)
+	if resp.StatusCode != 200 || !samlRespRe.MatchString(page) {
+		t.Fatalf("launch from the confirmation page: %d", resp.StatusCode)
+	}
+	if _, _, relay := samlPost(t, page); relay != "https://sp.example.test/deep" {
+		t.Fatalf("relay state %q", relay)
+	}
+	for _, site := range []string{"none", ""} {
+		if resp, page := launch("GET", site, link); resp.StatusCode != 200 || !samlRespRe.MatchString(page) {
+			t.Fatalf("launch with Sec-Fetch-Site %q: %d", site, resp.StatusCode)
+		}
+	}
+	if resp, page := launch("POST", "cross-site", link); resp.StatusCode < 400 || samlRespRe.MatchString(page) {
+		t.Fatalf("cross-site POST to the launch link: %d, SAMLResponse present: %v", resp.StatusCode, samlRespRe.MatchString(page))
 	}
 }

@@ -490,6 +490,17 @@ func (s *Surface) idpInitiated(w http.ResponseWriter, r *http.Request, a *catalo
 		s.page(w, r, http.StatusForbidden, "App not available", "This application is not active. Contact your administrator.")
 		return
 	}
+	// A launch that another site started (a link or a script there: the
+	// browser says Sec-Fetch-Site: cross-site) waits for a click on a
+	// Gatehouse page, so that no site can sign a person into an app, or
+	// pick the relay state, without them. Links followed from the
+	// dashboard, bookmarks, typed addresses and clients that send no
+	// Fetch Metadata go straight on.
+	if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
+		s.Login.Confirm(w, r, "Continue to "+a.Label, "Another site sent you here to sign in to "+a.Label+". Continue only if you meant to open it.",
+			r.URL.RequestURI(), "Continue to "+a.Label)
+		return
+	}
 	relay := a.Settings.SignOn.DefaultRelayState
 	if in, ok := s.Integrations[a.Name]; ok && relay == "" {
 		relay = in.DefaultRelayState(a)
