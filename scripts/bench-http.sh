@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # HTTP benchmarks of issue 3, measured the fair way: `gatehouse serve` alone
-# on core 0 (taskset, GOMAXPROCS=1), the load tool on core 1, and the
+# on core 0 (taskset), the load tool on core 1, and the
 # one-core bounds (RSA-2048 signatures, argon2id hashes) measured on core 0
 # in the same run, before and after the load, while the server is idle.
 #
-#   scripts/bench-http.sh [sso|signin|all] [duration]
+#   scripts/bench-http.sh [sso|signin|flood|all] [duration]
+#
+# The server runs with the binary's own processor settings (GOMAXPROCS
+# from the one CPU it may use, doubled for the hashing threads: see
+# cmd/gatehouse/gc.go); SERVER_GOMAXPROCS=n sets GOMAXPROCS explicitly.
 #
 # GATEHOUSE_BIN=path measures another build of gatehouse (for a before/after);
 # PERF_OUT=file records a CPU profile of the server (perf, cpu-clock) during
@@ -25,7 +29,7 @@ base="http://127.0.0.1:$port"
 export GATEHOUSE_DATA_DIR="$work/data" GATEHOUSE_LISTEN="127.0.0.1:$port" GATEHOUSE_BASE_URL="$base" \
   GATEHOUSE_API_RATE_LIMIT=1000000 GATEHOUSE_SIGNIN_IP_LIMIT=100000000 GATEHOUSE_LOCKOUT_AFTER=100 GATEHOUSE_LOG_LEVEL=warn
 token=$("$work/gatehouse" token create --name load 2>/dev/null)
-GOMAXPROCS=1 taskset -c 0 "$work/gatehouse" serve >"$work/serve.log" 2>&1 &
+${SERVER_GOMAXPROCS:+env GOMAXPROCS=$SERVER_GOMAXPROCS} taskset -c 0 "$work/gatehouse" serve >"$work/serve.log" 2>&1 &
 srv=$!
 for _ in $(seq 100); do curl -sf "$base/healthz" >/dev/null && break; sleep 0.1; done
 load() { taskset -c 1 "$work/gatehouse-load" "$@" -base "$base" -token "$token" -server-pid "$srv"; }
@@ -51,5 +55,19 @@ if [[ $what == signin || $what == all ]]; then
   load signin -c 4 -d "$dur"
   [[ -z $perfpid ]] || wait "$perfpid" || true
   bound argon2
+fi
+if [[ $what == flood || $what == all ]]; then
+  # performance-security.md 3.4 (hash DoS): already signed-in people's SSO
+  # at half its peak, alone and then beside a flood of password sign-ins
+  # (40 connections: the hashing slots always busy, 40 sign-ins queued).
+  load sso -c 8 -d 3s >/dev/null
+  peak=$(load sso -c 8 -d 5s | sed -n 's/.*s: \([0-9.]*\)\/s.*/\1/p')
+  rate=$(python3 -c "print(round($peak/2))")
+  echo "flood: SSO peak $peak/s, measuring at $rate/s"
+  load sso -c 8 -d "$dur" -rate "$rate"
+  load signin -c 40 -d "$(python3 -c "print(${dur%s}+4)")s" -login flood@example.com & fl=$!
+  sleep 2
+  load sso -c 8 -d "$dur" -rate "$rate"
+  wait $fl
 fi
 echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

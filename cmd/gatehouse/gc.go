@@ -1,6 +1,9 @@
 package main
 
-import "runtime/debug"
+import (
+	"runtime"
+	"runtime/debug"
+)
 
 // Garbage-collector defaults for the server. Gatehouse's live heap is small
 // (a few MB: sessions, apps and the directory live in the database), while
@@ -35,4 +38,27 @@ func tuneGC(getenv func(string) string) (restore func()) {
 			debug.SetMemoryLimit(limit)
 		}
 	}
+}
+
+// Processors for the server. Password hashes run on low-priority threads
+// of their own, at most one per CPU at a time (internal/credential), so
+// that a flood of sign-ins does not delay the requests of people already
+// signed in. A hashing thread holds a Go processor while it hashes: with
+// GOMAXPROCS equal to the CPUs, as Go sets it, hashes could take every
+// processor and leave requests waiting for the scheduler's 10 ms
+// preemption, whatever the threads' priorities. The server therefore runs
+// with twice Go's default (one processor per CPU for requests besides one
+// per hashing slot); the kernel shares the CPUs and runs requests first. A
+// GOMAXPROCS in the environment overrides this, and then hashes may take
+// every processor, as before.
+var hashSlots int // 0: the Hasher's default, GOMAXPROCS
+
+func tuneProcs(getenv func(string) string) (restore func()) {
+	if getenv("GOMAXPROCS") != "" {
+		return func() {}
+	}
+	cpus := runtime.GOMAXPROCS(0)
+	hashSlots = cpus
+	runtime.GOMAXPROCS(2 * cpus)
+	return func() { hashSlots = 0; runtime.GOMAXPROCS(cpus) }
 }

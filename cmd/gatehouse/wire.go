@@ -120,7 +120,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 		db.Close()
 		return nil, err
 	}
-	hasher, err := credential.NewHasher(credential.Config{})
+	hasher, err := credential.NewHasher(credential.Config{MaxConcurrent: hashSlots})
 	if err != nil {
 		db.Close()
 		return nil, err
