@@ -281,42 +281,93 @@ func runPeerSP(t *testing.T, sp *peerSP) {
 	}
 	ts.updateSignOn(t, appID, func(so map[string]any) { so["assertionEncryption"] = map[string]any{"enabled": false} })
 
-	// SP-initiated single logout over HTTP-Redirect for the last session:
-	// the SP's signed LogoutRequest, Gatehouse's signed LogoutResponse,
-	// verified by the SP, which then ends its own session.
-	spInitiated("sign-in before logout", "redirect", false)
-	logout := sp.must(map[string]any{"op": "logout"})
-	lu, _ := url.Parse(logout["url"].(string))
-	if lu.Query().Get("Signature") == "" {
-		t.Fatalf("%s's LogoutRequest is not signed: %s", sp.name, lu)
+	// SP-initiated single logout over each binding for the last session:
+	// the SP's signed LogoutRequest, Gatehouse's signed LogoutResponse
+	// through the same binding, verified by the SP, which then ends its own
+	// session; the Gatehouse session is gone too. A LogoutResponse whose
+	// signature is broken is refused by the SP first.
+	for _, binding := range []string{"redirect", "post"} {
+		spInitiated("sign-in before "+binding+" logout", "redirect", false)
+		logout := sp.must(map[string]any{"op": "logout", "binding": binding})
+		var good, bad map[string]any
+		if binding == "redirect" {
+			lu, _ := url.Parse(logout["url"].(string))
+			if lu.Query().Get("Signature") == "" {
+				t.Fatalf("%s's LogoutRequest is not signed: %s", sp.name, lu)
+			}
+			resp, _ := b.get(logout["url"].(string))
+			if resp.StatusCode != 302 {
+				t.Fatalf("SLO answered %d, want a redirect to the SP", resp.StatusCode)
+			}
+			back, err := url.Parse(resp.Header.Get("Location"))
+			if err != nil || back.Scheme+"://"+back.Host+back.Path != peerSLS {
+				t.Fatalf("LogoutResponse sent to %q", resp.Header.Get("Location"))
+			}
+			query := map[string]string{}
+			for k, v := range back.Query() {
+				query[k] = v[0]
+			}
+			good = map[string]any{"op": "sls", "query": query, "raw_query": back.RawQuery}
+			sig, _ := base64.StdEncoding.DecodeString(query["Signature"])
+			sig[10] ^= 1
+			broken := map[string]string{}
+			for k, v := range query {
+				broken[k] = v
+			}
+			broken["Signature"] = base64.StdEncoding.EncodeToString(sig)
+			bad = map[string]any{"op": "sls", "query": broken,
+				"raw_query": strings.Replace(back.RawQuery, url.QueryEscape(query["Signature"]), url.QueryEscape(broken["Signature"]), 1)}
+		} else {
+			form := url.Values{}
+			for k, v := range logout["form"].(map[string]any) {
+				form.Set(k, v.(string))
+			}
+			if raw, _ := base64.StdEncoding.DecodeString(form.Get("SAMLRequest")); !strings.Contains(string(raw), "SignatureValue") {
+				t.Fatalf("%s's LogoutRequest is not signed: %s", sp.name, raw)
+			}
+			_, body := b.post(logout["action"].(string), form)
+			action, samlResponse, _ := samlPost(t, body)
+			if action != peerSLS {
+				t.Fatalf("LogoutResponse posted to %q", action)
+			}
+			good = map[string]any{"op": "sls", "post": map[string]string{"SAMLResponse": samlResponse}}
+			raw, _ := base64.StdEncoding.DecodeString(samlResponse)
+			i := strings.Index(string(raw), "<ds:SignatureValue>") + len("<ds:SignatureValue>") + 5
+			if i < 30 {
+				t.Fatalf("the LogoutResponse is not signed: %s", raw)
+			}
+			flipped := []byte(string(raw))
+			flipped[i] = map[bool]byte{true: 'B', false: 'A'}[flipped[i] == 'A']
+			bad = map[string]any{"op": "sls", "post": map[string]string{"SAMLResponse": base64.StdEncoding.EncodeToString(flipped)}}
+		}
+		if res := sp.call(bad); res["error"] == nil || res["signature_verified"] != false {
+			t.Fatalf("%s accepted a %s LogoutResponse whose signature does not verify: %v", sp.name, binding, res)
+		}
+		res := sp.must(good)
+		if res["status"] != "urn:oasis:names:tc:SAML:2.0:status:Success" || res["signature_verified"] != true ||
+			res["in_response_to"] != logout["request_id"] || res["logged_in"] != false {
+			t.Fatalf("%s concluded from the %s LogoutResponse: %v", sp.name, binding, res)
+		}
+		if r, _ := b.get("/app/UserHome"); r.StatusCode != 302 || !strings.HasPrefix(r.Header.Get("Location"), "/login") {
+			t.Fatalf("after %s SLO the dashboard answered %d %s; the Gatehouse session should be gone", binding, r.StatusCode, r.Header.Get("Location"))
+		}
+		signedIn = false
 	}
-	resp, _ := b.get(logout["url"].(string))
-	if resp.StatusCode != 302 {
-		t.Fatalf("SLO answered %d, want a redirect to the SP", resp.StatusCode)
+
+	// IsPassive with no Gatehouse session: a signed error Response with
+	// Responder/NoPassive answering the request (Core 3.4.1.4), which the
+	// SP takes as a refusal, not a sign-in.
+	passive := sp.must(map[string]any{"op": "login", "binding": "redirect", "sign": true, "relay_state": "peer-passive", "is_passive": true})
+	_, body = b.follow(b.get(passive["url"].(string)))
+	action, samlResponse, rs = samlPost(t, body)
+	if action != spACS || rs != "peer-passive" {
+		t.Fatalf("IsPassive: form posts to %s with RelayState %q", action, rs)
 	}
-	back, err := url.Parse(resp.Header.Get("Location"))
-	if err != nil || back.Scheme+"://"+back.Host+back.Path != peerSLS {
-		t.Fatalf("LogoutResponse sent to %q", resp.Header.Get("Location"))
+	res := sp.call(map[string]any{"op": "acs", "SAMLResponse": samlResponse, "RelayState": rs})
+	if res["authenticated"] == true || res["status_error"] != "StatusNoPassive" && res["sub_status"] != "urn:oasis:names:tc:SAML:2.0:status:NoPassive" {
+		t.Fatalf("IsPassive: %s concluded %v", sp.name, res)
 	}
-	query := map[string]string{}
-	for k, v := range back.Query() {
-		query[k] = v[0]
-	}
-	// A LogoutResponse with a broken signature is refused by the SP.
-	bad := map[string]string{}
-	for k, v := range query {
-		bad[k] = v
-	}
-	bad["SigAlg"] = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512"
-	if res := sp.call(map[string]any{"op": "sls", "query": bad}); res["error"] == nil || res["signature_verified"] != false {
-		t.Fatalf("%s accepted a LogoutResponse whose signature does not verify: %v", sp.name, res)
-	}
-	res := sp.must(map[string]any{"op": "sls", "query": query})
-	if res["status"] != "urn:oasis:names:tc:SAML:2.0:status:Success" || res["signature_verified"] != true ||
-		res["in_response_to"] != logout["request_id"] || res["logged_in"] != false {
-		t.Fatalf("%s concluded from the LogoutResponse: %v", sp.name, res)
-	}
-	if r, _ := b.get("/app/UserHome"); r.StatusCode != 302 || !strings.HasPrefix(r.Header.Get("Location"), "/login") {
-		t.Fatalf("after SLO the dashboard answered %d %s; the Gatehouse session should be gone", r.StatusCode, r.Header.Get("Location"))
+	if res["sub_status"] != nil && (res["status"] != "urn:oasis:names:tc:SAML:2.0:status:Responder" || res["in_response_to"] != passive["request_id"]) {
+		t.Fatalf("IsPassive: %s read the error Response as %v", sp.name, res)
 	}
 }

@@ -36,6 +36,7 @@ from html.parser import HTMLParser
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, samlp
 from saml2.client import Saml2Client
 from saml2.config import SPConfig
+from saml2.response import StatusError
 from saml2.saml import NAMEID_FORMAT_EMAILADDRESS
 from saml2.sigver import verify_redirect_signature
 
@@ -74,7 +75,7 @@ class SP:
             "service": {"sp": {
                 "endpoints": {
                     "assertion_consumer_service": [(c["acs"], BINDING_HTTP_POST)],
-                    "single_logout_service": [(c["sls"], BINDING_HTTP_REDIRECT)],
+                    "single_logout_service": [(c["sls"], BINDING_HTTP_REDIRECT), (c["sls"], BINDING_HTTP_POST)],
                 },
                 "name_id_format": [NAMEID_FORMAT_EMAILADDRESS],
                 "want_response_signed": True,
@@ -101,11 +102,12 @@ class SP:
 
     def login(self, c):
         binding = BINDING_HTTP_POST if c["binding"] == "post" else BINDING_HTTP_REDIRECT
+        extra = {"is_passive": "true"} if c.get("is_passive") else {}
         req_id, _, info = self.client.prepare_for_negotiated_authenticate(
             entityid=self.idp, relay_state=c.get("relay_state", ""), binding=binding,
             sign=c["sign"], sigalg=SHA256 if c["sign"] else None,
             digest_alg=DIGEST_SHA256 if c["sign"] else None,
-            nameid_format=NAMEID_FORMAT_EMAILADDRESS)
+            nameid_format=NAMEID_FORMAT_EMAILADDRESS, **extra)
         self.outstanding[req_id] = c.get("relay_state", "")
         if binding == BINDING_HTTP_REDIRECT:
             return {"request_id": req_id, "url": dict(info["headers"])["Location"]}
@@ -120,9 +122,14 @@ class SP:
         # decrypted Assertion while it parses.
         arrived = samlp.response_from_string(base64.b64decode(c["SAMLResponse"]))
         encrypted = len(arrived.encrypted_assertion) == 1 and not arrived.assertion
-        resp = self.client.parse_authn_request_response(
-            c["SAMLResponse"], BINDING_HTTP_POST, outstanding=self.outstanding,
-            outstanding_certs=None)
+        try:
+            resp = self.client.parse_authn_request_response(
+                c["SAMLResponse"], BINDING_HTTP_POST, outstanding=self.outstanding,
+                outstanding_certs=None)
+        except StatusError as e:
+            # A signed error Response: PySAML2 raises the StatusError
+            # subclass of its second-level status (StatusNoPassive, ...).
+            return {"error": "%s: %s" % (type(e).__name__, e), "status_error": type(e).__name__}
         if resp is None:
             return {"error": "PySAML2 did not accept the response"}
         info = resp.session_info()
@@ -145,34 +152,45 @@ class SP:
         }
 
     def logout(self, c):
-        res = self.client.global_logout(self.name_id, reason="", sign=True, sign_alg=SHA256, digest_alg=DIGEST_SHA256)
-        binding, info = res[self.idp]
-        if binding != BINDING_HTTP_REDIRECT:
-            raise SystemExit("logout over %s" % binding)
-        loc = dict(info["headers"])["Location"]
+        binding = BINDING_HTTP_POST if c.get("binding") == "post" else BINDING_HTTP_REDIRECT
+        res = self.client.do_logout(self.name_id, [self.idp], reason="", expire=None, sign=True,
+                                    sign_alg=SHA256, digest_alg=DIGEST_SHA256, expected_binding=binding)
+        got, info = res[self.idp]
+        if got != binding:
+            raise SystemExit("logout over %s" % got)
         req_id = [k for k, v in self.client.state.items() if isinstance(v, dict) and v.get("operation") == "SLO"][-1]
-        return {"request_id": req_id, "url": loc}
+        if binding == BINDING_HTTP_REDIRECT:
+            return {"request_id": req_id, "url": dict(info["headers"])["Location"]}
+        f = Form()
+        f.feed(info["data"])
+        return {"request_id": req_id, "action": f.action, "form": f.fields}
 
     def sls(self, c):
-        q = c["query"]
-        # The LogoutResponse of the HTTP-Redirect binding carries its
-        # signature in the query (Bindings 3.4.4.1); PySAML2 leaves checking
-        # it to the SP (sigver.verify_redirect_signature), with the IdP's
-        # signing certificates from the metadata.
-        certs = self.client.metadata.certs(self.idp, "idpsso", use="signing")
-        verified = False
-        for cert in certs:
-            if verify_redirect_signature(q, self.client.sec.sec_backend, cert=cert):
-                verified = True
-                break
-        if not verified:
-            return {"error": "the LogoutResponse signature does not verify", "signature_verified": False}
-        resp = self.client.parse_logout_request_response(q["SAMLResponse"], BINDING_HTTP_REDIRECT)
+        if "post" in c:
+            # HTTP-POST: the LogoutResponse carries an enveloped XML
+            # signature, which PySAML2 verifies with the IdP's metadata
+            # certificates (must=True: an unsigned one is refused too).
+            binding, msg = BINDING_HTTP_POST, c["post"]["SAMLResponse"]
+            try:
+                self.client.sec.correctly_signed_logout_response(base64.b64decode(msg).decode("utf-8"), must=True)
+            except Exception as e:
+                return {"error": "the LogoutResponse signature does not verify: %s" % e, "signature_verified": False}
+        else:
+            # HTTP-Redirect: the signature is in the query (Bindings
+            # 3.4.4.1); PySAML2 leaves checking it to the SP
+            # (sigver.verify_redirect_signature), with the IdP's signing
+            # certificates from the metadata.
+            binding, q = BINDING_HTTP_REDIRECT, c["query"]
+            msg = q["SAMLResponse"]
+            certs = self.client.metadata.certs(self.idp, "idpsso", use="signing")
+            if not any(verify_redirect_signature(q, self.client.sec.sec_backend, cert=cert) for cert in certs):
+                return {"error": "the LogoutResponse signature does not verify", "signature_verified": False}
+        resp = self.client.parse_logout_request_response(msg, binding)
         if resp is None:
             return {"error": "PySAML2 did not accept the LogoutResponse"}
         status = resp.response.status.status_code.value
         self.client.handle_logout_response(resp)
-        return {"status": status, "signature_verified": verified, "in_response_to": resp.in_response_to,
+        return {"status": status, "signature_verified": True, "in_response_to": resp.in_response_to,
                 "logged_in": self.client.is_logged_in(self.name_id)}
 
 
