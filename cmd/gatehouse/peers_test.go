@@ -181,6 +181,9 @@ func runPeerSP(t *testing.T, sp *peerSP) {
 		if first(attrs["email"]) != "kim@example.com" || first(attrs["displayName"]) != "Pat Doe" || first(attrs["groups"]) != "sp-ops" {
 			t.Fatalf("%s: %s saw attributes %v", what, sp.name, attrs)
 		}
+		if ctx, _ := acs["authn_contexts"].([]any); len(ctx) != 1 || ctx[0] != "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport" {
+			t.Fatalf("%s: authentication contexts %v", what, acs["authn_contexts"])
+		}
 		if acs["issuer"] != md["idp"] || acs["session_index"] == "" || acs["session_index"] == nil {
 			t.Fatalf("%s: issuer %v, SessionIndex %v", what, acs["issuer"], acs["session_index"])
 		}
@@ -190,7 +193,10 @@ func runPeerSP(t *testing.T, sp *peerSP) {
 	spInitiated := func(what, binding string, sign bool) (map[string]any, string) {
 		t.Helper()
 		relay := "peer-" + binding + "-" + map[bool]string{true: "signed", false: "unsigned"}[sign]
-		login := sp.must(map[string]any{"op": "login", "binding": binding, "sign": sign, "relay_state": relay})
+		// Each request asks for the app's authentication context, exactly
+		// (as mod_auth_mellon's MellonAuthnContextClassRef does).
+		login := sp.must(map[string]any{"op": "login", "binding": binding, "sign": sign, "relay_state": relay,
+			"authn_context": "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"})
 		reqID, _ := login["request_id"].(string)
 		var r *http.Response
 		var body string

@@ -87,7 +87,7 @@ class SP:
         req.isPassive = bool(c.get("is_passive"))
         if c.get("authn_context"):
             rac = lasso.Samlp2RequestedAuthnContext()
-            rac.authnContextClassRef = [c["authn_context"]]
+            rac.authnContextClassRef = (c["authn_context"],)
             rac.comparison = "exact"
             req.requestedAuthnContext = rac
         login.setSignatureHint(lasso.PROFILE_SIGNATURE_HINT_FORCE if c["sign"] else lasso.PROFILE_SIGNATURE_HINT_FORBID)

@@ -37,7 +37,8 @@ from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, samlp
 from saml2.client import Saml2Client
 from saml2.config import SPConfig
 from saml2.response import StatusError
-from saml2.saml import NAMEID_FORMAT_EMAILADDRESS
+from saml2.samlp import RequestedAuthnContext
+from saml2.saml import NAMEID_FORMAT_EMAILADDRESS, AuthnContextClassRef
 from saml2.sigver import verify_redirect_signature
 
 SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
@@ -103,6 +104,9 @@ class SP:
     def login(self, c):
         binding = BINDING_HTTP_POST if c["binding"] == "post" else BINDING_HTTP_REDIRECT
         extra = {"is_passive": "true"} if c.get("is_passive") else {}
+        if c.get("authn_context"):
+            extra["requested_authn_context"] = RequestedAuthnContext(
+                authn_context_class_ref=[AuthnContextClassRef(text=c["authn_context"])], comparison="exact")
         req_id, _, info = self.client.prepare_for_negotiated_authenticate(
             entityid=self.idp, relay_state=c.get("relay_state", ""), binding=binding,
             sign=c["sign"], sigalg=SHA256 if c["sign"] else None,
