@@ -149,6 +149,11 @@ func TestLassoSP(t *testing.T) {
 func runPeerSP(t *testing.T, sp *peerSP) {
 	ts := newTestServer(t, false)
 	u := ts.createUser(t, "kim@example.com", "Secret-Passw0rd")
+	// A last name beyond ASCII, with XML's special characters, must reach
+	// the SP as it is.
+	if r := ts.call(t, "POST", "/api/v1/users/"+u.ID, ts.token, `{"profile":{"lastName":"Ørsted & <Søn> \"Æ\""}}`); r.status != 200 {
+		t.Fatalf("rename: %d %s", r.status, r.raw)
+	}
 	g := ts.call(t, "POST", "/api/v1/groups", ts.token, `{"profile":{"name":"sp-ops"}}`)
 	ts.call(t, "PUT", "/api/v1/groups/"+g.body["id"].(string)+"/users/"+u.ID, ts.token, "")
 	signer, enc := newSPSigner(t), newSPSigner(t)
@@ -178,7 +183,7 @@ func runPeerSP(t *testing.T, sp *peerSP) {
 			t.Fatalf("%s: %s concluded %v", what, sp.name, acs)
 		}
 		attrs, _ := acs["attributes"].(map[string]any)
-		if first(attrs["email"]) != "kim@example.com" || first(attrs["displayName"]) != "Pat Doe" || first(attrs["groups"]) != "sp-ops" {
+		if first(attrs["email"]) != "kim@example.com" || first(attrs["displayName"]) != `Pat Ørsted & <Søn> "Æ"` || first(attrs["groups"]) != "sp-ops" {
 			t.Fatalf("%s: %s saw attributes %v", what, sp.name, attrs)
 		}
 		if ctx, _ := acs["authn_contexts"].([]any); len(ctx) != 1 || ctx[0] != "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport" {

@@ -72,7 +72,6 @@ class SP:
             "encryption_keypairs": [{"key_file": c["enc_key"], "cert_file": c["enc_cert"]}],
             "metadata": {"remote": [{"url": c["metadata_url"]}]},
             "allow_unknown_attributes": True,
-            "accepted_time_diff": 60,
             "service": {"sp": {
                 "endpoints": {
                     "assertion_consumer_service": [(c["acs"], BINDING_HTTP_POST)],
