@@ -299,6 +299,24 @@ func runPeerSP(t *testing.T, sp *peerSP) {
 	// signature is broken is refused by the SP first.
 	for _, binding := range []string{"redirect", "post"} {
 		spInitiated("sign-in before "+binding+" logout", "redirect", false)
+		if binding == "redirect" {
+			// An unsigned LogoutRequest (PySAML2's default:
+			// logout_requests_signed is off; Lasso always signs, so its
+			// request loses SigAlg and Signature) is refused, because SAML
+			// Profiles 4.4.4.1 has the requester authenticate itself and
+			// over a browser binding only a signature does; the session
+			// stays.
+			unsigned := sp.must(map[string]any{"op": "logout", "binding": binding, "sign": false})
+			if uu, _ := url.Parse(unsigned["url"].(string)); uu.Query().Has("Signature") {
+				t.Fatalf("%s signed the LogoutRequest asked unsigned: %s", sp.name, uu)
+			}
+			if r, body := b.get(unsigned["url"].(string)); r.StatusCode != 400 || !strings.Contains(body, "must be signed") {
+				t.Fatalf("an unsigned LogoutRequest: %d %.300s", r.StatusCode, body)
+			}
+			if r, _ := b.get("/app/UserHome"); r.StatusCode != 200 {
+				t.Fatalf("an unsigned LogoutRequest ended the session: dashboard %d", r.StatusCode)
+			}
+		}
 		logout := sp.must(map[string]any{"op": "logout", "binding": binding})
 		var good, bad map[string]any
 		if binding == "redirect" {

@@ -180,7 +180,14 @@ class SP:
         logout.buildRequestMsg()
         self.logouts[logout.request.iD] = logout
         if method == lasso.HTTP_METHOD_REDIRECT:
-            return {"request_id": logout.request.iD, "url": logout.msgUrl}
+            url = logout.msgUrl
+            if not c.get("sign", True):
+                # Lasso signs every LogoutRequest it builds with the SP's
+                # key; the unsigned one is Lasso's with SigAlg and Signature
+                # taken off, as a forger would send it.
+                base, _, query = url.partition("?")
+                url = base + "?" + "&".join(p for p in query.split("&") if not p.startswith(("SigAlg=", "Signature=")))
+            return {"request_id": logout.request.iD, "url": url}
         return {"request_id": logout.request.iD, "action": logout.msgUrl, "form": {"SAMLRequest": logout.msgBody}}
 
     def sls(self, c):

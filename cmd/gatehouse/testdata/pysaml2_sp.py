@@ -156,7 +156,7 @@ class SP:
 
     def logout(self, c):
         binding = BINDING_HTTP_POST if c.get("binding") == "post" else BINDING_HTTP_REDIRECT
-        res = self.client.do_logout(self.name_id, [self.idp], reason="", expire=None, sign=True,
+        res = self.client.do_logout(self.name_id, [self.idp], reason="", expire=None, sign=c.get("sign", True),
                                     sign_alg=SHA256, digest_alg=DIGEST_SHA256, expected_binding=binding)
         got, info = res[self.idp]
         if got != binding:
