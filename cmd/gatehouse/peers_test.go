@@ -31,10 +31,31 @@ import (
 // HTTP-Redirect and HTTP-POST with signed AuthnRequests (while the app
 // requires them) and unsigned ones, IdP-initiated sign-in with a RelayState,
 // encrypted assertions (AES-256-GCM, the default, and AES-256-CBC), and
-// SP-initiated single logout whose signed LogoutResponse the SP verifies.
-// Every step asserts what the SP concluded. With GATEHOUSE_REQUIRE_PYSAML2=1
-// or GATEHOUSE_REQUIRE_LASSO=1 (set by scripts/test.sh, which installs the
+// SP-initiated single logout over HTTP-Redirect and HTTP-POST whose signed
+// LogoutResponse the SP verifies, and an IsPassive refusal. Every step
+// asserts what the SP concluded. With GATEHOUSE_REQUIRE_PYSAML2=1 or
+// GATEHOUSE_REQUIRE_LASSO=1 (set by scripts/test.sh, which installs the
 // packages) a missing library fails the test instead of skipping it.
+//
+// Where the peers' defaults differ from what the test configures:
+//
+//   - PySAML2 signs with rsa-sha1 unless told otherwise (saml2.xmldsig
+//     sig_default); the SP is set to RSA-SHA256, because Gatehouse accepts
+//     SHA-1 only with legacy_crypto (SAML does not require SHA-1).
+//   - PySAML2 and OneLogin's toolkit send unsigned LogoutRequests by default
+//     (logout_requests_signed, logoutRequestSigned). SAML Profiles 4.4.4.1
+//     has the requester of a LogoutRequest authenticate itself, by signing
+//     it or by a binding-specific mechanism, and HTTP-Redirect and HTTP-POST
+//     have none (the browser carries the message): the peers are wrong
+//     there. Gatehouse accepted them; it now refuses them, and the test
+//     checks that an unsigned LogoutRequest leaves the session alone.
+//   - PySAML2 does not check the query signature of an HTTP-Redirect
+//     LogoutResponse in parse_logout_request_response; its SP must call
+//     sigver.verify_redirect_signature, which pysaml2_sp.py does.
+//   - mod_auth_mellon checks the subject confirmation, the conditions and
+//     the InResponseTo itself around Lasso (which checks signatures and
+//     decrypts), and drops its own session after a LogoutResponse (Lasso's
+//     session still holds the assertion then); lasso_sp.py does the same.
 
 const (
 	peerSPEntity = "https://sp.example.test/metadata" // the audience of newSAMLApp
