@@ -124,12 +124,10 @@ class SP:
         skew = datetime.timedelta(seconds=60)
         irt = ""
         confirmed = False
-        for sc in a.subject.subjectConfirmation and [a.subject.subjectConfirmation] or []:
-            d = sc.subjectConfirmationData
-            if sc.method != BEARER or d is None or d.recipient != self.c["acs"]:
-                continue
-            if d.notOnOrAfter is None or now >= parse_time(d.notOnOrAfter) + skew:
-                continue
+        sc = a.subject.subjectConfirmation  # SAML 2.0 allows several; Lasso keeps one, as mellon reads it
+        d = sc.subjectConfirmationData if sc is not None else None
+        if sc is not None and sc.method == BEARER and d is not None and d.recipient == self.c["acs"] \
+                and d.notOnOrAfter is not None and now < parse_time(d.notOnOrAfter) + skew:
             irt = d.inResponseTo or ""
             confirmed = True
         if not confirmed:

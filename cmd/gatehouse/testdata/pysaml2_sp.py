@@ -9,17 +9,22 @@ lasso_sp.py):
   {"op": "init", "metadata_url": ..., "sp_entity_id": ..., "acs": ..., "sls": ...,
    "key": <PEM file>, "cert": <PEM file>, "enc_key": <PEM file>, "enc_cert": <PEM file>}
       -> {"idp": <IdP entity ID from the metadata>, "want_authn_requests_signed": bool}
-  {"op": "login", "binding": "redirect"|"post", "sign": bool, "relay_state": ...}
+  {"op": "login", "binding": "redirect"|"post", "sign": bool, "relay_state": ...,
+   "is_passive": bool, "authn_context": <class ref, requested exactly>}
       -> {"request_id": ..., "url": <redirect URL>} or
          {"request_id": ..., "action": <POST URL>, "form": {"SAMLRequest": ..., "RelayState": ...}}
   {"op": "acs", "SAMLResponse": ..., "RelayState": ...}
       -> {"authenticated": true, "nameid": ..., "nameid_format": ..., "attributes": {...},
-          "session_index": ..., "in_response_to": ..., "authn_contexts": [...], "encrypted": bool}
-         or {"error": ...}
-  {"op": "logout"}
-      -> {"request_id": ..., "url": <LogoutRequest redirect URL>}
-  {"op": "sls", "query": {"SAMLResponse": ..., "SigAlg": ..., "Signature": ..., ...}}
-      -> {"status": <StatusCode>, "signature_verified": bool, "logged_in": bool} or {"error": ...}
+          "session_index": ..., "in_response_to": ..., "issuer": ..., "authn_contexts": [...],
+          "encrypted": <an EncryptedAssertion arrived>, "logged_in": bool}
+         or {"error": ..., and for an error status "status_error" (PySAML2) or
+             "status", "sub_status", "in_response_to" (Lasso)}
+  {"op": "logout", "binding": "redirect"|"post", "sign": bool}
+      -> {"request_id": ..., "url": <LogoutRequest redirect URL>} or {"request_id": ..., "action": ..., "form": {...}}
+  {"op": "sls", "query": {"SAMLResponse": ..., "SigAlg": ..., "Signature": ..., ...}, "raw_query": ...}
+   or {"op": "sls", "post": {"SAMLResponse": ...}}
+      -> {"status": <StatusCode>, "signature_verified": true, "in_response_to": ..., "logged_in": bool}
+         or {"error": ..., "signature_verified": false}
 
 The IdP's metadata is fetched by PySAML2 itself from the public metadata URL
 (metadata "remote"). Responses must have a signed assertion and a signed
