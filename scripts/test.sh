@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything Gatehouse's tests need on a Debian machine (PostgreSQL,
-# Chromium, xmlsec1, aiosmtpd, the Node test dependencies), starts PostgreSQL when it is
-# not running, and runs the whole suite: Go tests on SQLite and PostgreSQL,
-# short fuzzing of every parser of outside input, and the Node/browser tests.
+# Chromium, xmlsec1, the Python SAML service providers, aiosmtpd, the Node
+# test dependencies), starts PostgreSQL when it is not running, and runs the
+# whole suite: Go tests on SQLite and PostgreSQL, short fuzzing of every
+# parser of outside input, and the Node/browser tests.
 # It fails when any part cannot run; nothing is skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +21,10 @@ command -v xmllint >/dev/null 2>&1 || need_apt+=(libxml2-utils)
 [ -f /usr/share/xml/xmltooling/xmldsig-core-schema.xsd ] || need_apt+=(xmltooling-schemas)
 # OneLogin's python3-saml toolkit as a service provider (Debian's Python).
 /usr/bin/python3 -c 'import onelogin.saml2.auth, xmlsec' >/dev/null 2>&1 || need_apt+=(python3-onelogin-saml2)
+# PySAML2 (python3-pysaml2, over the xmlsec1 command) and Lasso (python3-lasso,
+# the library behind Apache mod_auth_mellon) as two more service providers.
+/usr/bin/python3 -c 'import saml2.client, saml2.sigver' >/dev/null 2>&1 || need_apt+=(python3-pysaml2)
+/usr/bin/python3 -c 'import lasso' >/dev/null 2>&1 || need_apt+=(python3-lasso)
 # The AWS CLI (Debian's awscli) against the AWS sandbox.
 [ -x /usr/bin/aws ] || need_apt+=(awscli)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
@@ -56,6 +61,7 @@ fi
 psql "$GATEHOUSE_TEST_POSTGRES" -qtAc 'select 1' >/dev/null
 export GATEHOUSE_REQUIRE_XMLSEC1=1 GATEHOUSE_REQUIRE_OPENSAML=1
 export GATEHOUSE_REQUIRE_AIOSMTPD=1 GATEHOUSE_REQUIRE_AWSCLI=1
+export GATEHOUSE_REQUIRE_PYSAML2=1 GATEHOUSE_REQUIRE_LASSO=1
 
 log "go vet"
 go vet ./...

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"net/url"
 	"os"
 	"os/exec"
@@ -31,7 +33,7 @@ type onelogin struct {
 	settings map[string]any
 }
 
-func newOneLogin(t *testing.T, metadata string) *onelogin {
+func newOneLogin(t *testing.T, metadata string, signer spSigner) *onelogin {
 	t.Helper()
 	python := "/usr/bin/python3" // Debian's, which has the toolkit; not a python3 earlier on PATH
 	if err := exec.Command(python, "-c", "import onelogin.saml2.auth, xmlsec").Run(); err != nil {
@@ -40,8 +42,10 @@ func newOneLogin(t *testing.T, metadata string) *onelogin {
 		}
 		t.Skipf("python3-onelogin-saml2 not installed: %v", err)
 	}
+	key := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(signer.key)})
 	return &onelogin{t: t, python: python, settings: map[string]any{
 		"idp_metadata": metadata, "sp_entity_id": oneloginSPEntity, "acs": spACS, "sls": oneloginSLS,
+		"sp_cert": base64.StdEncoding.EncodeToString(signer.cert), "sp_key": string(key),
 	}}
 }
 
@@ -76,13 +80,16 @@ func TestOneLoginPythonSP(t *testing.T) {
 	u := ts.createUser(t, "lin@example.com", "Secret-Passw0rd")
 	g := ts.call(t, "POST", "/api/v1/groups", ts.token, `{"profile":{"name":"sp-support"}}`)
 	ts.call(t, "PUT", "/api/v1/groups/"+g.body["id"].(string)+"/users/"+u.ID, ts.token, "")
-	appID, _ := ts.newSAMLApp(t, "Helpdesk", `,"slo":{"enabled":true,"logoutUrl":"`+oneloginSLS+`"}`)
+	// Single logout needs the SP's signing certificate (its LogoutRequests
+	// must be signed); AuthnRequests may still come unsigned.
+	signer := newSPSigner(t)
+	appID, _ := ts.newSAMLApp(t, "Helpdesk", `,"spCertificate":{"x5c":["`+base64.StdEncoding.EncodeToString(signer.cert)+`"]},"slo":{"enabled":true,"logoutUrl":"`+oneloginSLS+`"}`)
 	ts.assign(t, appID, u.ID)
 	md := ts.call(t, "GET", "/api/v1/apps/"+appID+"/sso/saml/metadata", ts.token, "")
 	if md.status != 200 {
 		t.Fatalf("metadata: %d", md.status)
 	}
-	sp := newOneLogin(t, md.raw)
+	sp := newOneLogin(t, md.raw, signer)
 	b := newBrowser(t, ts.srv.URL)
 
 	// SP-initiated over HTTP-Redirect, the toolkit's own AuthnRequest.
@@ -133,9 +140,23 @@ func TestOneLoginPythonSP(t *testing.T) {
 	}
 	noErrors(t, "IdP-initiated response", sp.run(map[string]any{"op": "acs", "post": map[string]string{"SAMLResponse": samlResponse, "RelayState": relay}}))
 
-	// SP-initiated single logout over HTTP-Redirect: the toolkit's
+	// The toolkit's default LogoutRequest is unsigned
+	// (security.logoutRequestSigned is false), which SAML Profiles 4.4.4.1
+	// does not allow over a browser binding ("The requester MUST
+	// authenticate itself to the responder ... by signing the
+	// <LogoutRequest> message or using a binding-specific mechanism"):
+	// Gatehouse refuses it and the session stays.
+	unsignedLogout := sp.run(map[string]any{"op": "logout", "name_id": "lin@example.com", "session_index": sessionIndex})
+	if r, body := b.get(unsignedLogout["url"].(string)); r.StatusCode != 400 || !strings.Contains(body, "must be signed") {
+		t.Fatalf("an unsigned LogoutRequest: %d %.300s", r.StatusCode, body)
+	}
+	if r, _ := b.get("/app/UserHome"); r.StatusCode != 200 {
+		t.Fatalf("an unsigned LogoutRequest ended the session: dashboard %d", r.StatusCode)
+	}
+
+	// SP-initiated single logout over HTTP-Redirect: the toolkit's signed
 	// LogoutRequest, Gatehouse's signed LogoutResponse, checked by the toolkit.
-	logout := sp.run(map[string]any{"op": "logout", "name_id": "lin@example.com", "session_index": sessionIndex})
+	logout := sp.run(map[string]any{"op": "logout", "name_id": "lin@example.com", "session_index": sessionIndex, "sign": true})
 	resp, _ = b.get(logout["url"].(string))
 	if resp.StatusCode != 302 && resp.StatusCode != 303 {
 		t.Fatalf("SLO answered %d, want a redirect to the SP", resp.StatusCode)

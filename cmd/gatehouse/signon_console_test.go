@@ -96,6 +96,8 @@ func TestConsoleSignOnSecurity(t *testing.T) {
 		{"uploaded garbage", nil, map[string][]byte{pre + "spCertificate.x5c.file": []byte("hello")}, pre + "spCertificate.x5c", "not"},
 		{"single logout without a URL", map[string]string{pre + "slo.enabled": "true"}, nil, pre + "slo.logoutUrl", "blank"},
 		{"single logout to http", map[string]string{pre + "slo.enabled": "true", pre + "slo.logoutUrl": "http://wiki.example.com/slo"}, nil, pre + "slo.logoutUrl", "https"},
+		{"single logout without the signature certificate", map[string]string{pre + "slo.enabled": "true", pre + "slo.logoutUrl": "https://wiki.example.com/slo"}, nil,
+			pre + "slo.enabled", "logout requests must be signed"},
 		{"signed requests without a certificate", map[string]string{pre + "samlSignedRequestEnabled": "true"}, nil, pre + "samlSignedRequestEnabled", "spCertificate"},
 		{"two SSO URLs with one index", map[string]string{pre + "acsEndpoints[0].url": "https://wiki.example.com/acs2", pre + "acsEndpoints[0].index": "1",
 			pre + "acsEndpoints[1].url": "https://wiki.example.com/acs3", pre + "acsEndpoints[1].index": "1"}, nil, pre + "acsEndpoints[1].index", "used by another endpoint"},

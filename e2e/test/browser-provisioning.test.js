@@ -204,7 +204,7 @@ test('a task AWS refuses shows AWS error on the status page; Retry after the fix
   await checkPage(page, 'prov-10-pushed');
 });
 
-test('Sign On: single logout needs its URL (beside the field); an uploaded encryption certificate is stored', async () => {
+test('Sign On: single logout needs its URL and the signature certificate (beside the fields); uploaded certificates are stored', async () => {
   const app = await demo.api('POST', '/api/v1/apps', { label: 'Intranet', signOnMode: 'SAML_2_0', settings: { signOn: signOn() } });
   await page.goto(`${demo.info.gatehouse_url}/admin/apps/${app.id}/signon`);
   await page.getByRole('heading', { name: 'Encryption, Single Logout and Signed Requests' }).waitFor();
@@ -212,8 +212,13 @@ test('Sign On: single logout needs its URL (beside the field); an uploaded encry
   await page.getByRole('button', { name: 'Save', exact: true }).click();
   await page.getByRole('alert').first().waitFor();
   assert.match(await fieldError(page, 'Single Logout URL'), /blank/);
+  // Logout requests must be signed (SAML Profiles 4.4.4.1), so single
+  // logout needs the service provider's signature certificate.
+  assert.match(await fieldError(page, 'Enable Single Logout'), /logout requests must be signed/);
   await checkPage(page, 'prov-11-slo-error');
   await page.getByLabel('Single Logout URL').fill('https://sp.example.test/slo');
+  const signing = await makeSPKeyPair('intranet-signing.example.test');
+  await page.getByLabel('Upload Signature Certificate').setInputFiles({ name: 'intranet-signing.pem', mimeType: 'application/x-pem-file', buffer: Buffer.from(signing.cert) });
   await page.getByLabel('Assertion Encryption').check();
   await page.getByLabel('Encryption Algorithm').selectOption('AES128_GCM');
   const { cert } = await makeSPKeyPair('intranet.example.test');
@@ -224,6 +229,7 @@ test('Sign On: single logout needs its URL (beside the field); an uploaded encry
   const saved = await demo.api('GET', `/api/v1/apps/${app.id}`);
   assert.equal(saved.settings.signOn.slo.enabled, true);
   assert.equal(saved.settings.signOn.slo.logoutUrl, 'https://sp.example.test/slo');
+  assert.deepEqual(saved.settings.signOn.spCertificate.x5c, [signing.x5c]);
   assert.equal(saved.settings.signOn.assertionEncryption.enabled, true);
   assert.equal(saved.settings.signOn.assertionEncryption.encryptionAlgorithm, 'AES128_GCM');
   assert.equal(saved.settings.signOn.assertionEncryption.x5c.length, 1);

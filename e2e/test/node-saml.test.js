@@ -11,8 +11,11 @@ import { Gatehouse } from '../lib/gatehouse.js';
 import { Browser, samlForm, spInitiatedSignIn } from '../lib/browser.js';
 import { appWithUser, PASSWORD, signOn, SP_ACS, SP_ENTITY_ID, SP_HOME, SP_SLO } from '../lib/fixtures.js';
 import { parseIdPMetadata } from '../lib/metadata.js';
+import postSigning from '@node-saml/node-saml/lib/saml-post-signing.js';
 import { nodeSamlSP } from '../lib/nodesaml.js';
 import { makeSPKeyPair } from '../lib/spkeys.js';
+
+const { signSamlPost } = postSigning;
 
 const EMAIL_FORMAT = 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress';
 
@@ -198,9 +201,15 @@ test('node-saml: encrypted assertions decrypt with the SP key for every data-enc
 
 test('node-saml: single logout over HTTP-Redirect and HTTP-POST ends the Gatehouse session', async (t) => {
   const gh = await withGatehouse(t);
-  const setup = await appWithUser(gh, 'Logout', 'ed@example.com', { slo: { enabled: true, logoutUrl: SP_SLO } });
+  // Single logout needs the SP's signing certificate: LogoutRequests must
+  // be signed (SAML Profiles 4.4.4.1); node-saml signs them with its
+  // privateKey.
+  const spKey = await makeSPKeyPair();
+  const setup = await appWithUser(gh, 'Logout', 'ed@example.com', {
+    spCertificate: { x5c: [spKey.x5c] }, slo: { enabled: true, logoutUrl: SP_SLO },
+  });
   const md = parseIdPMetadata(setup.metadataXML);
-  const sp = nodeSamlSP(md);
+  const sp = nodeSamlSP(md, { privateKey: spKey.key });
 
   async function signOnThroughSP(browser) {
     const { form } = await spInitiatedSignIn(browser, await sp.getAuthorizeUrlAsync('', undefined, {}), setup.login, PASSWORD);
@@ -214,8 +223,18 @@ test('node-saml: single logout over HTTP-Redirect and HTTP-POST ends the Gatehou
   await t.test('HTTP-Redirect', async () => {
     const browser = new Browser(gh.baseURL);
     const profile = await signOnThroughSP(browser);
+    // node-saml without a key sends its LogoutRequest unsigned: refused,
+    // and the session stays.
+    const unsignedURL = await nodeSamlSP(md).getLogoutUrlAsync(profile, 'bye-unsigned', {});
+    assert.equal(new URL(unsignedURL).searchParams.get('Signature'), null);
+    const refused = await browser.get(unsignedURL);
+    assert.equal(refused.status, 400);
+    assert.match(refused.body, /must be signed/);
+    assert.equal((await browser.get('/app/UserHome')).status, 200, 'still signed in');
+
     const logoutURL = await sp.getLogoutUrlAsync(profile, 'bye-redirect', {});
     assert.ok(logoutURL.startsWith(md.slo['urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect'] + '?'));
+    assert.ok(new URL(logoutURL).searchParams.get('Signature'), 'LogoutRequest query is signed');
 
     const resp = await browser.get(logoutURL);
     assert.equal(resp.status, 302);
@@ -245,9 +264,12 @@ test('node-saml: single logout over HTTP-Redirect and HTTP-POST ends the Gatehou
     const browser = new Browser(gh.baseURL);
     const profile = await signOnThroughSP(browser);
     // node-saml builds LogoutRequests for the Redirect binding only; the
-    // same LogoutRequest is posted here as HTTP-POST would carry it.
+    // same LogoutRequest is posted here as HTTP-POST would carry it, with
+    // the enveloped signature node-saml's POST signing puts after Issuer.
     const logoutURL = new URL(await sp.getLogoutUrlAsync(profile, 'bye-post', {}));
-    const logoutRequest = inflateRawSync(Buffer.from(logoutURL.searchParams.get('SAMLRequest'), 'base64')).toString();
+    const unsignedRequest = inflateRawSync(Buffer.from(logoutURL.searchParams.get('SAMLRequest'), 'base64')).toString();
+    const logoutRequest = signSamlPost(unsignedRequest, '/*[local-name(.)="LogoutRequest"]',
+      { privateKey: spKey.key, signatureAlgorithm: 'sha256', digestAlgorithm: 'sha256' });
     const requestID = logoutRequest.match(/ID="([^"]+)"/)[1];
     const page = await browser.post(md.slo['urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST'],
       { SAMLRequest: Buffer.from(logoutRequest).toString('base64'), RelayState: 'bye-post' });

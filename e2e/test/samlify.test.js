@@ -135,9 +135,15 @@ test('samlify: encrypted assertion (AES-256-GCM, RSA-OAEP) is decrypted and acce
 
 test('samlify: single logout over HTTP-Redirect returns a signed LogoutResponse and ends the session', async (t) => {
   const gh = await withGatehouse(t);
-  const setup = await appWithUser(gh, 'Exit', 'jo@example.com', { slo: { enabled: true, logoutUrl: SP_SLO } });
-  const idp = samlify.IdentityProvider({ metadata: setup.metadataXML, wantLogoutResponseSigned: true });
-  const sp = serviceProvider({ wantLogoutResponseSigned: true });
+  // Single logout needs the SP's signing certificate: LogoutRequests must
+  // be signed (SAML Profiles 4.4.4.1). samlify signs them when the IdP's
+  // settings ask for it (wantLogoutRequestSigned).
+  const spKey = await makeSPKeyPair();
+  const setup = await appWithUser(gh, 'Exit', 'jo@example.com', {
+    spCertificate: { x5c: [spKey.x5c] }, slo: { enabled: true, logoutUrl: SP_SLO },
+  });
+  const idp = samlify.IdentityProvider({ metadata: setup.metadataXML, wantLogoutResponseSigned: true, wantLogoutRequestSigned: true });
+  const sp = serviceProvider({ wantLogoutResponseSigned: true, privateKey: spKey.key, signingCert: spKey.cert });
 
   const browser = new Browser(gh.baseURL);
   const { context } = sp.createLoginRequest(idp, 'redirect');
@@ -149,6 +155,7 @@ test('samlify: single logout over HTTP-Redirect returns a signed LogoutResponse 
     sessionIndex: extract.sessionIndex.sessionIndex,
   }, { relayState: 'samlify-bye' });
   const logoutRequest = inflateRawSync(Buffer.from(new URL(logout.context).searchParams.get('SAMLRequest'), 'base64')).toString();
+  assert.equal(new URL(logout.context).searchParams.get('SigAlg'), 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256');
   const resp = await browser.get(logout.context);
   assert.equal(resp.status, 302);
   const back = new URL(resp.headers.get('location'));
@@ -170,7 +177,10 @@ test('samlify: single logout over HTTP-Redirect returns a signed LogoutResponse 
 
 test('samlify: Gatehouse metadata parses with the published endpoints and certificate', async (t) => {
   const gh = await withGatehouse(t);
-  const setup = await appWithUser(gh, 'Meta', 'kai@example.com', { slo: { enabled: true, logoutUrl: SP_SLO } });
+  const spKey = await makeSPKeyPair();
+  const setup = await appWithUser(gh, 'Meta', 'kai@example.com', {
+    spCertificate: { x5c: [spKey.x5c] }, slo: { enabled: true, logoutUrl: SP_SLO },
+  });
   // The public metadata URL (no token) and the admin API one agree.
   const ssoURL = new URL(samlify.IdentityProvider({ metadata: setup.metadataXML }).entityMeta.getSingleSignOnService('redirect'));
   const externalKey = ssoURL.pathname.split('/')[3];

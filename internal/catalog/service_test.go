@@ -179,6 +179,10 @@ func TestValidation(t *testing.T) {
 		{"SLO URL", func(so *catalog.SignOn, _ *catalog.AppInput) {
 			so.SLO = catalog.SLO{Enabled: true, LogoutURL: "http://evil.example.com"}
 		}, "settings.signOn.slo.logoutUrl", "https"},
+		{"SLO without the SP's certificate", func(so *catalog.SignOn, _ *catalog.AppInput) {
+			so.SLO = catalog.SLO{Enabled: true, LogoutURL: "https://sp.example.com/slo"}
+			so.SPCertificate = catalog.SPCertificate{}
+		}, "settings.signOn.slo.enabled", "logout requests must be signed"},
 		{"label too long", func(_ *catalog.SignOn, in *catalog.AppInput) { in.Label = strings.Repeat("x", 101) }, "label", "at most 100"},
 		{"blank label", func(_ *catalog.SignOn, in *catalog.AppInput) { in.Label = "   " }, "label", "blank"},
 		{"bad username template", func(_ *catalog.SignOn, in *catalog.AppInput) {

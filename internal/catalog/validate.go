@@ -370,6 +370,9 @@ func (s *Service) validateSignOn(p *problems, so *SignOn, legacy bool) {
 		if m := checkURL(so.SLO.LogoutURL); m != "" {
 			p.add(pre+"slo.logoutUrl", "%s", m)
 		}
+		if len(so.SPCertificate.X5C) == 0 {
+			p.add(pre+"slo.enabled", "single logout needs the service provider's signing certificate in spCertificate.x5c: logout requests must be signed")
+		}
 	}
 	checkText(p, pre+"slo.issuer", so.SLO.Issuer, 1024, false)
 }

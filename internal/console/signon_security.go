@@ -67,7 +67,7 @@ func securityFields(so catalog.SignOn, form url.Values) (enc, logout []Field, al
 
 	slo := so.SLO
 	sloOn := checkbox(pre+"slo.enabled", "Enable Single Logout", on("slo.enabled", slo.Enabled))
-	sloOn.Help = "Accept logout requests from the service provider and answer them (signed requests need the signature certificate below)."
+	sloOn.Help = "Accept logout requests from the service provider and answer them. Logout requests must be signed: single logout needs the signature certificate below."
 	sloURL := Field{Name: pre + "slo.logoutUrl", Label: "Single Logout URL", Type: "url", Value: get("slo.logoutUrl", slo.LogoutURL),
 		Help: "Where Gatehouse sends the service provider's LogoutResponse."}
 	sloIss := Field{Name: pre + "slo.issuer", Label: "SP Issuer for Single Logout", Type: "text", Value: get("slo.issuer", slo.Issuer),

@@ -69,6 +69,16 @@ func (in *Intake) logoutRequest(msg *inbound, binding string) (*LogoutRequest, *
 	if !sp.SLO.Enabled {
 		return nil, nil, requesterErr("single logout is not enabled for this application", nil)
 	}
+	// "The requester MUST authenticate itself to the responder and ensure
+	// message integrity, either by signing the <LogoutRequest> message or
+	// using a binding-specific mechanism" (SAML Profiles 4.4.4.1). Over the
+	// front-channel bindings nothing but the signature authenticates the
+	// SP (the browser carries the message), so an unsigned LogoutRequest
+	// is refused whatever samlSignedRequestEnabled says: otherwise any web
+	// page could end a person's session.
+	if !msg.signed {
+		return nil, nil, requesterErr("logout requests must be signed by the application", nil)
+	}
 	if err := sp.CheckIssuer(msg.issuer, true); err != nil {
 		return nil, nil, err
 	}

@@ -56,7 +56,23 @@ func TestParseLogoutRequest(t *testing.T) {
 		"expired NotOnOrAfter": func() error {
 			el := buildRequestElement(reqOpts{root: "LogoutRequest", destination: testSLOURL})
 			el.CreateAttr("NotOnOrAfter", formatTime(testNow.Add(-1)))
-			_, _, err := in.ParseRedirectLogoutRequest(redirectQuery(t, docBytes(t, el), "", nil, ""))
+			_, _, err := in.ParseRedirectLogoutRequest(redirectQuery(t, docBytes(t, el), "", &spPair, AlgRSASHA256))
+			return err
+		},
+		// SAML Profiles 4.4.4.1: the requester MUST authenticate itself,
+		// and over the browser bindings only a signature does that.
+		"unsigned Redirect": func() error {
+			_, _, err := in.ParseRedirectLogoutRequest(redirectQuery(t, x, "rs", nil, ""))
+			return err
+		},
+		"unsigned POST": func() error {
+			_, _, err := in.ParsePostLogoutRequest(postForm(docBytes(t, buildRequestElement(reqOpts{root: "LogoutRequest", destination: testSLOURL})), ""))
+			return err
+		},
+		"signed but no certificate registered": func() error {
+			s := awsSP(t)
+			s.SigningCertificates = nil
+			_, _, err := testIntake(t, s).ParseRedirectLogoutRequest(redirectQuery(t, x, "", &spPair, AlgRSASHA256))
 			return err
 		},
 		"rsa-sha1": func() error {

@@ -63,9 +63,10 @@ func (s *Surface) slo(w http.ResponseWriter, r *http.Request) {
 	}
 	// Sessions named by SessionIndex (other browsers of the person) end
 	// only when the SP has authenticated the request by signing it
-	// (saml-profiles 4.4.4.1), and only if each is a session of the
-	// person the NameID names at this app (saml-core 3.7.3.2): an unsigned
-	// request, or one naming another person's session, cannot end it.
+	// (saml-profiles 4.4.4.1; samlidp refuses an unsigned LogoutRequest
+	// before this, the check stays as a second guard), and only if each is
+	// a session of the person the NameID names at this app (saml-core
+	// 3.7.3.2): a request naming another person's session cannot end it.
 	if req.Signed {
 		for _, idx := range req.SessionIndexes {
 			x, err := s.Sessions.SessionByID(ctx, idx)

@@ -8,13 +8,15 @@ It reads one JSON command on stdin and prints one JSON answer:
   {"op": "acs", "settings": {...}, "request_id": ..., "post": {"SAMLResponse": ..., "RelayState": ...}}
       -> {"errors": [...], "reason": ..., "authenticated": ..., "nameid": ..., "nameid_format": ...,
           "attributes": {...}, "session_index": ..., "authn_contexts": [...]}
-  {"op": "logout", "settings": {...}, "name_id": ..., "session_index": ...}
+  {"op": "logout", "settings": {...}, "name_id": ..., "session_index": ..., "sign": bool}
       -> {"url": <LogoutRequest redirect URL>, "request_id": ...}
   {"op": "sls", "settings": {...}, "request_id": ..., "get": {"SAMLResponse": ..., "Signature": ..., ...}}
       -> {"errors": [...], "reason": ...}
 
 "settings" carries the IdP metadata XML (parsed by the toolkit's own
-metadata parser) and the SP's entity ID, ACS and SLS URLs. The toolkit runs
+metadata parser), the SP's entity ID, ACS and SLS URLs, and its signing key
+and certificate (PEM), with which it signs LogoutRequests when "sign" is
+set (security.logoutRequestSigned, off by default in the toolkit). The toolkit runs
 in strict mode: it validates the schema, Destination, Recipient, audience,
 InResponseTo, time conditions and the signatures it is told to require.
 """
@@ -42,8 +44,11 @@ def build_settings(s):
                 "binding": "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect",
             },
             "NameIDFormat": "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress",
+            "x509cert": s.get("sp_cert", ""),
+            "privateKey": s.get("sp_key", ""),
         },
         "security": {
+            "logoutRequestSigned": s.get("logout_request_signed", False),
             "wantAssertionsSigned": s.get("want_assertions_signed", True),
             "wantMessagesSigned": s.get("want_messages_signed", True),
             "wantNameId": True,
@@ -92,6 +97,7 @@ def main():
             "authn_contexts": auth.get_last_authn_contexts(),
         }
     elif op == "logout":
+        settings["security"]["logoutRequestSigned"] = bool(cmd.get("sign"))
         auth = OneLogin_Saml2_Auth(request_data(s["sls"]), settings)
         url = auth.logout(name_id=cmd["name_id"], session_index=cmd.get("session_index"),
                           name_id_format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress")
