@@ -343,6 +343,7 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 		OneTime:      oneTime,
 		Emails:       a.recovery,
 		ResetTTL:     a.cfg.PasswordResetTTL,
+		UserSessions: a.db.Sessions(),
 	}
 	apps := &oktaapi.Apps{API: api, Catalog: a.catalog}
 	api.Extra = append(api.Extra, api.MountAuthn)

@@ -101,13 +101,31 @@ func (a *API) sessionJSON(ctx context.Context, x *session.Session) map[string]an
 		"status":                   "ACTIVE",
 		"lastPasswordVerification": lastPassword,
 		"lastFactorVerification":   lastFactor,
-		"amr":                      x.AMR,
+		"amr":                      oktaAMR(x.AMR),
 		"idp":                      map[string]any{"id": "00o000000000000000000", "type": "OKTA"},
 		"mfaActive":                lastFactor != nil,
+		// No refresh link: Gatehouse does not serve
+		// /api/v1/sessions/{id}/lifecycle/refresh.
 		"_links": map[string]any{
-			"self":    a.Href("/api/v1/sessions/%s", x.ID),
-			"refresh": a.Href("/api/v1/sessions/%s/lifecycle/refresh", x.ID),
-			"user":    a.Href("/api/v1/users/%s", x.UserID),
+			"self": a.Href("/api/v1/sessions/%s", x.ID),
+			"user": a.Href("/api/v1/users/%s", x.UserID),
 		},
 	}
+}
+
+// sessionAMR are the authentication methods a Session object may name
+// (Okta's SessionAuthenticationMethod enum).
+var sessionAMR = []string{"fpt", "geo", "hwk", "kba", "mca", "mfa", "otp", "pwd", "sc", "sms", "swk", "tel"}
+
+// oktaAMR keeps the methods of a session that Okta's enum has: a passkey
+// session also records RFC 8176's "user" and "pin", which a client typed
+// on the enum (the Java SDK) cannot read.
+func oktaAMR(amr []string) []string {
+	out := make([]string, 0, len(amr))
+	for _, m := range amr {
+		if slices.Contains(sessionAMR, m) {
+			out = append(out, m)
+		}
+	}
+	return out
 }
