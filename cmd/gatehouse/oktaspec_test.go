@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/gatehouse/gatehouse/internal/directory"
+	"github.com/gatehouse/gatehouse/internal/oktaapi"
 	"github.com/okta/okta-sdk-golang/v5/okta"
 )
 
@@ -196,5 +198,60 @@ func TestOktaSDKSpecOperations(t *testing.T) {
 	}
 	if _, _, err := c.GroupAPI.ListAssignedApplicationsForGroup(ctx, "00gNOPE0000000000000").Execute(); oktaErrorCode(err) != "E0000007" {
 		t.Fatalf("apps of an unknown group: %v", oktaErrorCode(err))
+	}
+
+	// listUsers: "Defaults to 10 if q is provided" (200 otherwise).
+	for i := 0; i < 11; i++ {
+		login := fmt.Sprintf("queue%02d@example.com", i)
+		if _, err := ts.directory.CreateUser(ctx, directory.CreateUserInput{Profile: directory.Profile{
+			"login": login, "email": login, "firstName": "Queue", "lastName": "Agent"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	found, resp, err := c.UserAPI.ListUsers(ctx).Q("queue").Execute()
+	if err != nil || len(found) != 10 || !resp.HasNextPage() {
+		t.Fatalf("q without limit: %v %d users", err, len(found))
+	}
+	var last []okta.User
+	if resp, err = resp.Next(&last); err != nil || len(last) != 1 || resp.HasNextPage() {
+		t.Fatalf("q, second page: %v %d", err, len(last))
+	}
+	if found, _, err = c.UserAPI.ListUsers(ctx).Q("queue").Limit(50).Execute(); err != nil || len(found) != 11 {
+		t.Fatalf("q with limit 50: %v %d", err, len(found))
+	}
+	if all, _, err := c.UserAPI.ListUsers(ctx).Execute(); err != nil || len(all) != 17 {
+		t.Fatalf("no q: %v %d users, want all 17", err, len(all))
+	}
+
+	// One user type and no realms: another type id or a realm is refused
+	// (not ignored) and creates nothing; the default type, as user
+	// objects show it, is accepted on create and on replace.
+	profile := func(login string) okta.UserProfile {
+		return okta.UserProfile{Login: okta.PtrString(login), Email: okta.PtrString(login),
+			FirstName: *okta.NewNullableString(okta.PtrString("Gil")), LastName: *okta.NewNullableString(okta.PtrString("Doe"))}
+	}
+	_, _, err = c.UserAPI.CreateUser(ctx).Body(okta.CreateUserRequest{Profile: profile("gil@example.com"),
+		Type: &okta.CreateUserRequestType{Id: okta.PtrString("oty1otherType00000000")}}).Execute()
+	if oktaErrorCode(err) != "E0000001" {
+		t.Fatalf("unknown user type: %v", oktaErrorCode(err))
+	}
+	if r := ts.call(t, "POST", "/api/v1/users", ts.token, `{"profile":{"login":"gil@example.com","email":"gil@example.com","firstName":"Gil","lastName":"Doe"},"realmId":"guo1realm0000000000"}`); r.status != 400 || !strings.Contains(r.raw, "realmId") {
+		t.Fatalf("realmId: %d %s", r.status, r.raw)
+	}
+	if _, _, err := c.UserAPI.GetUser(ctx, "gil@example.com").Execute(); oktaErrorCode(err) != "E0000007" {
+		t.Fatalf("a refused create made a user: %v", oktaErrorCode(err))
+	}
+	gil, _, err := c.UserAPI.CreateUser(ctx).Body(okta.CreateUserRequest{Profile: profile("gil@example.com"),
+		Type: &okta.CreateUserRequestType{Id: okta.PtrString(oktaapi.DefaultUserTypeID)}}).Execute()
+	if err != nil {
+		t.Fatalf("create with the default type: %v (%s)", err, oktaErrorCode(err))
+	}
+	gil.Profile.SetTitle("Agent")
+	if replaced, _, err := c.UserAPI.ReplaceUser(ctx, gil.GetId()).User(*gil).Execute(); err != nil || replaced.Profile.GetTitle() != "Agent" {
+		t.Fatalf("replace with the user as read: %v (%s)", err, oktaErrorCode(err))
+	}
+	gil.Type = &okta.UserType{Id: okta.PtrString("oty1otherType00000000")}
+	if _, _, err := c.UserAPI.ReplaceUser(ctx, gil.GetId()).User(*gil).Execute(); oktaErrorCode(err) != "E0000001" {
+		t.Fatalf("replace with another type: %v", oktaErrorCode(err))
 	}
 }

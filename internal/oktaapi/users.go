@@ -1,6 +1,7 @@
 package oktaapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -110,6 +111,29 @@ type userIn struct {
 	RealmID     json.RawMessage `json:"realmId"`
 }
 
+// checkTypeAndRealm refuses what Gatehouse does not have rather than
+// ignoring it: a user type other than the one default type, and a realm.
+// The default type's id (what user objects show) and a null realmId are
+// accepted, so a user read and sent back is.
+func (in *userIn) checkTypeAndRealm() error {
+	if t := bytes.TrimSpace(in.Type); len(t) > 0 && string(t) != "null" {
+		var typ struct {
+			ID *string `json:"id"`
+		}
+		if err := json.Unmarshal(t, &typ); err != nil {
+			return Malformed("type: " + jsonProblem(err))
+		}
+		if typ.ID != nil && *typ.ID != DefaultUserTypeID {
+			return errs.InvalidFields("Api validation failed: type",
+				errs.Field("type.id", "type.id: no user type has this id; the only user type is %s", DefaultUserTypeID))
+		}
+	}
+	if t := bytes.TrimSpace(in.RealmID); len(t) > 0 && string(t) != "null" {
+		return errs.InvalidFields("Api validation failed: realmId", errs.Field("realmId", "realmId: realms are not supported"))
+	}
+	return nil
+}
+
 // read-only members clients send back when replacing a user.
 var userReadOnly = []string{"id", "status", "created", "activated", "statusChanged", "lastLogin", "lastUpdated", "passwordChanged", "transitioningToStatus", "_links", "_embedded"}
 
@@ -129,6 +153,9 @@ func (a *API) createUser(w http.ResponseWriter, r *http.Request) error {
 	}
 	if in.Profile == nil {
 		return errs.InvalidFields("Api validation failed: newUser", errs.Field("profile", "profile: The field cannot be left blank"))
+	}
+	if err := in.checkTypeAndRealm(); err != nil {
+		return err
 	}
 	ci := directory.CreateUserInput{Profile: in.Profile, GroupIDs: in.GroupIDs, Activate: activate, Provider: provider,
 		ChangePasswordAtNextLogin: q.Get("nextLogin") == "changePassword"}
@@ -229,7 +256,12 @@ func searchError(param string, err error) error {
 
 func (a *API) listUsers(w http.ResponseWriter, r *http.Request) error {
 	qs := r.URL.Query()
-	limit, err := Limit(r, 200, 200)
+	// Okta's default page is 200 users, 10 with q.
+	def := 200
+	if qs.Get("q") != "" {
+		def = 10
+	}
+	limit, err := Limit(r, def, 200)
 	if err != nil {
 		return err
 	}
@@ -280,6 +312,9 @@ func (a *API) updateUser(replace bool) HandlerFunc {
 		id := r.PathValue("id")
 		if replace && in.Profile == nil {
 			return errs.InvalidFields("Api validation failed: profile", errs.Field("profile", "profile: The field cannot be left blank"))
+		}
+		if err := in.checkTypeAndRealm(); err != nil {
+			return err
 		}
 		if in.Credentials != nil && in.Credentials.Password != nil && in.Credentials.Password.Value != nil {
 			// Validate the profile first so a bad profile changes nothing.
