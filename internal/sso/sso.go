@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -750,6 +751,7 @@ func (s *Surface) postLogged(w http.ResponseWriter, r *http.Request, target, par
 	h.Set("Cache-Control", "no-store")
 	h.Set("Pragma", "no-cache")
 	h.Set("Content-Security-Policy", strings.Replace(web.CSP, "form-action 'self'", "form-action "+u.Scheme+"://"+u.Host, 1))
+	h.Set("Content-Length", strconv.Itoa(len(page)))
 	w.Write(page)
 }
 
