@@ -193,6 +193,15 @@ func TestOktaSDKSpecOperations(t *testing.T) {
 	if !got[appIDs[0]] || !got[appIDs[1]] {
 		t.Fatalf("group apps %v, want %v", got, appIDs)
 	}
+	// The apps list's filter on group.id (the spec's listApplications
+	// filter: "status, user.id, group.id or credentials.signing.kid").
+	filtered, _, err := c.ApplicationAPI.ListApplications(ctx).Filter(`group.id eq "` + groupIDs[0] + `" and status eq "ACTIVE"`).Execute()
+	if err != nil || len(filtered) != 2 {
+		t.Fatalf("apps filtered by group.id: %v %d", err, len(filtered))
+	}
+	if filtered, _, err = c.ApplicationAPI.ListApplications(ctx).Filter(`group.id eq "` + groupIDs[1] + `"`).Execute(); err != nil || len(filtered) != 0 {
+		t.Fatalf("apps filtered by an unassigned group: %v %d", err, len(filtered))
+	}
 	if none, _, err := c.GroupAPI.ListAssignedApplicationsForGroup(ctx, groupIDs[1]).Execute(); err != nil || len(none) != 0 {
 		t.Fatalf("apps of an unassigned group: %v %d", err, len(none))
 	}
