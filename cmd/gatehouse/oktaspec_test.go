@@ -247,6 +247,9 @@ func TestOktaSDKSpecOperations(t *testing.T) {
 	if r := ts.call(t, "POST", "/api/v1/users", ts.token, `{"profile":{"login":"gil@example.com","email":"gil@example.com","firstName":"Gil","lastName":"Doe"},"realmId":"guo1realm0000000000"}`); r.status != 400 || !strings.Contains(r.raw, "realmId") {
 		t.Fatalf("realmId: %d %s", r.status, r.raw)
 	}
+	if r := ts.call(t, "POST", "/api/v1/users?nextLogin=changePasswordLater", ts.token, `{"profile":{"login":"gil@example.com","email":"gil@example.com","firstName":"Gil","lastName":"Doe"}}`); r.status != 400 || !strings.Contains(r.raw, "nextLogin") {
+		t.Fatalf("nextLogin outside its enum: %d %s", r.status, r.raw)
+	}
 	if _, _, err := c.UserAPI.GetUser(ctx, "gil@example.com").Execute(); oktaErrorCode(err) != "E0000007" {
 		t.Fatalf("a refused create made a user: %v", oktaErrorCode(err))
 	}

@@ -147,6 +147,10 @@ func (a *API) createUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// nextLogin has one value (the spec's enum): changePassword.
+	if nl := q.Get("nextLogin"); nl != "" && nl != "changePassword" {
+		return errs.InvalidFields("Api validation failed: nextLogin", errs.Field("nextLogin", "nextLogin: must be changePassword"))
+	}
 	var in userIn
 	if err := DecodeStrict(r, &in, []string{"profile", "credentials", "groupIds", "type", "realmId"}); err != nil {
 		return err
