@@ -162,6 +162,32 @@ func TestOktaSDKSpecOperations(t *testing.T) {
 		t.Fatalf("limit over 200: %d %s", r.status, r.raw)
 	}
 
+	// listGroups: sortBy and sortOrder order search results, across pages.
+	var sorted []string
+	gpage, resp, err := c.GroupAPI.ListGroups(ctx).Search(`type eq "OKTA_GROUP"`).SortBy("profile.name").SortOrder("desc").Limit(2).Execute()
+	for {
+		if err != nil {
+			t.Fatalf("sorted group search: %v (%s)", err, oktaErrorCode(err))
+		}
+		for _, g := range gpage {
+			sorted = append(sorted, g.Profile.GetName())
+		}
+		if !resp.HasNextPage() {
+			break
+		}
+		gpage = nil
+		resp, err = resp.Next(&gpage)
+	}
+	if strings.Join(sorted, ",") != "Supervisors,Agents,Admins" {
+		t.Fatalf("groups by name, descending: %v", sorted)
+	}
+	if r := ts.call(t, "GET", "/api/v1/groups?search=type+eq+%22OKTA_GROUP%22&sortBy=profile.name&sortOrder=sideways", ts.token, ""); r.status != 400 || !strings.Contains(r.raw, "sortOrder") {
+		t.Fatalf("bad sortOrder: %d %s", r.status, r.raw)
+	}
+	if r := ts.call(t, "GET", "/api/v1/groups?search=type+eq+%22OKTA_GROUP%22&sortBy=profile.colour", ts.token, ""); r.status != 400 || r.body["errorCode"] != "E0000031" {
+		t.Fatalf("sortBy an unknown attribute: %d %s", r.status, r.raw)
+	}
+
 	// listAssignedApplicationsForGroup: the apps a group is assigned to,
 	// where every group's _links.apps points.
 	var appIDs []string
