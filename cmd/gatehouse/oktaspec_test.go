@@ -288,6 +288,39 @@ func TestOktaSDKSpecOperations(t *testing.T) {
 	if replaced, _, err := c.UserAPI.ReplaceUser(ctx, gil.GetId()).User(*gil).Execute(); err != nil || replaced.Profile.GetTitle() != "Agent" {
 		t.Fatalf("replace with the user as read: %v (%s)", err, oktaErrorCode(err))
 	}
+	// A profile change with a password the policy refuses changes nothing;
+	// with a good password both change, in one step.
+	_, _, err = c.UserAPI.UpdateUser(ctx, gil.GetId()).User(okta.UpdateUserRequest{
+		Profile:     &okta.UserProfile{Title: *okta.NewNullableString(okta.PtrString("Supervisor"))},
+		Credentials: &okta.UserCredentials{Password: &okta.PasswordCredential{Value: okta.PtrString("short")}},
+	}).Execute()
+	if oktaErrorCode(err) != "E0000001" {
+		t.Fatalf("weak password with a profile change: %v", oktaErrorCode(err))
+	}
+	if got, _, _ := c.UserAPI.GetUser(ctx, gil.GetId()).Execute(); got.Profile.GetTitle() != "Agent" || got.PasswordChanged.Get() != nil {
+		t.Fatalf("a refused update changed the user: title %q, passwordChanged %v", got.Profile.GetTitle(), got.PasswordChanged.Get())
+	}
+	both, _, err := c.UserAPI.UpdateUser(ctx, gil.GetId()).User(okta.UpdateUserRequest{
+		Profile:     &okta.UserProfile{Title: *okta.NewNullableString(okta.PtrString("Supervisor"))},
+		Credentials: &okta.UserCredentials{Password: &okta.PasswordCredential{Value: okta.PtrString("Correct-Horse-44")}},
+	}).Execute()
+	if err != nil || both.Profile.GetTitle() != "Supervisor" || both.PasswordChanged.Get() == nil || both.Profile.GetLogin() != "gil@example.com" {
+		t.Fatalf("profile and password update: %v (%s)", err, oktaErrorCode(err))
+	}
+	if h, err := ts.directory.Store.PasswordHash(ctx, gil.GetId()); err != nil {
+		t.Fatal(err)
+	} else if ok, _, err := ts.directory.Hasher.Verify(ctx, h, "Correct-Horse-44"); err != nil || !ok {
+		t.Fatalf("the password set with the profile does not verify: %v", err)
+	}
+	// Credentials Gatehouse sets only at creation are refused on update.
+	for _, body := range []string{
+		`{"credentials":{"recovery_question":{"question":"First pet?","answer":"a tortoise"}}}`,
+		`{"credentials":{"password":{"hash":{"algorithm":"BCRYPT","workFactor":10,"salt":"rwh3vH166HCH/NT9XV5FYu","value":"qaMqvAPULkbiQzkTCWo5XDcvzpk8Tna"}}}}`,
+	} {
+		if r := ts.call(t, "POST", "/api/v1/users/"+gil.GetId(), ts.token, body); r.status != 400 || r.body["errorCode"] != "E0000001" || !strings.Contains(r.raw, "credentials.") {
+			t.Fatalf("update with %s: %d %s", body, r.status, r.raw)
+		}
+	}
 	gil.Type = &okta.UserType{Id: okta.PtrString("oty1otherType00000000")}
 	if _, _, err := c.UserAPI.ReplaceUser(ctx, gil.GetId()).User(*gil).Execute(); oktaErrorCode(err) != "E0000001" {
 		t.Fatalf("replace with another type: %v", oktaErrorCode(err))

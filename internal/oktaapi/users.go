@@ -134,6 +134,32 @@ func (in *userIn) checkTypeAndRealm() error {
 	return nil
 }
 
+// checkUpdateCredentials refuses, on an update, the credentials Gatehouse
+// sets only when a user is created (an imported hash, a hook) and a
+// change of the recovery question, rather than ignoring them; the
+// credentials a user object shows (password {}, the provider, the
+// question it has), sent back with it, are accepted.
+func (a *API) checkUpdateCredentials(r *http.Request, id string, c *credentialsIn) error {
+	if c == nil {
+		return nil
+	}
+	if pw := c.Password; pw != nil && (pw.Hash != nil || pw.Hook != nil) {
+		return errs.InvalidFields("Api validation failed: password",
+			errs.Field("credentials.password", "credentials.password: a password hash or hook is accepted only when the user is created"))
+	}
+	if rq := c.RecoveryQuestion; rq != nil {
+		u, err := a.Directory.Store.User(r.Context(), id)
+		if err != nil {
+			return err
+		}
+		if rq.Answer != "" || rq.Question != u.Credentials.RecoveryQuestion {
+			return errs.InvalidFields("Api validation failed: recovery_question",
+				errs.Field("credentials.recovery_question", "credentials.recovery_question: changing the recovery question is not supported"))
+		}
+	}
+	return nil
+}
+
 // read-only members clients send back when replacing a user.
 var userReadOnly = []string{"id", "status", "created", "activated", "statusChanged", "lastLogin", "lastUpdated", "passwordChanged", "transitioningToStatus", "_links", "_embedded"}
 
@@ -320,14 +346,18 @@ func (a *API) updateUser(replace bool) HandlerFunc {
 		if err := in.checkTypeAndRealm(); err != nil {
 			return err
 		}
+		if err := a.checkUpdateCredentials(r, id, in.Credentials); err != nil {
+			return err
+		}
 		if in.Credentials != nil && in.Credentials.Password != nil && in.Credentials.Password.Value != nil {
-			// Validate the profile first so a bad profile changes nothing.
+			// Profile and password change together, or neither does.
+			var u *directory.User
+			var err error
 			if in.Profile != nil {
-				if _, err := a.Directory.UpdateProfile(ctx, id, in.Profile, replace); err != nil {
-					return err
-				}
+				u, err = a.Directory.UpdateProfileAndPassword(ctx, id, in.Profile, replace, *in.Credentials.Password.Value)
+			} else {
+				u, err = a.Directory.SetPassword(ctx, id, *in.Credentials.Password.Value)
 			}
-			u, err := a.Directory.SetPassword(ctx, id, *in.Credentials.Password.Value)
 			if err != nil {
 				return policyError(err)
 			}
