@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gatehouse/gatehouse/internal/directory"
 	"github.com/gatehouse/gatehouse/internal/oktaapi"
@@ -38,6 +39,35 @@ func TestOktaSDKSpecOperations(t *testing.T) {
 		if sessions(u) == 0 {
 			t.Fatalf("no session after the sign-in of %s", u.Login())
 		}
+	}
+
+	// refreshSession extends the idle timeout, as the session's
+	// _links.refresh says.
+	hal := ts.createUser(t, "hal@example.com", "Correct-Horse-42")
+	signIn(hal, "Correct-Horse-42")
+	xs, _ := ts.db.Sessions().UserSessions(ctx, hal.ID)
+	before, _, err := c.SessionAPI.GetSession(ctx, xs[0].ID).Execute()
+	if err != nil {
+		t.Fatalf("get session: %v", err)
+	}
+	if href := before.GetLinks().Self.GetHref(); href != ts.cfg.EffectiveBaseURL()+"/api/v1/sessions/"+xs[0].ID {
+		t.Fatalf("session self link %q", href)
+	}
+	realNow := ts.sessions.Now
+	ts.sessions.Now = func() time.Time { return realNow().Add(30 * time.Minute) }
+	refreshed, _, err := c.SessionAPI.RefreshSession(ctx, xs[0].ID).Execute()
+	ts.sessions.Now = realNow
+	if err != nil {
+		t.Fatalf("refresh session: %v (%s)", err, oktaErrorCode(err))
+	}
+	if d := refreshed.GetExpiresAt().Sub(before.GetExpiresAt()); d < 29*time.Minute || d > 31*time.Minute {
+		t.Fatalf("refresh moved expiresAt by %v, want 30m (from %v to %v)", d, before.GetExpiresAt(), refreshed.GetExpiresAt())
+	}
+	if again, _, _ := c.SessionAPI.GetSession(ctx, xs[0].ID).Execute(); !again.GetExpiresAt().Equal(refreshed.GetExpiresAt()) {
+		t.Fatalf("the refresh was not stored: %v", again.GetExpiresAt())
+	}
+	if _, _, err := c.SessionAPI.RefreshSession(ctx, "nosuchsession").Execute(); !strings.Contains(oktaErrorCode(err), "E0000007") {
+		t.Fatalf("refresh of an unknown session: %v", oktaErrorCode(err))
 	}
 
 	// expire_password_with_temp_password: the SDK's own path, with
@@ -254,8 +284,8 @@ func TestOktaSDKSpecOperations(t *testing.T) {
 	if found, _, err = c.UserAPI.ListUsers(ctx).Q("queue").Limit(50).Execute(); err != nil || len(found) != 11 {
 		t.Fatalf("q with limit 50: %v %d", err, len(found))
 	}
-	if all, _, err := c.UserAPI.ListUsers(ctx).Execute(); err != nil || len(all) != 17 {
-		t.Fatalf("no q: %v %d users, want all 17", err, len(all))
+	if all, _, err := c.UserAPI.ListUsers(ctx).Execute(); err != nil || len(all) != 18 {
+		t.Fatalf("no q: %v %d users, want all 18", err, len(all))
 	}
 
 	// One user type and no realms: another type id or a realm is refused

@@ -348,7 +348,7 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 	apps := &oktaapi.Apps{API: api, Catalog: a.catalog}
 	api.Extra = append(api.Extra, api.MountAuthn)
 	api.Extra = append(api.Extra, apps.Mount)
-	api.Extra = append(api.Extra, api.MountSessions(a.db.Sessions()))
+	api.Extra = append(api.Extra, api.MountSessions(a.db.Sessions(), a.sessions))
 	api.Extra = append(api.Extra, (&oktaapi.Factors{API: api, MFA: a.mfa, Pending: a.db.Sessions()}).Mount)
 	api.Extra = append(api.Extra, (&oktaapi.Policies{API: api, Policies: a.policies, Catalog: a.catalog}).Mount)
 	signIns := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "gatehouse_signin_attempts_total", Help: "Password sign-in attempts by outcome."}, []string{"outcome"})

@@ -18,9 +18,21 @@ type Sessions interface {
 	UserSessions(ctx context.Context, userID string) ([]*session.Session, error)
 }
 
+// SessionRefresher extends a session's idle timeout (session.Manager).
+type SessionRefresher interface {
+	Refresh(ctx context.Context, id string) (*session.Session, error)
+}
+
 // MountSessions registers Okta's Sessions API.
-func (a *API) MountSessions(s Sessions) func(m *Mux) {
+func (a *API) MountSessions(s Sessions, refresher SessionRefresher) func(m *Mux) {
 	return func(m *Mux) {
+		m.Handle("POST /api/v1/sessions/{id}/lifecycle/refresh", WriteAccess, func(w http.ResponseWriter, r *http.Request) error {
+			x, err := refresher.Refresh(r.Context(), r.PathValue("id"))
+			if err != nil {
+				return err
+			}
+			return WriteJSON(w, a.sessionJSON(r.Context(), x))
+		})
 		m.Handle("GET /api/v1/sessions/{id}", ReadAccess, func(w http.ResponseWriter, r *http.Request) error {
 			x, err := s.SessionByID(r.Context(), r.PathValue("id"))
 			if err != nil {
@@ -104,11 +116,10 @@ func (a *API) sessionJSON(ctx context.Context, x *session.Session) map[string]an
 		"amr":                      oktaAMR(x.AMR),
 		"idp":                      map[string]any{"id": "00o000000000000000000", "type": "OKTA"},
 		"mfaActive":                lastFactor != nil,
-		// No refresh link: Gatehouse does not serve
-		// /api/v1/sessions/{id}/lifecycle/refresh.
 		"_links": map[string]any{
-			"self": a.Href("/api/v1/sessions/%s", x.ID),
-			"user": a.Href("/api/v1/users/%s", x.UserID),
+			"self":    a.Href("/api/v1/sessions/%s", x.ID),
+			"refresh": map[string]any{"href": a.BaseURL + "/api/v1/sessions/" + x.ID + "/lifecycle/refresh", "hints": map[string]any{"allow": []string{"POST"}}},
+			"user":    a.Href("/api/v1/users/%s", x.UserID),
 		},
 	}
 }
