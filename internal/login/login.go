@@ -328,6 +328,17 @@ func (s *Surface) Message(w http.ResponseWriter, r *http.Request, status int, ti
 	s.Pages.Render(w, status, "message", p)
 }
 
+// Confirm renders a page that continues to href (a same-origin address)
+// only when the person clicks its link, labelled label.
+func (s *Surface) Confirm(w http.ResponseWriter, r *http.Request, title, msg, href, label string) {
+	data := map[string]string{"Message": msg, "Back": href, "BackLabel": label}
+	p := web.Page{Title: title, Data: data}
+	if sess, u, err := s.Current(r); err == nil {
+		p = s.PageFor(r, sess, u, title, "", data)
+	}
+	s.Pages.Render(w, http.StatusOK, "message", p)
+}
+
 func (s *Surface) home(w http.ResponseWriter, r *http.Request) {
 	sess, u, err := s.Current(r)
 	if err != nil {

@@ -1,10 +1,12 @@
 package sso
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
 	"github.com/gatehouse/gatehouse/internal/audit"
+	"github.com/gatehouse/gatehouse/internal/catalog"
 	"github.com/gatehouse/gatehouse/internal/samlidp"
 )
 
@@ -59,9 +61,22 @@ func (s *Surface) slo(w http.ResponseWriter, r *http.Request) {
 			_ = s.Log.Append(ctx, ev)
 		}
 	}
-	for _, idx := range req.SessionIndexes {
-		if x, err := s.Sessions.SessionByID(ctx, idx); err == nil {
-			_ = s.Sessions.DeleteSessionByID(ctx, x.ID)
+	// Sessions named by SessionIndex (other browsers of the person) end
+	// only when the SP has authenticated the request by signing it
+	// (saml-profiles 4.4.4.1), and only if each is a session of the
+	// person the NameID names at this app (saml-core 3.7.3.2): an unsigned
+	// request, or one naming another person's session, cannot end it.
+	if req.Signed {
+		for _, idx := range req.SessionIndexes {
+			x, err := s.Sessions.SessionByID(ctx, idx)
+			if err != nil || !s.isNameIDOf(ctx, a, x.UserID, req.NameID) {
+				continue
+			}
+			if err := s.Sessions.DeleteSessionByID(ctx, x.ID); err == nil {
+				ev := s.Events.New(ctx, "user.session.end", "User logout from Okta", audit.Success, audit.AppTarget(a.ID, a.Name, a.Label),
+					audit.Target{ID: x.UserID, Type: "User"})
+				_ = s.Log.Append(ctx, ev)
+			}
 		}
 	}
 	http.SetCookie(w, &http.Cookie{Name: s.Login.CookieName(), Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: !s.loopback(), SameSite: http.SameSiteLaxMode})
@@ -86,4 +101,24 @@ func (s *Surface) slo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.post(w, r, target, "SAMLResponse", xml, req.RelayState)
+}
+
+// isNameIDOf reports whether nameID is the NameID the app's assertions
+// give the person userID (who must still be assigned to the app).
+func (s *Surface) isNameIDOf(ctx context.Context, a *catalog.App, userID, nameID string) bool {
+	u, err := s.Directory.Store.User(ctx, userID)
+	if err != nil {
+		return false
+	}
+	asg, err := s.Catalog.AssignmentOf(ctx, a, u)
+	if err != nil {
+		return false
+	}
+	groups, err := s.Directory.Store.UserGroups(ctx, u.ID)
+	if err != nil {
+		return false
+	}
+	env, _ := s.expressionEnv(a, u, asg, groups)
+	got, err := s.nameID(a, asg, env)
+	return err == nil && got == nameID
 }

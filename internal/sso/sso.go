@@ -365,13 +365,21 @@ func (s *Surface) spInitiated(w http.ResponseWriter, r *http.Request, post bool)
 		}
 	}
 	acs, err := sp.ResolveACS(req)
+	p := pending{AppID: a.ID, InResponseTo: req.ID, ACSURL: acs, RelayState: req.RelayState,
+		ForceAuthn: sp.RequiresFreshLogin(req), IsPassive: req.IsPassive, Created: s.Now().UTC()}
 	if err != nil {
 		s.refuse(ctx, a, "", err)
+		// A registered ACS that cannot be answered the way the request
+		// asks (another response binding) gets the SAML status; an ACS
+		// that is not registered gets nothing.
+		var re *samlidp.RequestError
+		if errors.As(err, &re) && re.Respondable && acs != "" {
+			s.sendError(w, r, a, p, re.Status, re.SubStatus)
+			return
+		}
 		s.page(w, r, http.StatusBadRequest, "Sign-in request refused", "The application asked to receive the answer at an address that is not registered for it.")
 		return
 	}
-	p := pending{AppID: a.ID, InResponseTo: req.ID, ACSURL: acs, RelayState: req.RelayState,
-		ForceAuthn: sp.RequiresFreshLogin(req), IsPassive: req.IsPassive, Created: s.Now().UTC()}
 	if f, err := sp.CheckNameIDPolicy(req); err != nil {
 		s.sendError(w, r, a, p, samlidp.StatusRequester, samlidp.StatusInvalidNameIDPolicy)
 		return
@@ -480,6 +488,17 @@ func (s *Surface) idpInitiated(w http.ResponseWriter, r *http.Request, a *catalo
 	}
 	if a.Status != catalog.Active {
 		s.page(w, r, http.StatusForbidden, "App not available", "This application is not active. Contact your administrator.")
+		return
+	}
+	// A launch that another site started (a link or a script there: the
+	// browser says Sec-Fetch-Site: cross-site) waits for a click on a
+	// Gatehouse page, so that no site can sign a person into an app, or
+	// pick the relay state, without them. Links followed from the
+	// dashboard, bookmarks, typed addresses and clients that send no
+	// Fetch Metadata go straight on.
+	if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
+		s.Login.Confirm(w, r, "Continue to "+a.Label, "Another site sent you here to sign in to "+a.Label+". Continue only if you meant to open it.",
+			r.URL.RequestURI(), "Continue to "+a.Label)
 		return
 	}
 	relay := a.Settings.SignOn.DefaultRelayState
@@ -649,8 +668,8 @@ func (s *Surface) checkRules(w http.ResponseWriter, r *http.Request, a *catalog.
 	}
 }
 
-// subjectAndAttributes computes the NameID and the attributes.
-func (s *Surface) subjectAndAttributes(ctx context.Context, a *catalog.App, u *directory.User, asg *catalog.Assignment, groups []*directory.Group) (string, []samlidp.Attribute, error) {
+// expressionEnv is what the app's expressions see of a person.
+func (s *Surface) expressionEnv(a *catalog.App, u *directory.User, asg *catalog.Assignment, groups []*directory.Group) (expr.Env, []string) {
 	names := make([]string, len(groups))
 	gids := make([]string, len(groups))
 	for i, g := range groups {
@@ -663,20 +682,36 @@ func (s *Surface) subjectAndAttributes(ctx context.Context, a *catalog.App, u *d
 	userEnv["id"], userEnv["status"], userEnv["userName"] = u.ID, string(u.Status), asg.UserName
 	env := expr.Env{User: userEnv, AppUser: asg.Profile, App: a.Settings.App, Groups: names, GroupIDs: gids, Now: s.Now,
 		Org: map[string]any{"name": "Gatehouse", "externalKey": a.ExternalKey}}
+	return env, names
+}
+
+// nameID is the person's NameID at the app: the subjectNameIdTemplate, or
+// the app username.
+func (s *Surface) nameID(a *catalog.App, asg *catalog.Assignment, env expr.Env) (string, error) {
 	nameID := asg.UserName
 	if t := a.Settings.SignOn.SubjectNameIDTemplate; t != "" {
 		prog, err := s.Expr.Compile(t)
 		if err != nil {
-			return "", nil, fmt.Errorf("subjectNameIdTemplate: %w", err)
+			return "", fmt.Errorf("subjectNameIdTemplate: %w", err)
 		}
 		v, err := prog.String(env)
 		if err != nil {
-			return "", nil, fmt.Errorf("subjectNameIdTemplate: %w", err)
+			return "", fmt.Errorf("subjectNameIdTemplate: %w", err)
 		}
 		nameID = v
 	}
 	if strings.TrimSpace(nameID) == "" {
-		return "", nil, &Refusal{Title: "Sign-in refused", Msg: "Your account has no username for this application. Contact your administrator."}
+		return "", &Refusal{Title: "Sign-in refused", Msg: "Your account has no username for this application. Contact your administrator."}
+	}
+	return nameID, nil
+}
+
+// subjectAndAttributes computes the NameID and the attributes.
+func (s *Surface) subjectAndAttributes(ctx context.Context, a *catalog.App, u *directory.User, asg *catalog.Assignment, groups []*directory.Group) (string, []samlidp.Attribute, error) {
+	env, names := s.expressionEnv(a, u, asg, groups)
+	nameID, err := s.nameID(a, asg, env)
+	if err != nil {
+		return "", nil, err
 	}
 	if in, ok := s.Integrations[a.Name]; ok {
 		attrs, err := in.Attributes(ctx, AttributeInput{App: a, User: u, Assignment: asg, Groups: groups})
