@@ -222,7 +222,7 @@ func testFederatedSignIn(t *testing.T, postgres bool) {
 		t.Fatalf("linked users: %s", r.raw)
 	}
 	r = ts.call(t, "GET", "/api/v1/users/"+ann.ID+"/sessions", ts.token, "")
-	if !strings.Contains(r.raw, `"amr":["fed"]`) {
+	if !strings.Contains(r.raw, `"amr":[]`) {
 		t.Fatalf("session amr: %s", r.raw)
 	}
 	r = ts.call(t, "GET", "/api/v1/logs?filter="+url.QueryEscape(`eventType eq "user.lifecycle.create" and target.id eq "`+ann.ID+`"`), ts.token, "")

@@ -253,7 +253,7 @@ func TestFederatedSignInAsksForFactor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s := ts.call(t, "GET", "/api/v1/users/"+u.ID+"/sessions", ts.token, ""); !strings.Contains(s.raw, `"amr":["fed","otp","mfa"]`) {
+	if s := ts.call(t, "GET", "/api/v1/users/"+u.ID+"/sessions", ts.token, ""); !strings.Contains(s.raw, `"amr":["otp","mfa"]`) {
 		t.Fatalf("sessions: %s", s.raw)
 	}
 }

@@ -106,7 +106,7 @@ func TestPasskeySignIn(t *testing.T) {
 	if status != 200 || done["redirect"] != "/app/UserHome" || b2.cookie("gh_sid") == "" {
 		t.Fatalf("passkey sign-in: %d %v", status, done)
 	}
-	if s := ts.call(t, "GET", "/api/v1/users/"+u.ID+"/sessions", ts.token, ""); !strings.Contains(s.raw, `"amr":["pwd","hwk","user","pin","mfa"]`) {
+	if s := ts.call(t, "GET", "/api/v1/users/"+u.ID+"/sessions", ts.token, ""); !strings.Contains(s.raw, `"amr":["pwd","hwk","mfa"]`) {
 		t.Fatalf("sessions: %s", s.raw)
 	}
 	// The same answer again, in another sign-in: refused.
@@ -319,7 +319,7 @@ func TestPasswordlessPasskey(t *testing.T) {
 		json.Unmarshal([]byte(sessions.raw), &list)
 		var passkeySession map[string]any
 		for _, x := range list {
-			if amr, _ := json.Marshal(x["amr"]); string(amr) == `["hwk","user","pin","mfa"]` {
+			if amr, _ := json.Marshal(x["amr"]); string(amr) == `["hwk","mfa"]` {
 				passkeySession = x
 			}
 		}

@@ -343,11 +343,12 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 		OneTime:      oneTime,
 		Emails:       a.recovery,
 		ResetTTL:     a.cfg.PasswordResetTTL,
+		UserSessions: a.db.Sessions(),
 	}
 	apps := &oktaapi.Apps{API: api, Catalog: a.catalog}
 	api.Extra = append(api.Extra, api.MountAuthn)
 	api.Extra = append(api.Extra, apps.Mount)
-	api.Extra = append(api.Extra, api.MountSessions(a.db.Sessions()))
+	api.Extra = append(api.Extra, api.MountSessions(a.db.Sessions(), a.sessions))
 	api.Extra = append(api.Extra, (&oktaapi.Factors{API: api, MFA: a.mfa, Pending: a.db.Sessions()}).Mount)
 	api.Extra = append(api.Extra, (&oktaapi.Policies{API: api, Policies: a.policies, Catalog: a.catalog}).Mount)
 	signIns := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "gatehouse_signin_attempts_total", Help: "Password sign-in attempts by outcome."}, []string{"outcome"})

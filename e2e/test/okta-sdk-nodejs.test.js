@@ -198,6 +198,13 @@ test('Okta Node SDK: groups, memberships, a SAML app with its keys and assignmen
   const appGroup = await client.applicationApi.assignGroupToApplication({ appId: app.id, groupId: group.id, applicationGroupAssignment: { priority: 0 } });
   assert.equal(appGroup.id, group.id);
   assert.deepEqual((await all(await client.applicationApi.listApplicationGroupAssignments({ appId: app.id }))).map((g) => g.id), [group.id]);
+  // The group's _links.apps: the apps it is assigned to, paged.
+  assert.equal(renamed._links.apps.href, `${gh.baseURL}/api/v1/groups/${group.id}/apps`);
+  assert.deepEqual((await all(await client.groupApi.listAssignedApplicationsForGroup({ groupId: group.id, limit: 1 }))).map((a) => a.id), [app.id]);
+  // A person's groups, one to a page, followed through the Link headers.
+  const second = await client.groupApi.createGroup({ group: { profile: { name: 'Supervisors' } } });
+  await client.groupApi.assignUserToGroup({ groupId: second.id, userId: ada.id });
+  assert.deepEqual((await all(await client.userApi.listUserGroups({ userId: ada.id, limit: 1 }))).map((g) => g.id).sort(), [group.id, second.id].sort());
 
   await client.applicationApi.deactivateApplication({ appId: app.id });
   assert.equal((await client.applicationApi.getApplication({ appId: app.id })).status, 'INACTIVE');

@@ -15,8 +15,10 @@ type AppQuery struct {
 	// UserID lists only apps assigned to this user, directly or through
 	// one of their groups.
 	UserID string
-	After  string // cursor: the last id of the previous page
-	Limit  int
+	// GroupID lists only apps assigned to this group.
+	GroupID string
+	After   string // cursor: the last id of the previous page
+	Limit   int
 }
 
 // AppUserQuery selects the users of an app.

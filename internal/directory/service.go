@@ -230,24 +230,8 @@ func (s *Service) UpdateProfile(ctx context.Context, idOrLogin string, p Profile
 		if err != nil {
 			return err
 		}
-		merged := Profile{}
-		if !replace {
-			for k, v := range u.Profile {
-				merged[k] = v
-			}
-		}
-		for k, v := range p {
-			if v == nil {
-				delete(merged, k)
-				continue
-			}
-			merged[k] = v
-		}
-		profile, err := schema.Normalize(merged)
+		profile, err := updatedProfile(schema, u, p, replace)
 		if err != nil {
-			if e, ok := errs.As(err); ok {
-				e.Msg = "Api validation failed: " + "profile"
-			}
 			return err
 		}
 		u.Profile = profile
@@ -259,6 +243,101 @@ func (s *Service) UpdateProfile(ctx context.Context, idOrLogin string, p Profile
 			return err
 		}
 		if err := tx.Append(s.Events.New(ctx, "user.account.update_profile", "Update user profile for Okta", audit.Success, audit.UserTarget(u.ID, u.Login(), u.DisplayName()))); err != nil {
+			return err
+		}
+		if err := s.hooks(ctx, tx, &before, u); err != nil {
+			return err
+		}
+		out = u
+		return nil
+	})
+	return out, err
+}
+
+// updatedProfile is u's profile with p merged into it (or replacing it,
+// with replace; a nil value removes an attribute), normalized by schema.
+func updatedProfile(schema *Schema, u *User, p Profile, replace bool) (Profile, error) {
+	merged := Profile{}
+	if !replace {
+		for k, v := range u.Profile {
+			merged[k] = v
+		}
+	}
+	for k, v := range p {
+		if v == nil {
+			delete(merged, k)
+			continue
+		}
+		merged[k] = v
+	}
+	profile, err := schema.Normalize(merged)
+	if err != nil {
+		if e, ok := errs.As(err); ok {
+			e.Msg = "Api validation failed: " + "profile"
+		}
+		return nil, err
+	}
+	return profile, nil
+}
+
+// UpdateProfileAndPassword changes a user's profile as UpdateProfile does
+// and sets a new password as SetPassword does, in one change: the
+// password policy is checked against the new profile, and a refused
+// profile or password changes nothing.
+func (s *Service) UpdateProfileAndPassword(ctx context.Context, idOrLogin string, p Profile, replace bool, password string) (*User, error) {
+	if password == "" {
+		return nil, errs.InvalidFields("Api validation failed: password", errs.Field("newPassword", "A new password is required."))
+	}
+	var out *User
+	prepare := func(u *User) (string, error) {
+		schema, err := s.Store.Schema(ctx)
+		if err != nil {
+			return "", err
+		}
+		profile, err := updatedProfile(schema, u, p, replace)
+		if err != nil {
+			return "", err
+		}
+		if err := s.checkPolicy(ctx, password, profile, passwordHistory(u)); err != nil {
+			return "", err
+		}
+		return s.Hasher.Hash(ctx, password)
+	}
+	err := updateHashed(ctx, s, idOrLogin, prepare, func(tx Tx, u *User, h string) error {
+		before := *u
+		schema, err := tx.Schema()
+		if err != nil {
+			return err
+		}
+		profile, err := updatedProfile(schema, u, p, replace)
+		if err != nil {
+			return err
+		}
+		pol, err := s.policy(ctx)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		u.Profile = profile
+		if u.Credentials.PasswordHash != "" {
+			u.Credentials.PasswordHistory = trimHistory(append([]string{u.Credentials.PasswordHash}, u.Credentials.PasswordHistory...), pol.HistoryCount)
+		}
+		u.Credentials.PasswordHash = h
+		u.PasswordChanged, u.LastUpdated = &now, now
+		if u.Status == PasswordExpired || u.Status == Recovery {
+			u.Status, u.StatusChanged = Active, &now
+		}
+		if err := tx.UpdateUser(u); err != nil {
+			return err
+		}
+		if err := s.setUnique(tx, schema, u); err != nil {
+			return err
+		}
+		target := audit.UserTarget(u.ID, u.Login(), u.DisplayName())
+		if err := tx.Append(s.Events.New(ctx, "user.account.update_profile", "Update user profile for Okta", audit.Success, target)); err != nil {
+			return err
+		}
+		if err := tx.Append(s.Events.New(ctx, "user.account.update_password", "User update password for Okta", audit.Success, target)); err != nil {
 			return err
 		}
 		if err := s.hooks(ctx, tx, &before, u); err != nil {

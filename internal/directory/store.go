@@ -30,8 +30,15 @@ type UserQuery struct {
 type GroupQuery struct {
 	Q      string // prefix of the name
 	Filter filter.Expr
-	After  string
-	Limit  int
+	// SortBy orders the groups by one attribute (Okta's sortBy, for
+	// search queries: "id", "type", "profile.name", "profile.description",
+	// "created", "lastUpdated", "lastMembershipUpdated"; "" is id order),
+	// SortDesc in descending order. Ties are broken by id, and After
+	// continues after the cursor group's position in that order.
+	SortBy   string
+	SortDesc bool
+	After    string
+	Limit    int
 }
 
 // Store reads and writes the directory.

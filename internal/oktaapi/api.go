@@ -77,6 +77,11 @@ type API struct {
 	// Emails sends activation and reset links (sendEmail=true) and serves
 	// the Authentication API's password recovery; nil means no email.
 	Emails Emails
+	// UserSessions ends a person's sign-in sessions for the operations
+	// that take revokeSessions; nil refuses revokeSessions=true.
+	UserSessions interface {
+		DeleteUserSessions(ctx context.Context, userID string) (int, error)
+	}
 	// Extra mounts further /api/v1 routes (apps, idps, ...) with the same
 	// authentication, error rendering and limits.
 	Extra []func(m *Mux)
@@ -415,6 +420,25 @@ func DecodeStrict(r *http.Request, dst any, allowed []string, ignored ...string)
 		return Malformed(jsonProblem(err))
 	}
 	return nil
+}
+
+// DecodeOptional decodes an optional JSON object body as DecodeStrict
+// does; an empty body or JSON null (what the SDKs send for an optional
+// body left unset) is no body, and dst is left as it is.
+func DecodeOptional(r *http.Request, dst any, allowed []string, ignored ...string) error {
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return err
+		}
+		return Malformed("")
+	}
+	if t := bytes.TrimSpace(b); len(t) == 0 || string(t) == "null" {
+		return nil
+	}
+	r.Body = io.NopCloser(bytes.NewReader(b))
+	return DecodeStrict(r, dst, allowed, ignored...)
 }
 
 // nulMessage is what text holding U+0000 gets: no stored value may hold

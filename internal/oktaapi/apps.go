@@ -341,11 +341,12 @@ func (h *Apps) appLifecycle(w http.ResponseWriter, r *http.Request) error {
 }
 
 // AppFilterOptions are what the apps list `filter` accepts: equality on
-// status, name and user.id, joined with and.
+// status, name, user.id and group.id, joined with and.
 var AppFilterOptions = filter.Options{Attributes: map[string]filter.OpSet{
-	"status":  filter.Ops(filter.OpEq),
-	"name":    filter.Ops(filter.OpEq),
-	"user.id": filter.Ops(filter.OpEq),
+	"status":   filter.Ops(filter.OpEq),
+	"name":     filter.Ops(filter.OpEq),
+	"user.id":  filter.Ops(filter.OpEq),
+	"group.id": filter.Ops(filter.OpEq),
 }}
 
 func appQueryFilter(e filter.Expr, q *catalog.AppQuery) error {
@@ -369,6 +370,8 @@ func appQueryFilter(e filter.Expr, q *catalog.AppQuery) error {
 			q.Name = x.Value.Str
 		case "user.id":
 			q.UserID = x.Value.Str
+		case "group.id":
+			q.GroupID = x.Value.Str
 		}
 		return nil
 	}

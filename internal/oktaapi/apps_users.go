@@ -18,6 +18,7 @@ func (h *Apps) mountAssignments(m *Mux) {
 	m.Handle("PUT /api/v1/apps/{id}/groups/{groupId}", AppAccess, h.assignGroup)
 	m.Handle("DELETE /api/v1/apps/{id}/groups/{groupId}", AppAccess, h.unassignGroup)
 	m.Handle("GET /api/v1/users/{id}/appLinks", ReadAccess, h.userAppLinks)
+	m.Handle("GET /api/v1/groups/{id}/apps", ReadAccess, h.listGroupApps)
 }
 
 // AppUserJSON renders an effective assignment as Okta's app user.
@@ -180,11 +181,11 @@ type appGroupIn struct {
 }
 
 func (h *Apps) assignGroup(w http.ResponseWriter, r *http.Request) error {
+	// The body is optional (assignGroupToApplication); the Go SDK sends
+	// null for none.
 	var in appGroupIn
-	if r.ContentLength != 0 {
-		if err := DecodeStrict(r, &in, []string{"id", "priority", "profile"}, "lastUpdated", "_links", "_embedded"); err != nil {
-			return err
-		}
+	if err := DecodeOptional(r, &in, []string{"id", "priority", "profile"}, "lastUpdated", "_links", "_embedded"); err != nil {
+		return err
 	}
 	if in.ID != "" && in.ID != r.PathValue("groupId") {
 		return errs.InvalidFields("Api validation failed: id", errs.Field("id", "id: does not match the group in the path"))
@@ -238,6 +239,43 @@ func (h *Apps) listAppGroups(w http.ResponseWriter, r *http.Request) error {
 	for i, g := range gs {
 		out[i] = h.AppGroupJSON(g)
 	}
+	return WriteJSON(w, out)
+}
+
+// listGroupApps lists the apps a group is assigned to (Okta's
+// listAssignedApplicationsForGroup, what a group's _links.apps names), in
+// app id order, paged with limit (default 20) and after.
+func (h *Apps) listGroupApps(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	g, err := h.API.Directory.Store.Group(ctx, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	limit, err := Limit(r, 20, 200)
+	if err != nil {
+		return err
+	}
+	gas, err := h.Catalog.Store.GroupApps(ctx, g.ID, r.URL.Query().Get("after"), limit+1)
+	if err != nil {
+		return err
+	}
+	next := ""
+	if len(gas) > limit {
+		gas = gas[:limit]
+		next = gas[limit-1].AppID
+	}
+	out := make([]map[string]any, 0, len(gas))
+	for _, ga := range gas {
+		a, err := h.Catalog.Store.App(ctx, ga.AppID)
+		if errs.Is(err, errs.NotFound) {
+			continue // deleted since the page was read
+		}
+		if err != nil {
+			return err
+		}
+		out = append(out, h.AppJSON(a))
+	}
+	h.API.LinkHeaders(w, r, next)
 	return WriteJSON(w, out)
 }
 

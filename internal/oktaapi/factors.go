@@ -1,12 +1,9 @@
 package oktaapi
 
 import (
-	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/errs"
 	"github.com/gatehouse/gatehouse/internal/mfa"
@@ -250,15 +247,7 @@ type passCodeIn struct {
 // null, as SDKs send for none) is an empty request.
 func decodePassCode(r *http.Request) (passCodeIn, error) {
 	var in passCodeIn
-	b, err := io.ReadAll(r.Body)
-	if err != nil {
-		return in, err
-	}
-	if t := strings.TrimSpace(string(b)); t == "" || t == "null" {
-		return in, nil
-	}
-	r.Body = io.NopCloser(bytes.NewReader(b))
-	err = DecodeStrict(r, &in, []string{"passCode", "attestation", "clientData", "authenticatorData", "signatureData"}, "stateToken", "nextPassCode")
+	err := DecodeOptional(r, &in, []string{"passCode", "attestation", "clientData", "authenticatorData", "signatureData"}, "stateToken", "nextPassCode")
 	return in, err
 }
 

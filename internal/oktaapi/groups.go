@@ -2,6 +2,7 @@ package oktaapi
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/directory"
 	"github.com/gatehouse/gatehouse/internal/errs"
@@ -90,6 +91,19 @@ func (a *API) listGroups(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	q := directory.GroupQuery{Q: qs.Get("q"), After: qs.Get("after"), Limit: limit + 1}
+	// sortBy and sortOrder (asc, the default, or desc) order search
+	// results only, as Okta's listGroups says; without sortBy, sortOrder
+	// is ignored.
+	if qs.Get("search") != "" && qs.Get("sortBy") != "" {
+		q.SortBy = qs.Get("sortBy")
+		switch strings.ToLower(qs.Get("sortOrder")) {
+		case "", "asc":
+		case "desc":
+			q.SortDesc = true
+		default:
+			return errs.InvalidFields("Api validation failed: sortOrder", errs.Field("sortOrder", "sortOrder: must be asc or desc"))
+		}
+	}
 	for _, p := range []string{"filter", "search"} {
 		if s := qs.Get(p); s != "" {
 			f, err := filter.Parse(s, GroupFilterOptions)

@@ -18,9 +18,21 @@ type Sessions interface {
 	UserSessions(ctx context.Context, userID string) ([]*session.Session, error)
 }
 
+// SessionRefresher extends a session's idle timeout (session.Manager).
+type SessionRefresher interface {
+	Refresh(ctx context.Context, id string) (*session.Session, error)
+}
+
 // MountSessions registers Okta's Sessions API.
-func (a *API) MountSessions(s Sessions) func(m *Mux) {
+func (a *API) MountSessions(s Sessions, refresher SessionRefresher) func(m *Mux) {
 	return func(m *Mux) {
+		m.Handle("POST /api/v1/sessions/{id}/lifecycle/refresh", WriteAccess, func(w http.ResponseWriter, r *http.Request) error {
+			x, err := refresher.Refresh(r.Context(), r.PathValue("id"))
+			if err != nil {
+				return err
+			}
+			return WriteJSON(w, a.sessionJSON(r.Context(), x))
+		})
 		m.Handle("GET /api/v1/sessions/{id}", ReadAccess, func(w http.ResponseWriter, r *http.Request) error {
 			x, err := s.SessionByID(r.Context(), r.PathValue("id"))
 			if err != nil {
@@ -101,13 +113,30 @@ func (a *API) sessionJSON(ctx context.Context, x *session.Session) map[string]an
 		"status":                   "ACTIVE",
 		"lastPasswordVerification": lastPassword,
 		"lastFactorVerification":   lastFactor,
-		"amr":                      x.AMR,
+		"amr":                      oktaAMR(x.AMR),
 		"idp":                      map[string]any{"id": "00o000000000000000000", "type": "OKTA"},
 		"mfaActive":                lastFactor != nil,
 		"_links": map[string]any{
 			"self":    a.Href("/api/v1/sessions/%s", x.ID),
-			"refresh": a.Href("/api/v1/sessions/%s/lifecycle/refresh", x.ID),
+			"refresh": map[string]any{"href": a.BaseURL + "/api/v1/sessions/" + x.ID + "/lifecycle/refresh", "hints": map[string]any{"allow": []string{"POST"}}},
 			"user":    a.Href("/api/v1/users/%s", x.UserID),
 		},
 	}
+}
+
+// sessionAMR are the authentication methods a Session object may name
+// (Okta's SessionAuthenticationMethod enum).
+var sessionAMR = []string{"fpt", "geo", "hwk", "kba", "mca", "mfa", "otp", "pwd", "sc", "sms", "swk", "tel"}
+
+// oktaAMR keeps the methods of a session that Okta's enum has: a passkey
+// session also records RFC 8176's "user" and "pin", which a client typed
+// on the enum (the Java SDK) cannot read.
+func oktaAMR(amr []string) []string {
+	out := make([]string, 0, len(amr))
+	for _, m := range amr {
+		if slices.Contains(sessionAMR, m) {
+			out = append(out, m)
+		}
+	}
+	return out
 }

@@ -1,9 +1,11 @@
 package oktaapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -109,6 +111,55 @@ type userIn struct {
 	RealmID     json.RawMessage `json:"realmId"`
 }
 
+// checkTypeAndRealm refuses what Gatehouse does not have rather than
+// ignoring it: a user type other than the one default type, and a realm.
+// The default type's id (what user objects show) and a null realmId are
+// accepted, so a user read and sent back is.
+func (in *userIn) checkTypeAndRealm() error {
+	if t := bytes.TrimSpace(in.Type); len(t) > 0 && string(t) != "null" {
+		var typ struct {
+			ID *string `json:"id"`
+		}
+		if err := json.Unmarshal(t, &typ); err != nil {
+			return Malformed("type: " + jsonProblem(err))
+		}
+		if typ.ID != nil && *typ.ID != DefaultUserTypeID {
+			return errs.InvalidFields("Api validation failed: type",
+				errs.Field("type.id", "type.id: no user type has this id; the only user type is %s", DefaultUserTypeID))
+		}
+	}
+	if t := bytes.TrimSpace(in.RealmID); len(t) > 0 && string(t) != "null" {
+		return errs.InvalidFields("Api validation failed: realmId", errs.Field("realmId", "realmId: realms are not supported"))
+	}
+	return nil
+}
+
+// checkUpdateCredentials refuses, on an update, the credentials Gatehouse
+// sets only when a user is created (an imported hash, a hook) and a
+// change of the recovery question, rather than ignoring them; the
+// credentials a user object shows (password {}, the provider, the
+// question it has), sent back with it, are accepted.
+func (a *API) checkUpdateCredentials(r *http.Request, id string, c *credentialsIn) error {
+	if c == nil {
+		return nil
+	}
+	if pw := c.Password; pw != nil && (pw.Hash != nil || pw.Hook != nil) {
+		return errs.InvalidFields("Api validation failed: password",
+			errs.Field("credentials.password", "credentials.password: a password hash or hook is accepted only when the user is created"))
+	}
+	if rq := c.RecoveryQuestion; rq != nil {
+		u, err := a.Directory.Store.User(r.Context(), id)
+		if err != nil {
+			return err
+		}
+		if rq.Answer != "" || rq.Question != u.Credentials.RecoveryQuestion {
+			return errs.InvalidFields("Api validation failed: recovery_question",
+				errs.Field("credentials.recovery_question", "credentials.recovery_question: changing the recovery question is not supported"))
+		}
+	}
+	return nil
+}
+
 // read-only members clients send back when replacing a user.
 var userReadOnly = []string{"id", "status", "created", "activated", "statusChanged", "lastLogin", "lastUpdated", "passwordChanged", "transitioningToStatus", "_links", "_embedded"}
 
@@ -122,12 +173,19 @@ func (a *API) createUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// nextLogin has one value (the spec's enum): changePassword.
+	if nl := q.Get("nextLogin"); nl != "" && nl != "changePassword" {
+		return errs.InvalidFields("Api validation failed: nextLogin", errs.Field("nextLogin", "nextLogin: must be changePassword"))
+	}
 	var in userIn
 	if err := DecodeStrict(r, &in, []string{"profile", "credentials", "groupIds", "type", "realmId"}); err != nil {
 		return err
 	}
 	if in.Profile == nil {
 		return errs.InvalidFields("Api validation failed: newUser", errs.Field("profile", "profile: The field cannot be left blank"))
+	}
+	if err := in.checkTypeAndRealm(); err != nil {
+		return err
 	}
 	ci := directory.CreateUserInput{Profile: in.Profile, GroupIDs: in.GroupIDs, Activate: activate, Provider: provider,
 		ChangePasswordAtNextLogin: q.Get("nextLogin") == "changePassword"}
@@ -228,7 +286,12 @@ func searchError(param string, err error) error {
 
 func (a *API) listUsers(w http.ResponseWriter, r *http.Request) error {
 	qs := r.URL.Query()
-	limit, err := Limit(r, 200, 200)
+	// Okta's default page is 200 users, 10 with q.
+	def := 200
+	if qs.Get("q") != "" {
+		def = 10
+	}
+	limit, err := Limit(r, def, 200)
 	if err != nil {
 		return err
 	}
@@ -280,14 +343,21 @@ func (a *API) updateUser(replace bool) HandlerFunc {
 		if replace && in.Profile == nil {
 			return errs.InvalidFields("Api validation failed: profile", errs.Field("profile", "profile: The field cannot be left blank"))
 		}
+		if err := in.checkTypeAndRealm(); err != nil {
+			return err
+		}
+		if err := a.checkUpdateCredentials(r, id, in.Credentials); err != nil {
+			return err
+		}
 		if in.Credentials != nil && in.Credentials.Password != nil && in.Credentials.Password.Value != nil {
-			// Validate the profile first so a bad profile changes nothing.
+			// Profile and password change together, or neither does.
+			var u *directory.User
+			var err error
 			if in.Profile != nil {
-				if _, err := a.Directory.UpdateProfile(ctx, id, in.Profile, replace); err != nil {
-					return err
-				}
+				u, err = a.Directory.UpdateProfileAndPassword(ctx, id, in.Profile, replace, *in.Credentials.Password.Value)
+			} else {
+				u, err = a.Directory.SetPassword(ctx, id, *in.Credentials.Password.Value)
 			}
-			u, err := a.Directory.SetPassword(ctx, id, *in.Credentials.Password.Value)
 			if err != nil {
 				return policyError(err)
 			}
@@ -316,28 +386,38 @@ func (a *API) deleteUser(w http.ResponseWriter, r *http.Request) error {
 
 func (a *API) lifecycle(w http.ResponseWriter, r *http.Request) error {
 	op := directory.Operation(r.PathValue("op"))
+	q := r.URL.Query()
 	switch op {
 	case directory.OpActivate, directory.OpReactivate, directory.OpDeactivate, directory.OpSuspend,
 		directory.OpUnsuspend, directory.OpUnlock, directory.OpExpirePassword, directory.OpResetPassword:
+	case opExpireWithTempPassword:
+		// The management API's own operation for it (Okta's
+		// expirePasswordAndGetTemporaryPassword), with revokeSessions.
+		return a.expireWithTempPassword(w, r, "revokeSessions")
 	default:
 		return &errs.Error{Kind: errs.NotFound, Code: "E0000008", Msg: "The requested path was not found"}
 	}
 	if op == directory.OpExpirePassword {
-		temp, err := BoolParam(r.URL.Query(), "tempPassword", false)
+		temp, err := BoolParam(q, "tempPassword", false)
 		if err != nil {
 			return err
 		}
 		if temp {
-			_, pw, err := a.Directory.ExpireWithTempPassword(r.Context(), r.PathValue("id"))
-			if err != nil {
-				return policyError(err)
-			}
-			return WriteJSON(w, map[string]any{"tempPassword": pw})
+			// The older form of the same operation (no revokeSessions).
+			return a.expireWithTempPassword(w, r, "")
 		}
 	}
-	sendEmail, err := BoolParam(r.URL.Query(), "sendEmail", true)
+	// sendEmail defaults to true, except for reactivate, whose default
+	// is false (Okta's reactivateUser).
+	sendEmail, err := BoolParam(q, "sendEmail", op != directory.OpReactivate)
 	if err != nil {
 		return err
+	}
+	revoke := false
+	if op == directory.OpResetPassword {
+		if revoke, err = a.revokeSessionsParam(q); err != nil {
+			return err
+		}
 	}
 	// With sendEmail=true the email job commits with the change; without
 	// email delivery the change is refused rather than done silently.
@@ -365,6 +445,11 @@ func (a *API) lifecycle(w http.ResponseWriter, r *http.Request) error {
 	u, err := a.Directory.TransitionWith(r.Context(), r.PathValue("id"), op, also)
 	if err != nil {
 		return err
+	}
+	if revoke {
+		if err := a.revokeSessions(r, u.ID); err != nil {
+			return err
+		}
 	}
 	switch op {
 	case directory.OpActivate, directory.OpReactivate:
@@ -395,6 +480,58 @@ func (a *API) lifecycle(w http.ResponseWriter, r *http.Request) error {
 	return WriteJSON(w, map[string]any{})
 }
 
+// opExpireWithTempPassword is Okta's expire_password_with_temp_password.
+const opExpireWithTempPassword = "expire_password_with_temp_password"
+
+// expireWithTempPassword expires the password and answers the temporary
+// one ({"tempPassword": ...}). revokeParam names the query parameter that
+// asks to end the person's sessions too ("" when the form has none).
+func (a *API) expireWithTempPassword(w http.ResponseWriter, r *http.Request, revokeParam string) error {
+	revoke := false
+	if revokeParam != "" {
+		var err error
+		if revoke, err = a.revokeSessionsParam(r.URL.Query()); err != nil {
+			return err
+		}
+	}
+	u, pw, err := a.Directory.ExpireWithTempPassword(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return policyError(err)
+	}
+	if revoke {
+		if err := a.revokeSessions(r, u.ID); err != nil {
+			return err
+		}
+	}
+	return WriteJSON(w, map[string]any{"tempPassword": pw})
+}
+
+// revokeSessionsParam reads Okta's revokeSessions query parameter
+// (default false); true is refused, before anything changes, when this
+// API has no session store to end sessions in.
+func (a *API) revokeSessionsParam(q url.Values) (bool, error) {
+	revoke, err := BoolParam(q, "revokeSessions", false)
+	if err != nil {
+		return false, err
+	}
+	if revoke && a.UserSessions == nil {
+		return false, errs.InvalidFields("Api validation failed: revokeSessions",
+			errs.Field("revokeSessions", "revokeSessions: sessions cannot be revoked on this server"))
+	}
+	return revoke, nil
+}
+
+// revokeSessions ends every sign-in session of a person (after the change
+// that asked for it committed) and logs it as DELETE
+// /api/v1/users/{id}/sessions does.
+func (a *API) revokeSessions(r *http.Request, userID string) error {
+	if _, err := a.UserSessions.DeleteUserSessions(r.Context(), userID); err != nil {
+		return err
+	}
+	a.logSessionEnd(r, userID)
+	return nil
+}
+
 func (a *API) changePassword(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
 		OldPassword struct {
@@ -408,9 +545,20 @@ func (a *API) changePassword(w http.ResponseWriter, r *http.Request) error {
 	if err := DecodeStrict(r, &in, []string{"oldPassword", "newPassword", "revokeSessions"}); err != nil {
 		return err
 	}
+	if in.RevokeSessions && a.UserSessions == nil {
+		return errs.InvalidFields("Api validation failed: revokeSessions",
+			errs.Field("revokeSessions", "revokeSessions: sessions cannot be revoked on this server"))
+	}
 	u, err := a.Directory.ChangePassword(r.Context(), r.PathValue("id"), in.OldPassword.Value, in.NewPassword.Value)
 	if err != nil {
 		return policyError(err)
+	}
+	// Okta keeps the caller's own session; an API token has none, so
+	// every session of the person ends.
+	if in.RevokeSessions {
+		if err := a.revokeSessions(r, u.ID); err != nil {
+			return err
+		}
 	}
 	return WriteJSON(w, map[string]any{
 		"password": map[string]any{},
@@ -419,15 +567,35 @@ func (a *API) changePassword(w http.ResponseWriter, r *http.Request) error {
 	})
 }
 
+// userGroups lists a person's groups in id order, paged as Okta's
+// listUserGroups is: limit 1 to 200 (default 20) and after.
 func (a *API) userGroups(w http.ResponseWriter, r *http.Request) error {
 	u, err := a.Directory.Store.User(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	gs, err := a.Directory.Store.UserGroups(r.Context(), u.ID)
+	limit, err := Limit(r, 20, 200)
 	if err != nil {
 		return err
 	}
+	all, err := a.Directory.Store.UserGroups(r.Context(), u.ID)
+	if err != nil {
+		return err
+	}
+	after := r.URL.Query().Get("after")
+	gs := make([]*directory.Group, 0, min(len(all), limit))
+	next := ""
+	for _, g := range all {
+		if g.ID <= after {
+			continue
+		}
+		if len(gs) == limit {
+			next = gs[limit-1].ID
+			break
+		}
+		gs = append(gs, g)
+	}
+	a.LinkHeaders(w, r, next)
 	out := make([]map[string]any, len(gs))
 	for i, g := range gs {
 		out[i] = a.GroupJSON(g)

@@ -44,6 +44,8 @@ type Store interface {
 	SessionByHash(ctx context.Context, hash string) (*Session, error)
 	SessionByID(ctx context.Context, id string) (*Session, error)
 	TouchSession(ctx context.Context, hash string, lastSeen, idleExpires time.Time) error
+	// TouchSessionByID is TouchSession for the session with this public id.
+	TouchSessionByID(ctx context.Context, id string, lastSeen, idleExpires time.Time) error
 	DeleteSession(ctx context.Context, hash string) error
 	DeleteSessionByID(ctx context.Context, id string) error
 	DeleteUserSessions(ctx context.Context, userID string) (int, error)
@@ -188,6 +190,34 @@ func (m *Manager) Check(ctx context.Context, value string) (*Session, error) {
 		}
 		s.LastSeen, s.IdleExpires = now, idle
 	}
+	return s, nil
+}
+
+// Refresh extends the idle timeout of the session with this public id as
+// activity would (Okta's refreshSession), up to its absolute expiry. An
+// expired session is deleted and not found.
+func (m *Manager) Refresh(ctx context.Context, id string) (*Session, error) {
+	s, err := m.Store.SessionByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	now := m.Now().UTC()
+	if !now.Before(s.Expires) || !now.Before(s.IdleExpires) {
+		_ = m.Store.DeleteSessionByID(ctx, s.ID)
+		return nil, errs.NotFoundf("Not found: Resource not found: %s (Session)", id)
+	}
+	timeout := m.Idle
+	if s.IdleTimeout > 0 {
+		timeout = s.IdleTimeout
+	}
+	idle := now.Add(timeout)
+	if idle.After(s.Expires) {
+		idle = s.Expires
+	}
+	if err := m.Store.TouchSessionByID(ctx, s.ID, now, idle); err != nil {
+		return nil, err
+	}
+	s.LastSeen, s.IdleExpires = now, idle
 	return s, nil
 }
 

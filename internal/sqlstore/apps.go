@@ -140,6 +140,9 @@ func (s catalogStore) Apps(ctx context.Context, q catalog.AppQuery) ([]*catalog.
 	if q.UserID != "" {
 		where, args = append(where, userAppsCond), append(args, q.UserID, q.UserID)
 	}
+	if q.GroupID != "" {
+		where, args = append(where, "id IN (SELECT app_id FROM app_groups WHERE group_id = ?)"), append(args, q.GroupID)
+	}
 	stmt := "SELECT " + appCols + " FROM apps"
 	if len(where) > 0 {
 		stmt += " WHERE " + strings.Join(where, " AND ")

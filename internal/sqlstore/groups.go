@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/directory"
+	"github.com/gatehouse/gatehouse/internal/errs"
 )
 
 const groupCols = `id, type, name, description, created, last_updated, last_membership_updated`
@@ -45,8 +46,27 @@ func (s dirStore) Group(ctx context.Context, id string) (*directory.Group, error
 func (s dirStore) Groups(ctx context.Context, q directory.GroupQuery) ([]*directory.Group, error) {
 	var where []string
 	var args []any
+	key := ""
+	if q.SortBy != "" && q.SortBy != "id" {
+		col, ok := s.db.groupColumn(q.SortBy)
+		if !ok {
+			return nil, &errs.Error{Kind: errs.Invalid, Code: "E0000031", Msg: "Invalid search criteria.",
+				Fields: []errs.FieldError{{Field: "sortBy", Message: "sortBy: " + q.SortBy + " is not an attribute groups can be sorted by"}}}
+		}
+		key = col.expr
+	}
+	cmp, dir := ">", ""
+	if q.SortDesc {
+		cmp, dir = "<", " DESC"
+	}
 	if q.After != "" {
-		where, args = append(where, "id > ?"), append(args, q.After)
+		if key == "" {
+			where, args = append(where, "id "+cmp+" ?"), append(args, q.After)
+		} else {
+			// The cursor group's own key: the page continues after it.
+			where = append(where, "("+key+", id) "+cmp+" ((SELECT "+key+" FROM groups WHERE id = ?), ?)")
+			args = append(args, q.After, q.After)
+		}
 	}
 	if q.Q != "" {
 		c, a := s.db.prefixCond("name_key", q.Q)
@@ -63,7 +83,11 @@ func (s dirStore) Groups(ctx context.Context, q directory.GroupQuery) ([]*direct
 	if len(where) > 0 {
 		stmt += " WHERE " + strings.Join(where, " AND ")
 	}
-	stmt += " ORDER BY id LIMIT ?"
+	if key != "" {
+		stmt += " ORDER BY " + key + dir + ", id" + dir + " LIMIT ?"
+	} else {
+		stmt += " ORDER BY id" + dir + " LIMIT ?"
+	}
 	return s.db.groups(ctx, stmt, append(args, q.Limit)...)
 }
 

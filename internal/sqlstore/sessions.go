@@ -62,6 +62,11 @@ func (s sessStore) TouchSession(ctx context.Context, hash string, lastSeen, idle
 	return err
 }
 
+func (s sessStore) TouchSessionByID(ctx context.Context, id string, lastSeen, idle time.Time) error {
+	_, err := s.db.exec(ctx, "UPDATE sessions SET last_seen = ?, idle_expires = ? WHERE id = ?", ms(lastSeen), ms(idle), id)
+	return err
+}
+
 func (s sessStore) DeleteSession(ctx context.Context, hash string) error {
 	_, err := s.db.exec(ctx, "DELETE FROM sessions WHERE id_hash = ?", hash)
 	return err

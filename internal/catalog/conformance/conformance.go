@@ -393,6 +393,15 @@ func testAssignments(t *testing.T, st Stores) {
 	if ga, err := s.GroupApps(ctx, f.g2.ID, f.app.ID, 10); err != nil || len(ga) != 0 {
 		t.Fatalf("apps of group g2 after the app: %v %+v", err, ga)
 	}
+	if apps, err := s.Apps(ctx, catalog.AppQuery{GroupID: f.g2.ID, Limit: 10}); err != nil || len(apps) != 1 || apps[0].ID != f.app.ID {
+		t.Fatalf("apps filtered by group g2: %v %d", err, len(apps))
+	}
+	if apps, err := s.Apps(ctx, catalog.AppQuery{GroupID: f.g2.ID, After: f.app.ID, Limit: 10}); err != nil || len(apps) != 0 {
+		t.Fatalf("apps filtered by group g2 after the app: %v %d", err, len(apps))
+	}
+	if apps, err := s.Apps(ctx, catalog.AppQuery{GroupID: "00gNOPE0000000000000", Limit: 10}); err != nil || len(apps) != 0 {
+		t.Fatalf("apps filtered by an unknown group: %v %d", err, len(apps))
+	}
 	update(t, s, func(tx catalog.Tx) error {
 		max, ok, err := tx.MaxAppGroupPriority(f.app.ID)
 		if err != nil || !ok || max != 5 {

@@ -6,6 +6,8 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -29,6 +31,7 @@ func Run(t *testing.T, newStore func(t *testing.T) directory.Store) {
 	t.Run("ListPagingAndFilters", func(t *testing.T) { testList(t, newStore(t)) })
 	t.Run("SearchPagingByKey", func(t *testing.T) { testSearchPaging(t, newStore(t)) })
 	t.Run("Groups", func(t *testing.T) { testGroups(t, newStore(t)) })
+	t.Run("GroupsSortedAndPaged", func(t *testing.T) { testGroupSort(t, newStore(t)) })
 	t.Run("UniqueAttributes", func(t *testing.T) { testUnique(t, newStore(t)) })
 	t.Run("Schema", func(t *testing.T) { testSchema(t, newStore(t)) })
 	t.Run("SignInCounters", func(t *testing.T) { testSignInCounters(t, newStore(t)) })
@@ -604,5 +607,89 @@ func testSignInCounters(t *testing.T, s directory.Store) {
 	err = s.Update(ctx, func(tx directory.Tx) error { return tx.RecordSignIn(&stale) })
 	if !errs.Is(err, errs.Conflict) {
 		t.Fatalf("stale sign-in record: want Conflict, got %v", err)
+	}
+}
+
+// testGroupSort pages groups in the order of a sort key, ascending and
+// descending, ties broken by id, with the cursor continuing after the
+// cursor group's position.
+func testGroupSort(t *testing.T, s directory.Store) {
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	// Names out of id order, two of them equal but for case (a tie).
+	names := []string{"delta", "Alpha", "charlie", "alpha", "Bravo"}
+	var gs []*directory.Group
+	err := s.Update(ctx, func(tx directory.Tx) error {
+		for i, n := range names {
+			g := &directory.Group{ID: src.New(ids.Group), Type: "OKTA_GROUP", Name: n, Created: now.Add(time.Duration(len(names)-i) * time.Second),
+				LastUpdated: now, LastMembershipUpdated: now}
+			if err := tx.InsertGroup(g); err != nil {
+				return err
+			}
+			gs = append(gs, g)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := func(q directory.GroupQuery) []string {
+		t.Helper()
+		var out []string
+		for {
+			got, err := s.Groups(ctx, q)
+			if err != nil {
+				t.Fatalf("groups %+v: %v", q, err)
+			}
+			for _, g := range got {
+				out = append(out, g.Name)
+			}
+			if len(got) < q.Limit {
+				return out
+			}
+			q.After = got[len(got)-1].ID
+		}
+	}
+	// The two alphas tie on the case-folded name: id order between them.
+	alphas := []string{"Alpha", "alpha"}
+	if gs[3].ID < gs[1].ID {
+		alphas = []string{"alpha", "Alpha"}
+	}
+	want := append(append([]string{}, alphas...), "Bravo", "charlie", "delta")
+	if got := page(directory.GroupQuery{SortBy: "profile.name", Limit: 2}); !reflect.DeepEqual(got, want) {
+		t.Fatalf("by name: %v, want %v", got, want)
+	}
+	desc := []string{"delta", "charlie", "Bravo", alphas[1], alphas[0]}
+	if got := page(directory.GroupQuery{SortBy: "profile.name", SortDesc: true, Limit: 2}); !reflect.DeepEqual(got, desc) {
+		t.Fatalf("by name, descending: %v, want %v", got, desc)
+	}
+	// created runs opposite to the insertion order.
+	if got := page(directory.GroupQuery{SortBy: "created", Limit: 3}); !reflect.DeepEqual(got, []string{"Bravo", "alpha", "charlie", "Alpha", "delta"}) {
+		t.Fatalf("by created: %v", got)
+	}
+	var byID []string
+	for _, g := range gs {
+		byID = append(byID, g.ID)
+	}
+	slices.Sort(byID)
+	idsOf := func(q directory.GroupQuery) []string {
+		got, err := s.Groups(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := make([]string, len(got))
+		for i, g := range got {
+			out[i] = g.ID
+		}
+		return out
+	}
+	if got := idsOf(directory.GroupQuery{SortDesc: true, Limit: 10}); !reflect.DeepEqual(got, []string{byID[4], byID[3], byID[2], byID[1], byID[0]}) {
+		t.Fatalf("by id, descending: %v", got)
+	}
+	if got := idsOf(directory.GroupQuery{SortBy: "id", SortDesc: true, After: byID[2], Limit: 10}); !reflect.DeepEqual(got, []string{byID[1], byID[0]}) {
+		t.Fatalf("by id, descending, after the middle: %v", got)
+	}
+	if _, err := s.Groups(ctx, directory.GroupQuery{SortBy: "profile.colour", Limit: 10}); !errs.Is(err, errs.Invalid) {
+		t.Fatalf("sort by an unknown attribute: %v", err)
 	}
 }
