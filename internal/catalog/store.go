@@ -53,6 +53,10 @@ type Store interface {
 	GroupAssignments(ctx context.Context, appID, after string, limit int) ([]*GroupAssignment, error)
 	// GroupApps pages a group's app assignments in app id order.
 	GroupApps(ctx context.Context, groupID, after string, limit int) ([]*GroupAssignment, error)
+	// GroupAppCounts counts the apps each of the given groups is assigned
+	// to (what GroupApps pages), for all the groups in one query. A group
+	// without assignments, or unknown, is absent from the map.
+	GroupAppCounts(ctx context.Context, groupIDs []string) (map[string]int, error)
 	// Update runs fn in one transaction; every write and its audit events
 	// commit together or not at all.
 	Update(ctx context.Context, fn func(Tx) error) error

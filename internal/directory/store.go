@@ -48,6 +48,11 @@ type Store interface {
 	Group(ctx context.Context, id string) (*Group, error)
 	Groups(ctx context.Context, q GroupQuery) ([]*Group, error)
 	GroupMembers(ctx context.Context, groupID, after string, limit int) ([]*User, error)
+	// GroupMemberCounts counts the members of each of the given groups in
+	// one query (a page of groups, not one group at a time): the users
+	// GroupMembers lists, whatever their status. A group without members,
+	// or unknown, is absent from the map.
+	GroupMemberCounts(ctx context.Context, groupIDs []string) (map[string]int, error)
 	UserGroups(ctx context.Context, userID string) ([]*Group, error)
 	Schema(ctx context.Context) (*Schema, error)
 	// PasswordHash reads only the password hash of a user by id or login

@@ -323,6 +323,10 @@ func (s catalogStore) GroupAssignments(ctx context.Context, appID, after string,
 	return out, rows.Err()
 }
 
+func (s catalogStore) GroupAppCounts(ctx context.Context, groupIDs []string) (map[string]int, error) {
+	return s.db.countByGroup(ctx, "app_groups", groupIDs)
+}
+
 func (s catalogStore) GroupApps(ctx context.Context, groupID, after string, limit int) ([]*catalog.GroupAssignment, error) {
 	rows, err := s.db.query(ctx, "SELECT "+appGroupCols+" FROM app_groups WHERE group_id = ? AND app_id > ? ORDER BY app_id LIMIT ?", groupID, after, limit)
 	if err != nil {

@@ -95,6 +95,49 @@ func (s dirStore) GroupMembers(ctx context.Context, groupID, after string, limit
 	return s.db.users(ctx, "SELECT "+prefixed("u.", userCols)+" FROM group_members m JOIN users u ON u.id = m.user_id WHERE m.group_id = ? AND m.user_id > ? ORDER BY m.user_id LIMIT ?", groupID, after, limit)
 }
 
+func (s dirStore) GroupMemberCounts(ctx context.Context, groupIDs []string) (map[string]int, error) {
+	return s.db.countByGroup(ctx, "group_members", groupIDs)
+}
+
+// maxCountIDs is the most group ids one counting query takes (a page of
+// groups is at most 10,000); more are counted in further queries, well
+// inside both databases' limits on bound parameters.
+const maxCountIDs = 10000
+
+// countByGroup counts the rows of table (group_members or app_groups,
+// both keyed and indexed by group_id first) for each of the groups, with
+// one GROUP BY query per maxCountIDs groups.
+func (db *DB) countByGroup(ctx context.Context, table string, groupIDs []string) (map[string]int, error) {
+	out := make(map[string]int, len(groupIDs))
+	for len(groupIDs) > 0 {
+		chunk := groupIDs[:min(len(groupIDs), maxCountIDs)]
+		groupIDs = groupIDs[len(chunk):]
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			args[i] = id
+		}
+		rows, err := db.query(ctx, "SELECT group_id, COUNT(*) FROM "+table+" WHERE group_id IN "+inList(len(chunk))+" GROUP BY group_id", args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var id string
+			var n int
+			if err := rows.Scan(&id, &n); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[id] = n
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
 func (s dirStore) UserGroups(ctx context.Context, userID string) ([]*directory.Group, error) {
 	return s.db.groups(ctx, "SELECT "+prefixed("g.", groupCols)+" FROM group_members m JOIN groups g ON g.id = m.group_id WHERE m.user_id = ? ORDER BY g.id", userID)
 }

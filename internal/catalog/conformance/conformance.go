@@ -32,6 +32,7 @@ func Run(t *testing.T, newStores func(t *testing.T) Stores) {
 	t.Run("Keys", func(t *testing.T) { testKeys(t, newStores(t)) })
 	t.Run("Assignments", func(t *testing.T) { testAssignments(t, newStores(t)) })
 	t.Run("CascadingDeletes", func(t *testing.T) { testCascade(t, newStores(t)) })
+	t.Run("GroupAppCounts", func(t *testing.T) { testGroupAppCounts(t, newStores(t)) })
 	t.Run("RollbackLeavesNothing", func(t *testing.T) { testRollback(t, newStores(t)) })
 }
 
@@ -507,5 +508,51 @@ func testRollback(t *testing.T, st Stores) {
 	}
 	if k, _ := st.Catalog.AppKeys(ctx, a.ID); len(k) != 0 {
 		t.Fatal("rolled-back key exists")
+	}
+}
+
+// testGroupAppCounts: the apps of each group of a page are counted in one
+// call, as GroupApps pages them, and follow unassignment and deletion.
+func testGroupAppCounts(t *testing.T, st Stores) {
+	ctx := context.Background()
+	f := setup(t, st) // the app is assigned to g1 and g2
+	other, g3 := newApp("org_f_2", "G", time.Now()), newGroup("Nobody")
+	insertApps(t, st.Catalog, other)
+	if err := st.Directory.Update(ctx, func(tx directory.Tx) error { return tx.InsertGroup(g3) }); err != nil {
+		t.Fatal(err)
+	}
+	update(t, st.Catalog, func(tx catalog.Tx) error {
+		return tx.PutAppGroup(&catalog.GroupAssignment{AppID: other.ID, GroupID: f.g1.ID, Priority: 0, Profile: map[string]any{}, LastUpdated: ms(time.Now())})
+	})
+	count := func(groupIDs ...string) map[string]int {
+		t.Helper()
+		n, err := st.Catalog.GroupAppCounts(ctx, groupIDs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if got, want := count(f.g1.ID, f.g2.ID, g3.ID, "00gNOPE0000000000000"), map[string]int{f.g1.ID: 2, f.g2.ID: 1}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("app counts %v, want %v", got, want)
+	}
+	for _, g := range []*directory.Group{f.g1, f.g2} {
+		page, err := st.Catalog.GroupApps(ctx, g.ID, "", 10)
+		if n := count(g.ID)[g.ID]; err != nil || n != len(page) {
+			t.Fatalf("group %s: counted %d apps, GroupApps lists %d (%v)", g.Name, n, len(page), err)
+		}
+	}
+	if got := count(); len(got) != 0 {
+		t.Fatalf("no groups: %v", got)
+	}
+	update(t, st.Catalog, func(tx catalog.Tx) error {
+		_, err := tx.DeleteAppGroup(f.app.ID, f.g1.ID)
+		return err
+	})
+	if got, want := count(f.g1.ID, f.g2.ID), map[string]int{f.g1.ID: 1, f.g2.ID: 1}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("after unassigning g1: %v, want %v", got, want)
+	}
+	update(t, st.Catalog, func(tx catalog.Tx) error { return tx.DeleteApp(other.ID) })
+	if got, want := count(f.g1.ID, f.g2.ID), map[string]int{f.g2.ID: 1}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("after deleting an app: %v, want %v", got, want)
 	}
 }

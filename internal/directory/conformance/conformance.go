@@ -32,6 +32,7 @@ func Run(t *testing.T, newStore func(t *testing.T) directory.Store) {
 	t.Run("SearchPagingByKey", func(t *testing.T) { testSearchPaging(t, newStore(t)) })
 	t.Run("Groups", func(t *testing.T) { testGroups(t, newStore(t)) })
 	t.Run("GroupsSortedAndPaged", func(t *testing.T) { testGroupSort(t, newStore(t)) })
+	t.Run("GroupMemberCounts", func(t *testing.T) { testGroupMemberCounts(t, newStore(t)) })
 	t.Run("UniqueAttributes", func(t *testing.T) { testUnique(t, newStore(t)) })
 	t.Run("Schema", func(t *testing.T) { testSchema(t, newStore(t)) })
 	t.Run("SignInCounters", func(t *testing.T) { testSignInCounters(t, newStore(t)) })
@@ -691,5 +692,76 @@ func testGroupSort(t *testing.T, s directory.Store) {
 	}
 	if _, err := s.Groups(ctx, directory.GroupQuery{SortBy: "profile.colour", Limit: 10}); !errs.Is(err, errs.Invalid) {
 		t.Fatalf("sort by an unknown attribute: %v", err)
+	}
+}
+
+// testGroupMemberCounts: the members of each group of a page are counted
+// in one call, whatever their status, as GroupMembers lists them, and the
+// counts follow removals and deletions.
+func testGroupMemberCounts(t *testing.T, s directory.Store) {
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	u1, u2, u3 := newUser("c1@example.com", now), newUser("c2@example.com", now), newUser("c3@example.com", now)
+	u3.Status = directory.Deprovisioned
+	insert(t, s, u1, u2, u3)
+	var gs []*directory.Group
+	for _, name := range []string{"Agents", "Supervisors", "Empty"} {
+		gs = append(gs, &directory.Group{ID: src.New(ids.Group), Type: "OKTA_GROUP", Name: name, Created: now, LastUpdated: now, LastMembershipUpdated: now})
+	}
+	err := s.Update(ctx, func(tx directory.Tx) error {
+		for _, g := range gs {
+			if err := tx.InsertGroup(g); err != nil {
+				return err
+			}
+		}
+		for _, m := range [][2]string{{gs[0].ID, u1.ID}, {gs[0].ID, u2.ID}, {gs[0].ID, u3.ID}, {gs[1].ID, u2.ID}} {
+			if _, err := tx.AddMember(m[0], m[1], now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func(groupIDs ...string) map[string]int {
+		t.Helper()
+		n, err := s.GroupMemberCounts(ctx, groupIDs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if got, want := count(gs[0].ID, gs[1].ID, gs[2].ID, "00gNOPE0000000000000"), map[string]int{gs[0].ID: 3, gs[1].ID: 1}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("member counts %v, want %v", got, want)
+	}
+	for _, g := range gs {
+		members, err := s.GroupMembers(ctx, g.ID, "", 10)
+		if n := count(g.ID)[g.ID]; err != nil || n != len(members) {
+			t.Fatalf("group %s: counted %d members, GroupMembers lists %d (%v)", g.Name, n, len(members), err)
+		}
+	}
+	if got := count(); len(got) != 0 {
+		t.Fatalf("no groups: %v", got)
+	}
+	// Many groups are still one call (in two queries past 10,000 ids).
+	many := []string{gs[1].ID}
+	for i := 0; i < 10001; i++ { // past one query's 10,000 ids
+		many = append(many, fmt.Sprintf("00gNOPE%013d", i))
+	}
+	if got := count(many...); !reflect.DeepEqual(got, map[string]int{gs[1].ID: 1}) {
+		t.Fatalf("counts among 10,002 ids: %v", got)
+	}
+	err = s.Update(ctx, func(tx directory.Tx) error {
+		if _, err := tx.RemoveMember(gs[0].ID, u1.ID, now); err != nil {
+			return err
+		}
+		return tx.DeleteUser(u2.ID)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := count(gs[0].ID, gs[1].ID), map[string]int{gs[0].ID: 1}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("after a removal and a deletion: %v, want %v", got, want)
 	}
 }
