@@ -344,6 +344,7 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 		Emails:       a.recovery,
 		ResetTTL:     a.cfg.PasswordResetTTL,
 		UserSessions: a.db.Sessions(),
+		GroupApps:    a.catalog,
 	}
 	apps := &oktaapi.Apps{API: api, Catalog: a.catalog}
 	api.Extra = append(api.Extra, api.MountAuthn)

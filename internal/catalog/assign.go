@@ -528,3 +528,10 @@ func (s *Service) AppsForUser(ctx context.Context, userID string) ([]*App, error
 		after = page[len(page)-1].ID
 	}
 }
+
+// GroupAppCounts counts the apps each of the given groups is assigned to,
+// for a whole page of groups in one read of the store (the groups API's
+// expand=stats).
+func (s *Service) GroupAppCounts(ctx context.Context, groupIDs []string) (map[string]int, error) {
+	return s.Store.GroupAppCounts(ctx, groupIDs)
+}

@@ -82,6 +82,9 @@ type API struct {
 	UserSessions interface {
 		DeleteUserSessions(ctx context.Context, userID string) (int, error)
 	}
+	// GroupApps counts the app assignments of groups for the groups API's
+	// expand=stats (appsCount); nil counts none.
+	GroupApps GroupAppCounter
 	// Extra mounts further /api/v1 routes (apps, idps, ...) with the same
 	// authentication, error rendering and limits.
 	Extra []func(m *Mux)
