@@ -51,7 +51,8 @@ func tuneGC(getenv func(string) string) (restore func()) {
 // requests besides one per hashing slot); the kernel shares the CPUs and
 // runs requests first. A GOMAXPROCS in the environment overrides this,
 // and then hashes run on their callers' goroutines and may take every
-// processor, as before.
+// processor, as before. (Setting GOMAXPROCS also stops Go from following a
+// later change of the container's CPU limit; restart the server after one.)
 var hashSlots int // 0: the Hasher's default, GOMAXPROCS
 
 func tuneProcs(getenv func(string) string) (restore func()) {

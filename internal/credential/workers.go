@@ -32,8 +32,19 @@ const (
 )
 
 type hashJob struct {
-	run  func()
-	done chan struct{}
+	run   func()
+	done  chan struct{}
+	panic any // what run panicked with, re-raised on the caller's goroutine
+}
+
+// runJob runs j, keeping a panic for its caller (net/http recovers a
+// handler's panic; on the worker it would end the process).
+func runJob(j *hashJob) {
+	defer func() {
+		j.panic = recover()
+		close(j.done)
+	}()
+	j.run()
 }
 
 // do runs f on a hashing worker, waiting for a free one until ctx ends.
@@ -65,6 +76,9 @@ func (h *Hasher) do(ctx context.Context, f func()) error {
 		}
 	}
 	<-j.done
+	if j.panic != nil {
+		panic(j.panic)
+	}
 	return nil
 }
 
@@ -77,8 +91,7 @@ func (h *Hasher) worker(first *hashJob) {
 	idle := time.NewTimer(h.idle)
 	defer idle.Stop()
 	for j := first; ; {
-		j.run()
-		close(j.done)
+		runJob(j)
 		idle.Reset(h.idle)
 		select {
 		case j = <-h.jobs:

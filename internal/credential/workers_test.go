@@ -100,6 +100,20 @@ func TestHashWorkersRunAtLowPriority(t *testing.T) {
 		t.Fatalf("%d workers still hold slots after being idle", n)
 	}
 
+	// A panic on a worker reaches the caller, and the worker goes on.
+	func() {
+		defer func() {
+			if r := recover(); r != "boom" {
+				t.Fatalf("recovered %v, want the worker's panic", r)
+			}
+		}()
+		_ = h.do(ctx, func() { panic("boom") })
+		t.Fatal("do returned after its job panicked")
+	}()
+	if err := h.do(ctx, func() {}); err != nil {
+		t.Fatal(err)
+	}
+
 	// No processors to spare: the caller's goroutine hashes.
 	runtime.GOMAXPROCS(2)
 	inline := cheapHasher(t, 2)
