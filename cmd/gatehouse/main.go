@@ -25,13 +25,13 @@ Usage:
   gatehouse migrate        [flags]   apply database migrations and exit
   gatehouse admin create   --email E (--password P | --password-stdin) [flags]
                                      create a super administrator
-  gatehouse token create   --name N [--role R] [flags]
+  gatehouse token create   --name N [--role R] [--owner LOGIN] [flags]
                                      print one new API token (use as "Authorization: SSWS <token>")
   gatehouse import users   --file F [--batch N] [flags]
                                      import users with password hashes from JSON Lines (Okta create-user bodies)
   gatehouse sandbox aws    [--addr A] [--state-file F]
                                      run the local AWS sandbox (IAM, STS, sign-in, Amazon Connect)
-  gatehouse demo           [--data DIR] [--listen A]
+  gatehouse demo           [--data DIR] [--listen A] [--sandbox-addr A]
                                      start Gatehouse and the AWS sandbox with the Amazon Connect story set up
   gatehouse version                  print the version
 

@@ -44,7 +44,7 @@ func TestCompileErrors(t *testing.T) {
 		{`1 < 2 < 3`, KindSyntax, Pos{1, 7}, "comparisons cannot be chained at 1:7 (use AND to combine comparisons)"},
 		{`{'a': 1}`, KindSyntax, Pos{1, 5}, "maps ({key: value}) are not supported at 1:5"},
 		{`user.isMemberOf({'group.id': '00g1'})`, KindCompile, Pos{1, 1}, "user.isMemberOf is not supported; use isMemberOfGroupName or isMemberOfGroup at 1:1"},
-		{`idpuser.subjectAltNameUpn`, KindCompile, Pos{1, 1}, "idpuser is only available in identity provider username transforms, which Gatehouse does not have at 1:1"},
+		{`idpuser.subjectAltNameUpn`, KindCompile, Pos{1, 1}, "idpuser is only available in the profile mappings and username templates of identity providers at 1:1"},
 		{`getManagerUser("active_directory").firstName`, KindCompile, Pos{1, 1}, "manager functions are not supported at 1:1"},
 		{`Iso3166Convert.toAlpha2("IND")`, KindCompile, Pos{1, 1}, "Iso3166Convert functions are not supported at 1:1"},
 		{`user.login.toUpperCase()`, KindCompile, Pos{1, 1}, "unknown function user.login.toUpperCase at 1:1"},

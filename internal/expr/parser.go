@@ -41,7 +41,7 @@ var rootNames = []string{"user", "appuser", "app", "org", "source"}
 // notInGatehouse names Okta variables and functions that exist in Okta but
 // that Gatehouse does not provide, so the error can say so plainly.
 var notInGatehouse = map[string]string{
-	"idpuser":                  "idpuser is only available in identity provider username transforms, which Gatehouse does not have",
+	"idpuser":                  "idpuser is only available in the profile mappings and username templates of identity providers",
 	"session":                  "session properties are not available in Gatehouse expressions",
 	"device":                   "device properties are not available in Gatehouse expressions",
 	"security":                 "security context is not available in Gatehouse expressions",
