@@ -15,7 +15,6 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"os"
-	"path/filepath"
 	"regexp"
 	"runtime"
 	"sort"
@@ -58,26 +57,34 @@ func (r result) String() string {
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-// processCPU returns the CPU time (user and system, all threads) that
-// process pid has used so far, from /proc/<pid>/task/*/schedstat (ns).
+// processCPU returns the CPU time (user and system) that process pid has
+// used so far, threads that have exited included: utime and stime of
+// /proc/<pid>/stat, in clock ticks (USER_HZ, 100 per second on Linux).
+// (Summing /proc/<pid>/task/*/schedstat, as this tool did, loses the
+// whole history of a thread that exits: a Hasher worker locks whichever
+// thread it starts on, one that may have served requests for minutes,
+// and that thread ends with the worker.)
 func processCPU(pid int) time.Duration {
 	if pid == 0 {
 		return 0
 	}
-	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", pid))
-	var total int64
-	for _, t := range tasks {
-		b, err := os.ReadFile(t)
-		if err != nil {
-			continue
-		}
-		f := strings.Fields(string(b))
-		if len(f) > 0 {
-			n, _ := strconv.ParseInt(f[0], 10, 64)
-			total += n
-		}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
 	}
-	return time.Duration(total)
+	// The command name, field 2, is in parentheses and may hold spaces.
+	rest := string(b)
+	if k := strings.LastIndexByte(rest, ')'); k >= 0 {
+		rest = rest[k+1:]
+	}
+	f := strings.Fields(rest) // f[0] is field 3 (state); utime is field 14
+	if len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	const userHZ = 100
+	return time.Duration(utime+stime) * time.Second / userHZ
 }
 
 // drive runs op for d: closed loop with c workers when rate is 0, else an
