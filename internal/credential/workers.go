@@ -18,7 +18,7 @@ import (
 // GOMAXPROCS). Measured on one core with SSO at half its peak beside 40
 // connections of sign-ins (docs/benchmarks.md): hashing on the callers'
 // goroutines with spare processors, SSO p99 97-608 ms; on threads at
-// nice 10, 104-114 ms; at nice 19, 33-41 ms, with as many sign-ins per
+// nice 10, 104-114 ms; at nice 19, 33-50 ms, with as many sign-ins per
 // second and the same CPU per sign-in without SSO load. Without processors
 // to spare (GOMAXPROCS no larger than the slots) a hashing thread would
 // hold the only ones and its priority would only slow everything down, so
