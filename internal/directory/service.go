@@ -280,6 +280,16 @@ func updatedProfile(schema *Schema, u *User, p Profile, replace bool) (Profile, 
 	return profile, nil
 }
 
+// setPasswordHash makes h the user's password hash at now, keeping the
+// previous one in the history (at most historyCount entries).
+func setPasswordHash(u *User, h string, historyCount int, now time.Time) {
+	if u.Credentials.PasswordHash != "" {
+		u.Credentials.PasswordHistory = trimHistory(append([]string{u.Credentials.PasswordHash}, u.Credentials.PasswordHistory...), historyCount)
+	}
+	u.Credentials.PasswordHash = h
+	u.PasswordChanged, u.LastUpdated = &now, now
+}
+
 // UpdateProfileAndPassword changes a user's profile as UpdateProfile does
 // and sets a new password as SetPassword does, in one change: the
 // password policy is checked against the new profile, and a refused
@@ -319,11 +329,7 @@ func (s *Service) UpdateProfileAndPassword(ctx context.Context, idOrLogin string
 		}
 		now := s.now()
 		u.Profile = profile
-		if u.Credentials.PasswordHash != "" {
-			u.Credentials.PasswordHistory = trimHistory(append([]string{u.Credentials.PasswordHash}, u.Credentials.PasswordHistory...), pol.HistoryCount)
-		}
-		u.Credentials.PasswordHash = h
-		u.PasswordChanged, u.LastUpdated = &now, now
+		setPasswordHash(u, h, pol.HistoryCount, now)
 		if u.Status == PasswordExpired || u.Status == Recovery {
 			u.Status, u.StatusChanged = Active, &now
 		}
@@ -407,12 +413,7 @@ func (s *Service) changePassword(ctx context.Context, idOrLogin, oldPw, newPw st
 		if err != nil {
 			return err
 		}
-		if u.Credentials.PasswordHash != "" {
-			u.Credentials.PasswordHistory = trimHistory(append([]string{u.Credentials.PasswordHash}, u.Credentials.PasswordHistory...), pol.HistoryCount)
-		}
-		u.Credentials.PasswordHash = h
-		u.PasswordChanged = &now
-		u.LastUpdated = now
+		setPasswordHash(u, h, pol.HistoryCount, now)
 		if u.Status == PasswordExpired || u.Status == Recovery || (unlock && u.Status == LockedOut) {
 			if u.Status == LockedOut {
 				if err := tx.Append(s.Events.New(ctx, "user.account.unlock", "Unlock user account", audit.Success, target)); err != nil {

@@ -387,14 +387,42 @@ func Malformed(detail string) error {
 // top-level members are all in allowed (members in ignored are accepted and
 // dropped). An empty allowed list accepts any members.
 func DecodeStrict(r *http.Request, dst any, allowed []string, ignored ...string) error {
+	b, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	return decodeObject(b, dst, allowed, ignored)
+}
+
+// DecodeOptional decodes an optional JSON object body as DecodeStrict
+// does; an empty body or JSON null (what the SDKs send for an optional
+// body left unset) is no body, and dst is left as it is.
+func DecodeOptional(r *http.Request, dst any, allowed []string, ignored ...string) error {
+	b, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	if t := bytes.TrimSpace(b); len(t) == 0 || string(t) == "null" {
+		return nil
+	}
+	return decodeObject(b, dst, allowed, ignored)
+}
+
+// readBody reads the request body; a body over the server's limit keeps
+// its *http.MaxBytesError, any other failure is a malformed request.
+func readBody(r *http.Request) ([]byte, error) {
 	b, err := io.ReadAll(r.Body)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return err
+			return nil, err
 		}
-		return Malformed("")
+		return nil, Malformed("")
 	}
+	return b, nil
+}
+
+func decodeObject(b []byte, dst any, allowed, ignored []string) error {
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return Malformed(jsonProblem(err))
@@ -423,25 +451,6 @@ func DecodeStrict(r *http.Request, dst any, allowed []string, ignored ...string)
 		return Malformed(jsonProblem(err))
 	}
 	return nil
-}
-
-// DecodeOptional decodes an optional JSON object body as DecodeStrict
-// does; an empty body or JSON null (what the SDKs send for an optional
-// body left unset) is no body, and dst is left as it is.
-func DecodeOptional(r *http.Request, dst any, allowed []string, ignored ...string) error {
-	b, err := io.ReadAll(r.Body)
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return err
-		}
-		return Malformed("")
-	}
-	if t := bytes.TrimSpace(b); len(t) == 0 || string(t) == "null" {
-		return nil
-	}
-	r.Body = io.NopCloser(bytes.NewReader(b))
-	return DecodeStrict(r, dst, allowed, ignored...)
 }
 
 // nulMessage is what text holding U+0000 gets: no stored value may hold
