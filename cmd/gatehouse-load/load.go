@@ -61,9 +61,9 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 // used so far, threads that have exited included: utime and stime of
 // /proc/<pid>/stat, in clock ticks (USER_HZ, 100 per second on Linux).
 // (Summing /proc/<pid>/task/*/schedstat, as this tool did, loses the
-// whole history of a thread that exits: a Hasher worker locks whichever
-// thread it starts on, one that may have served requests for minutes,
-// and that thread ends with the worker.)
+// whole history of a thread that exits, such as one locked by a
+// goroutine that ends while locked, which may have served requests for
+// minutes before.)
 func processCPU(pid int) time.Duration {
 	if pid == 0 {
 		return 0

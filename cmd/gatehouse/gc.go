@@ -40,19 +40,22 @@ func tuneGC(getenv func(string) string) (restore func()) {
 	}
 }
 
-// Processors for the server. Password hashes run on lowest-priority
-// threads of the Hasher's own, at most one per CPU at a time
-// (internal/credential), so that a flood of sign-ins does not delay the
-// requests of people already signed in. A hashing thread holds a Go
-// processor while it hashes: with GOMAXPROCS equal to the CPUs, as Go sets
-// it, hashes would take every processor and leave requests waiting for the
-// scheduler's 10 ms preemption, whatever the threads' priorities. The
-// server therefore runs with twice Go's default (a processor per CPU for
-// requests besides one per hashing slot); the kernel shares the CPUs and
-// runs requests first. A GOMAXPROCS in the environment overrides this,
-// and then hashes run on their callers' goroutines and may take every
-// processor, as before. (Setting GOMAXPROCS also stops Go from following a
-// later change of the container's CPU limit; restart the server after one.)
+// Processors for the server. A password hash is 15-50 ms of CPU, and the
+// Go scheduler takes a processor from a running goroutine only every
+// 10 ms: with GOMAXPROCS equal to the CPUs, as Go sets it, and one hash
+// slot per processor, a flood of sign-ins held every processor and each
+// request of a person already signed in waited behind hashes (one core,
+// 100 SSO/s beside 40 connections of sign-ins: p99 197 ms). The server
+// therefore runs with twice Go's default and lets the Hasher use only as
+// many slots as Go's default: requests always find a free processor, and
+// the kernel interleaves their threads with the hashing ones in much finer
+// slices (the same flood: p99 24-32 ms; docs/benchmarks.md). Hashing on
+// threads of lower priority was measured and not kept: it shortened the
+// tail under a flood at high SSO rates, but starved sign-ins behind any
+// other busy process on the machine. A GOMAXPROCS in the environment
+// overrides this, and then hashes may take every processor, as before.
+// (Setting GOMAXPROCS also stops Go from following a later change of the
+// container's CPU limit; restart the server after one.)
 var hashSlots int // 0: the Hasher's default, GOMAXPROCS
 
 func tuneProcs(getenv func(string) string) (restore func()) {

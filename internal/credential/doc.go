@@ -9,10 +9,8 @@
 // sign-in; MD5 and SHA-1 are accepted only for that migration path.
 //
 // Hashing is CPU- and memory-bound (about 19 MiB and 15 ms per Argon2id hash),
-// so a Hasher bounds the number of hashes in flight; callers queue (and can
-// give up through their context) instead of exhausting memory. Given
-// processors to spare, it hashes on low-priority threads of its own so that
-// other requests run first (workers.go).
+// so a Hasher bounds the number of hashes in flight with a semaphore; callers
+// queue (and can give up through their context) instead of exhausting memory.
 //
 // The package is domain code: it knows nothing of HTTP or storage.
 package credential

@@ -11,7 +11,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"time"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -85,8 +84,7 @@ type Config struct {
 	// Params are the Argon2id parameters for new hashes; zero means DefaultParams.
 	Params Params
 	// MaxConcurrent bounds the hashes computed at the same time; zero means
-	// runtime.GOMAXPROCS(0). When it is below GOMAXPROCS, hashes run on
-	// low-priority threads of their own (see workers.go).
+	// runtime.GOMAXPROCS(0).
 	MaxConcurrent int
 	// Rand supplies salts; nil means crypto/rand.Reader.
 	Rand io.Reader
@@ -98,12 +96,7 @@ type Config struct {
 type Hasher struct {
 	params Params
 	rand   io.Reader
-	sem    chan struct{} // one token per running worker
-	jobs   chan *hashJob // to an idle worker
-	// isolate: hashes run on low-priority worker threads (workers.go),
-	// when GOMAXPROCS leaves processors beyond the slots.
-	isolate bool
-	idle    time.Duration
+	sem    chan struct{}
 	// dummy is an Argon2id hash of a random secret, verified by VerifyDummy.
 	dummySalt []byte
 	dummyKey  []byte
@@ -126,8 +119,7 @@ func NewHasher(cfg Config) (*Hasher, error) {
 	if r == nil {
 		r = rand.Reader
 	}
-	h := &Hasher{params: p, rand: r, sem: make(chan struct{}, n), jobs: make(chan *hashJob),
-		isolate: runtime.GOMAXPROCS(0) > n, idle: workerIdle}
+	h := &Hasher{params: p, rand: r, sem: make(chan struct{}, n)}
 	h.dummySalt = make([]byte, p.SaltLen)
 	h.dummyKey = make([]byte, p.KeyLen)
 	if _, err := io.ReadFull(r, h.dummySalt); err != nil {
@@ -139,12 +131,23 @@ func NewHasher(cfg Config) (*Hasher, error) {
 	return h, nil
 }
 
-// Isolated reports whether hashes run on the Hasher's low-priority worker
-// threads rather than on their callers' goroutines.
-func (h *Hasher) Isolated() bool { return h.isolate }
-
 // Params returns the parameters used for new hashes.
 func (h *Hasher) Params() Params { return h.params }
+
+// acquire takes a hashing slot, waiting until one is free or ctx ends.
+func (h *Hasher) acquire(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("credential: waiting to hash: %w", err)
+	}
+	select {
+	case h.sem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("credential: waiting to hash: %w", ctx.Err())
+	}
+}
+
+func (h *Hasher) release() { <-h.sem }
 
 // Hash returns the PHC-format Argon2id hash of password:
 // $argon2id$v=19$m=19456,t=2,p=1$<salt>$<key> (unpadded standard base64).
@@ -159,12 +162,11 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 	if _, err := io.ReadFull(h.rand, salt); err != nil {
 		return "", fmt.Errorf("credential: reading salt: %w", err)
 	}
-	var key []byte
-	if err := h.do(ctx, func() {
-		key = argon2.IDKey([]byte(password), salt, h.params.Time, h.params.Memory, h.params.Threads, h.params.KeyLen)
-	}); err != nil {
+	if err := h.acquire(ctx); err != nil {
 		return "", err
 	}
+	key := argon2.IDKey([]byte(password), salt, h.params.Time, h.params.Memory, h.params.Threads, h.params.KeyLen)
+	h.release()
 	return encodeArgon2id(h.params, salt, key), nil
 }
 
@@ -176,12 +178,11 @@ func (h *Hasher) VerifyDummy(ctx context.Context, password string) bool {
 	if len(password) > MaxPasswordBytes {
 		password = password[:MaxPasswordBytes]
 	}
-	var key []byte
-	if err := h.do(ctx, func() {
-		key = argon2.IDKey([]byte(password), h.dummySalt, h.params.Time, h.params.Memory, h.params.Threads, h.params.KeyLen)
-	}); err != nil {
+	if err := h.acquire(ctx); err != nil {
 		return false
 	}
+	key := argon2.IDKey([]byte(password), h.dummySalt, h.params.Time, h.params.Memory, h.params.Threads, h.params.KeyLen)
+	h.release()
 	// The comparison result is discarded: the dummy key is random, so a match
 	// is not a sign-in.
 	_ = subtle.ConstantTimeCompare(key, h.dummyKey)

@@ -38,9 +38,11 @@ func (h *Hasher) Verify(ctx context.Context, encoded, password string) (ok, need
 	if err != nil {
 		return false, false, err
 	}
-	if err := h.do(ctx, func() { ok, err = v.verify(password) }); err != nil {
+	if err := h.acquire(ctx); err != nil {
 		return false, false, err
 	}
+	defer h.release()
+	ok, err = v.verify(password)
 	if err != nil || !ok {
 		return false, false, err
 	}
