@@ -58,7 +58,8 @@ export async function launch() {
  * errors (Chromium reports CSP refusals there), uncaught exceptions, and
  * sub-resources (scripts, styles, images) that failed to load. Documents
  * may answer 4xx (a form with errors is a 400) and browsers ask for
- * /favicon.ico on their own, so neither counts.
+ * /favicon.ico on their own, so neither counts, nor does a load the
+ * browser cancelled.
  */
 export function trackProblems(page) {
   page.problems = [];
@@ -74,7 +75,11 @@ export function trackProblems(page) {
       page.problems.push(`${r.status()} ${req.method()} ${r.url()}`);
     }
   });
+  // net::ERR_ABORTED is a load the browser itself cancelled because the page
+  // navigated or reloaded meanwhile (the status page's test reloads it in a
+  // loop): no failure of Gatehouse's, and a busy machine makes it happen.
   page.on('requestfailed', (req) => {
-    if (req.resourceType() !== 'document') page.problems.push(`failed ${req.method()} ${req.url()}: ${req.failure()?.errorText}`);
+    const why = req.failure()?.errorText;
+    if (req.resourceType() !== 'document' && why !== 'net::ERR_ABORTED') page.problems.push(`failed ${req.method()} ${req.url()}: ${why}`);
   });
 }
