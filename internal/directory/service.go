@@ -236,22 +236,38 @@ func (s *Service) UpdateProfile(ctx context.Context, idOrLogin string, p Profile
 		}
 		u.Profile = profile
 		u.LastUpdated = s.now()
-		if err := tx.UpdateUser(u); err != nil {
-			return err
-		}
-		if err := s.setUnique(tx, schema, u); err != nil {
-			return err
-		}
-		if err := tx.Append(s.Events.New(ctx, "user.account.update_profile", "Update user profile for Okta", audit.Success, audit.UserTarget(u.ID, u.Login(), u.DisplayName()))); err != nil {
-			return err
-		}
-		if err := s.hooks(ctx, tx, &before, u); err != nil {
+		if err := s.writeChanged(ctx, tx, schema, &before, u, "user.account.update_profile"); err != nil {
 			return err
 		}
 		out = u
 		return nil
 	})
 	return out, err
+}
+
+// changeEvents are the display messages of the events writeChanged records.
+var changeEvents = map[string]string{
+	"user.account.update_profile":  "Update user profile for Okta",
+	"user.account.update_password": "User update password for Okta",
+}
+
+// writeChanged writes u, changed from before inside tx: its row, its
+// unique values, one event of each given type (changeEvents) and the
+// hooks of the change.
+func (s *Service) writeChanged(ctx context.Context, tx Tx, schema *Schema, before, u *User, eventTypes ...string) error {
+	if err := tx.UpdateUser(u); err != nil {
+		return err
+	}
+	if err := s.setUnique(tx, schema, u); err != nil {
+		return err
+	}
+	target := audit.UserTarget(u.ID, u.Login(), u.DisplayName())
+	for _, t := range eventTypes {
+		if err := tx.Append(s.Events.New(ctx, t, changeEvents[t], audit.Success, target)); err != nil {
+			return err
+		}
+	}
+	return s.hooks(ctx, tx, before, u)
 }
 
 // updatedProfile is u's profile with p merged into it (or replacing it,
@@ -333,20 +349,7 @@ func (s *Service) UpdateProfileAndPassword(ctx context.Context, idOrLogin string
 		if u.Status == PasswordExpired || u.Status == Recovery {
 			u.Status, u.StatusChanged = Active, &now
 		}
-		if err := tx.UpdateUser(u); err != nil {
-			return err
-		}
-		if err := s.setUnique(tx, schema, u); err != nil {
-			return err
-		}
-		target := audit.UserTarget(u.ID, u.Login(), u.DisplayName())
-		if err := tx.Append(s.Events.New(ctx, "user.account.update_profile", "Update user profile for Okta", audit.Success, target)); err != nil {
-			return err
-		}
-		if err := tx.Append(s.Events.New(ctx, "user.account.update_password", "User update password for Okta", audit.Success, target)); err != nil {
-			return err
-		}
-		if err := s.hooks(ctx, tx, &before, u); err != nil {
+		if err := s.writeChanged(ctx, tx, schema, &before, u, "user.account.update_profile", "user.account.update_password"); err != nil {
 			return err
 		}
 		out = u

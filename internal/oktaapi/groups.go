@@ -188,12 +188,9 @@ func (a *API) listGroups(w http.ResponseWriter, r *http.Request) error {
 	// is ignored.
 	if qs.Get("search") != "" && qs.Get("sortBy") != "" {
 		q.SortBy = qs.Get("sortBy")
-		switch strings.ToLower(qs.Get("sortOrder")) {
-		case "", "asc":
-		case "desc":
-			q.SortDesc = true
-		default:
-			return errs.InvalidFields("Api validation failed: sortOrder", errs.Field("sortOrder", "sortOrder: must be asc or desc"))
+		var err error
+		if q.SortDesc, err = sortDescending(qs); err != nil {
+			return err
 		}
 	}
 	for _, p := range []string{"filter", "search"} {

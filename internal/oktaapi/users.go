@@ -307,12 +307,8 @@ func (a *API) listUsers(w http.ResponseWriter, r *http.Request) error {
 		}
 		// Okta sorts search results only; sortOrder is asc or desc.
 		q.SortBy = qs.Get("sortBy")
-		switch strings.ToLower(qs.Get("sortOrder")) {
-		case "", "asc":
-		case "desc":
-			q.SortDesc = true
-		default:
-			return errs.InvalidFields("Api validation failed: sortOrder", errs.Field("sortOrder", "sortOrder: must be asc or desc"))
+		if q.SortDesc, err = sortDescending(qs); err != nil {
+			return err
 		}
 	}
 	users, err := a.Directory.Store.Users(r.Context(), q)
@@ -601,4 +597,15 @@ func (a *API) userGroups(w http.ResponseWriter, r *http.Request) error {
 		out[i] = a.GroupJSON(g)
 	}
 	return WriteJSON(w, out)
+}
+
+// sortDescending reads sortOrder: asc (the default) or desc.
+func sortDescending(qs url.Values) (bool, error) {
+	switch strings.ToLower(qs.Get("sortOrder")) {
+	case "", "asc":
+		return false, nil
+	case "desc":
+		return true, nil
+	}
+	return false, errs.InvalidFields("Api validation failed: sortOrder", errs.Field("sortOrder", "sortOrder: must be asc or desc"))
 }

@@ -17,14 +17,13 @@ entity ID) itself, as Lasso leaves those to the SP.
 """
 import base64
 import datetime
-import json
-import sys
-import traceback
 import urllib.request
 import xml.etree.ElementTree as ET
 import zlib
 
 import lasso
+
+import sp_protocol
 
 NS = {"saml": "urn:oasis:names:tc:SAML:2.0:assertion", "samlp": "urn:oasis:names:tc:SAML:2.0:protocol"}
 BEARER = "urn:oasis:names:tc:SAML:2.0:cm:bearer"
@@ -216,21 +215,5 @@ class SP:
                 "logged_in": self.session_dump is not None}
 
 
-def main():
-    sp = None
-    for line in sys.stdin:
-        c = json.loads(line)
-        try:
-            if c["op"] == "init":
-                sp = SP(c)
-                out = sp.init_answer()
-            else:
-                out = getattr(sp, c["op"])(c)
-        except Exception as e:  # the test asserts on what the SP refused
-            out = {"error": "%s: %s" % (type(e).__name__, e), "trace": traceback.format_exc(limit=3)}
-        sys.stdout.write(json.dumps(out, default=str) + "\n")
-        sys.stdout.flush()
-
-
 if __name__ == "__main__":
-    main()
+    sp_protocol.serve(SP)

@@ -33,9 +33,6 @@ must answer an outstanding request of this process (InResponseTo), and
 unsolicited ones are allowed (IdP-initiated).
 """
 import base64
-import json
-import sys
-import traceback
 from html.parser import HTMLParser
 
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, samlp
@@ -45,6 +42,8 @@ from saml2.response import StatusError
 from saml2.samlp import RequestedAuthnContext
 from saml2.saml import NAMEID_FORMAT_EMAILADDRESS, AuthnContextClassRef
 from saml2.sigver import verify_redirect_signature
+
+import sp_protocol
 
 SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
 DIGEST_SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
@@ -202,21 +201,5 @@ class SP:
                 "logged_in": self.client.is_logged_in(self.name_id)}
 
 
-def main():
-    sp = None
-    for line in sys.stdin:
-        c = json.loads(line)
-        try:
-            if c["op"] == "init":
-                sp = SP(c)
-                out = sp.init_answer()
-            else:
-                out = getattr(sp, c["op"])(c)
-        except Exception as e:  # the test asserts on what the SP refused
-            out = {"error": "%s: %s" % (type(e).__name__, e), "trace": traceback.format_exc(limit=3)}
-        sys.stdout.write(json.dumps(out, default=str) + "\n")
-        sys.stdout.flush()
-
-
 if __name__ == "__main__":
-    main()
+    sp_protocol.serve(SP)
