@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/awssandbox"
 	"github.com/gatehouse/gatehouse/internal/config"
 	"github.com/gatehouse/gatehouse/internal/directory"
 	"github.com/gatehouse/gatehouse/internal/mfa"
@@ -482,4 +483,37 @@ func TestAuthnEnrollAndExpiredPassword(t *testing.T) {
 		t.Fatalf("status after change: %s", u.Status)
 	}
 	ts.authnSuccess(t, "hal@example.com", "Another-Passw0rd-9")
+}
+
+// TestAuthnAWSStory: the story's agent signs in from a terminal as
+// saml2aws does (primary authentication, sessionCookieRedirect to the
+// Amazon Connect app's launch link) and redeems the SAML response at the
+// sandbox's STS for the story's role.
+func TestAuthnAWSStory(t *testing.T) {
+	e := newStory(t, awssandbox.Options{})
+	r := e.ts.call(t, "GET", "/api/v1/users/"+e.story.AgentID+"/appLinks", e.ts.token, "")
+	var links []map[string]any
+	mustUnmarshal(t, r.raw, &links)
+	if len(links) != 1 {
+		t.Fatalf("app links: %s", r.raw)
+	}
+	link := str(links[0], "linkUrl")
+	token := e.ts.authnSuccess(t, "agent.smith@example.com", "Connect-Passw0rd!")
+	cli := newCLIClient(t)
+	resp, body := cli.get(e.ts.srv.URL + "/login/sessionCookieRedirect?" + url.Values{"checkAccountSetupComplete": {"true"}, "token": {token}, "redirectUrl": {link}}.Encode())
+	if resp.StatusCode != 200 {
+		t.Fatalf("launch: %d %.300s", resp.StatusCode, body)
+	}
+	_, samlResponse, _ := samlPost(t, body)
+	form := url.Values{"Action": {"AssumeRoleWithSAML"}, "Version": {"2011-06-15"}, "RoleArn": {e.story.RoleArn},
+		"PrincipalArn": {e.story.ProviderArn}, "SAMLAssertion": {samlResponse}}
+	sts, err := http.PostForm(e.sbSrv.URL+"/", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := io.ReadAll(sts.Body)
+	sts.Body.Close()
+	if sts.StatusCode != 200 || !strings.Contains(string(out), "assumed-role/") || !strings.Contains(string(out), "/agent.smith@example.com") {
+		t.Fatalf("AssumeRoleWithSAML: %d %s", sts.StatusCode, out)
+	}
 }
