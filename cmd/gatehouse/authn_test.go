@@ -457,8 +457,42 @@ func TestAuthnEnrollAndExpiredPassword(t *testing.T) {
 		t.Fatalf("rule: %d %s", r.status, r.raw)
 	}
 	r := ts.call(t, "POST", "/api/v1/authn", "", authnBody("gus@example.com", "Secret-Passw0rd"))
-	if r.status != 200 || r.body["status"] != "MFA_ENROLL" || str(r.body, "stateToken") == "" || r.body["sessionToken"] != nil {
+	st := str(r.body, "stateToken")
+	if r.status != 200 || r.body["status"] != "MFA_ENROLL" || st == "" || r.body["sessionToken"] != nil {
 		t.Fatalf("MFA_ENROLL: %d %s", r.status, r.raw)
+	}
+	offered := r.body["_embedded"].(map[string]any)["factors"].([]any)[0].(map[string]any)
+	enroll := strings.TrimPrefix(str(offered, "_links", "enroll", "href"), ts.srv.URL)
+	if offered["factorType"] != "token:software:totp" || offered["status"] != "NOT_SETUP" || enroll != "/api/v1/authn/factors" {
+		t.Fatalf("offered factors: %s", r.raw)
+	}
+	// A passkey is set up in a browser.
+	if r := ts.call(t, "POST", enroll, "", `{"stateToken":"`+st+`","factorType":"webauthn","provider":"FIDO"}`); r.status != 400 {
+		t.Fatalf("webauthn enrolment: %d %s", r.status, r.raw)
+	}
+	r = ts.call(t, "POST", enroll, "", `{"stateToken":"`+st+`","factorType":"token:software:totp","provider":"OKTA"}`)
+	seed := str(r.body, "_embedded", "factor", "_embedded", "activation", "sharedSecret")
+	activate := strings.TrimPrefix(str(r.body, "_links", "next", "href"), ts.srv.URL)
+	if r.status != 200 || r.body["status"] != "MFA_ENROLL_ACTIVATE" || len(seed) < 16 || !strings.HasSuffix(activate, "/lifecycle/activate") || r.body["stateToken"] != st {
+		t.Fatalf("MFA_ENROLL_ACTIVATE: %d %s", r.status, r.raw)
+	}
+	if r := ts.call(t, "POST", "/api/v1/authn", "", `{"stateToken":"`+st+`"}`); r.body["status"] != "MFA_ENROLL_ACTIVATE" {
+		t.Fatalf("state while activating: %s", r.raw)
+	}
+	if r := ts.call(t, "POST", activate, "", `{"stateToken":"`+st+`","passCode":"000000"}`); r.status != 403 || r.body["errorCode"] != "E0000068" {
+		t.Fatalf("wrong activation code: %d %s", r.status, r.raw)
+	}
+	r = ts.call(t, "POST", activate, "", `{"stateToken":"`+st+`","passCode":"`+totpNow(t, seed, 0)+`"}`)
+	if r.status != 200 || r.body["status"] != "SUCCESS" || str(r.body, "sessionToken") == "" {
+		t.Fatalf("activation: %d %s", r.status, r.raw)
+	}
+	// From now on the app is asked for, not set up again.
+	r = ts.call(t, "POST", "/api/v1/authn", "", authnBody("gus@example.com", "Secret-Passw0rd"))
+	if r.body["status"] != "MFA_REQUIRED" {
+		t.Fatalf("after enrolment: %s", r.raw)
+	}
+	if r := ts.call(t, "POST", enroll, "", `{"stateToken":"`+str(r.body, "stateToken")+`","factorType":"token:software:totp","provider":"OKTA"}`); r.status != 403 || r.body["errorCode"] != "E0000079" {
+		t.Fatalf("second enrolment: %d %s", r.status, r.raw)
 	}
 
 	// PASSWORD_EXPIRED, then the change of password in the transaction.
@@ -466,7 +500,7 @@ func TestAuthnEnrollAndExpiredPassword(t *testing.T) {
 		t.Fatalf("expire: %d %s", r.status, r.raw)
 	}
 	r = ts.call(t, "POST", "/api/v1/authn", "", authnBody("hal@example.com", "Secret-Passw0rd"))
-	st := str(r.body, "stateToken")
+	st = str(r.body, "stateToken")
 	next := str(r.body, "_links", "next", "href")
 	if r.status != 200 || r.body["status"] != "PASSWORD_EXPIRED" || st == "" || next != ts.srv.URL+"/api/v1/authn/credentials/change_password" {
 		t.Fatalf("PASSWORD_EXPIRED: %d %s", r.status, r.raw)

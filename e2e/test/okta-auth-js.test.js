@@ -124,3 +124,37 @@ test('okta-auth-js: MFA_REQUIRED, factor.verify with a TOTP code, cancel', async
   await tx.cancel();
   await assert.rejects(authn.tx.resume({ stateToken }), (err) => err.errorCode === 'E0000011');
 });
+
+test('okta-auth-js: MFA_ENROLL, factor.enroll() and activate({ passCode })', async (t) => {
+  const gh = await Gatehouse.start();
+  t.after(() => gh.stop());
+  const { user, login } = await appWithUser(gh, 'AuthJSEnroll', 'kai@example.com');
+  // A session policy rule that requires a second factor of the group.
+  const group = await gh.createGroup('Needs MFA');
+  await gh.addToGroup(group.id, user.id);
+  const [policy] = await gh.mustAPI('GET', '/api/v1/policies?type=OKTA_SIGN_ON');
+  await gh.mustAPI('POST', `/api/v1/policies/${policy.id}/rules`, {
+    name: 'MFA', type: 'SIGN_ON', conditions: { people: { groups: { include: [group.id] } } },
+    actions: { signon: { access: 'ALLOW', requireFactor: true } },
+  });
+  const authn = authClient(gh);
+
+  let tx = await authn.signInWithCredentials({ username: login, password: PASSWORD });
+  assert.equal(tx.status, 'MFA_ENROLL');
+  const offer = tx.factors.find((f) => f.factorType === 'token:software:totp' && f.provider === 'OKTA');
+  assert.equal(typeof offer?.enroll, 'function', 'the offered factor has an enroll link the SDK can call');
+  tx = await offer.enroll();
+  assert.equal(tx.status, 'MFA_ENROLL_ACTIVATE');
+  const seed = tx.factor.activation.sharedSecret;
+  assert.match(seed, /^[A-Z2-7]{16,}$/);
+  assert.equal(typeof tx.activate, 'function');
+  await assert.rejects(tx.activate({ passCode: '000000' }), (err) => err.errorCode === 'E0000068');
+  tx = await tx.activate({ passCode: totp(seed, 0) });
+  assert.equal(tx.status, 'SUCCESS');
+  assert.match(tx.sessionToken, /^\S{40,}$/);
+
+  // The next sign-in asks for the new factor.
+  tx = await authn.signInWithCredentials({ username: login, password: PASSWORD });
+  assert.equal(tx.status, 'MFA_REQUIRED');
+  assert.equal(tx.factors[0].factorType, 'token:software:totp');
+});

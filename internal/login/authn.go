@@ -34,6 +34,7 @@ const (
 	AuthnMFARequired     = "MFA_REQUIRED"
 	AuthnMFAChallenge    = "MFA_CHALLENGE"
 	AuthnMFAEnroll       = "MFA_ENROLL"
+	AuthnEnrollActivate  = "MFA_ENROLL_ACTIVATE"
 	AuthnPasswordExpired = "PASSWORD_EXPIRED"
 	AuthnLockedOut       = "LOCKED_OUT"
 )
@@ -55,8 +56,12 @@ type AuthnResult struct {
 	User *directory.User
 	// Factors are the person's active factors (MFA_REQUIRED).
 	Factors []*mfa.Factor
-	// Factor is the factor being challenged (MFA_CHALLENGE).
+	// Factor is the factor being challenged (MFA_CHALLENGE) or set up
+	// (MFA_ENROLL_ACTIVATE).
 	Factor *mfa.Factor
+	// Activation is the seed of the authenticator app being set up
+	// (MFA_ENROLL_ACTIVATE).
+	Activation *mfa.TOTPEnrollment
 }
 
 // Errors of the Authentication API, with Okta's codes.
@@ -174,6 +179,16 @@ func (s *Surface) advanceAuthn(r *http.Request, t *authnTxn, stateToken string, 
 func (s *Surface) authnState(ctx context.Context, t *authnTxn, stateToken string, u *directory.User) (*AuthnResult, error) {
 	res := &AuthnResult{StateToken: stateToken, ExpiresAt: t.Expires, RelayState: t.RelayState, User: u}
 	switch {
+	case t.NeedMFA && t.Enrolling != "":
+		f, err := s.MFA.Get(ctx, u.ID, t.Enrolling)
+		if err != nil {
+			return nil, err
+		}
+		enr, err := s.MFA.PendingTOTP(ctx, u.ID, t.Enrolling)
+		if err != nil {
+			return nil, err
+		}
+		res.Status, res.Factor, res.Activation = AuthnEnrollActivate, f, &enr
 	case t.NeedMFA:
 		fs, err := s.activeFactors(ctx, u.ID)
 		if err != nil {
@@ -307,6 +322,70 @@ func (s *Surface) AuthnVerify(r *http.Request, stateToken, factorID, passCode st
 		return nil, err
 	}
 	t.NeedMFA, t.Challenged = false, ""
+	t.MFATime = s.now().UTC()
+	t.AMR = appendAMR(t.AMR, "otp", "mfa")
+	return s.advanceAuthn(r, t, stateToken, u)
+}
+
+// AuthnEnroll sets up an authenticator app in an MFA_ENROLL transaction
+// (the session policy requires a factor the person does not have), as the
+// sign-in form's "Set up a security method" does: the answer carries the
+// seed once more for the app, and AuthnActivate takes its first code.
+func (s *Surface) AuthnEnroll(r *http.Request, stateToken, factorType, provider string) (*AuthnResult, error) {
+	ctx := r.Context()
+	t, u, err := s.loadAuthn(ctx, stateToken)
+	if err != nil {
+		return nil, err
+	}
+	if !t.NeedMFA || s.MFA == nil {
+		return nil, ErrAuthnState
+	}
+	if fs, err := s.activeFactors(ctx, u.ID); err != nil {
+		return nil, err
+	} else if len(fs) > 0 {
+		// A factor exists: it is verified, not replaced.
+		return nil, ErrAuthnState
+	}
+	if factorType != string(mfa.TypeTOTP) {
+		return nil, errs.InvalidFields("Api validation failed: factorEnrollRequest",
+			errs.Field("factorType", "factorType: only token:software:totp can be set up through the Authentication API; set up a passkey in a browser at /login"))
+	}
+	if provider == "" {
+		provider = mfa.ProviderOkta
+	}
+	f, _, err := s.MFA.EnrollTOTP(s.auditContext(r, u), u.ID, provider)
+	if err != nil {
+		return nil, err
+	}
+	t.Enrolling = f.ID
+	return s.advanceAuthn(r, t, stateToken, u)
+}
+
+// AuthnActivate activates the authenticator app of an MFA_ENROLL_ACTIVATE
+// transaction with its first code; the new factor is the sign-in's second
+// factor. Wrong codes count towards lockout, as at the sign-in form.
+func (s *Surface) AuthnActivate(r *http.Request, stateToken, factorID, passCode string) (*AuthnResult, error) {
+	ctx := r.Context()
+	t, u, err := s.loadAuthn(ctx, stateToken)
+	if err != nil {
+		return nil, err
+	}
+	if !t.NeedMFA || t.Enrolling == "" || subtle.ConstantTimeCompare([]byte(t.Enrolling), []byte(factorID)) != 1 {
+		return nil, ErrAuthnState
+	}
+	if mfa.NormalizeCode(passCode) == "" {
+		return nil, errs.InvalidFields("Api validation failed: passCode", errs.Field("passCode", "passCode: the six-digit code the app shows is required"))
+	}
+	if n, err := s.Sessions.Store.Hit(ctx, "mfa-ip:"+web.ClientIP(r), time.Minute, s.now()); err == nil && n > s.IPAttempts {
+		return nil, ErrAuthnThrottled
+	}
+	if _, err := s.MFA.ActivateTOTP(s.auditContext(r, u), u.ID, t.Enrolling, passCode); err != nil {
+		if mfa.LockedOut(err) {
+			_ = s.Sessions.Store.DeletePending(ctx, authnKey(stateToken))
+		}
+		return nil, err
+	}
+	t.NeedMFA, t.Enrolling = false, ""
 	t.MFATime = s.now().UTC()
 	t.AMR = appendAMR(t.AMR, "otp", "mfa")
 	return s.advanceAuthn(r, t, stateToken, u)

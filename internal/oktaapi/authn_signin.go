@@ -27,6 +27,8 @@ type SignIn interface {
 	AuthnVerify(r *http.Request, stateToken, factorID, passCode string) (*login.AuthnResult, error)
 	AuthnCancel(r *http.Request, stateToken string) (string, error)
 	AuthnChangePassword(r *http.Request, stateToken, oldPassword, newPassword string) (*login.AuthnResult, error)
+	AuthnEnroll(r *http.Request, stateToken, factorType, provider string) (*login.AuthnResult, error)
+	AuthnActivate(r *http.Request, stateToken, factorID, passCode string) (*login.AuthnResult, error)
 	// Current is the browser session of the request's cookie.
 	Current(r *http.Request) (*session.Session, *directory.User, error)
 	EndCurrent(w http.ResponseWriter, r *http.Request) error
@@ -47,6 +49,8 @@ func (a *Authn) Mount(m *Mux) {
 	m.Handle("POST /api/v1/authn", PublicAccess, a.primary)
 	m.Handle("POST /api/v1/authn/introspect", PublicAccess, a.introspect)
 	m.Handle("POST /api/v1/authn/factors/{factorId}/verify", PublicAccess, a.verify)
+	m.Handle("POST /api/v1/authn/factors", PublicAccess, a.enroll)
+	m.Handle("POST /api/v1/authn/factors/{factorId}/lifecycle/activate", PublicAccess, a.activate)
 	m.Handle("POST /api/v1/authn/cancel", PublicAccess, a.cancel)
 	m.Handle("POST /api/v1/authn/credentials/change_password", PublicAccess, a.changePassword)
 	m.Handle("GET /api/v1/sessions/me", PublicAccess, a.me)
@@ -152,6 +156,31 @@ func (a *Authn) verify(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	res, err := a.SignIn.AuthnVerify(r, in.StateToken, r.PathValue("factorId"), in.PassCode)
+	return a.answer(w, res, err)
+}
+
+func (a *Authn) enroll(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		StateToken string `json:"stateToken"`
+		FactorType string `json:"factorType"`
+		Provider   string `json:"provider"`
+	}
+	if err := a.decode(w, r, &in, "stateToken", "factorType", "provider", "profile"); err != nil {
+		return err
+	}
+	res, err := a.SignIn.AuthnEnroll(r, in.StateToken, in.FactorType, in.Provider)
+	return a.answer(w, res, err)
+}
+
+func (a *Authn) activate(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		StateToken string `json:"stateToken"`
+		PassCode   string `json:"passCode"`
+	}
+	if err := a.decode(w, r, &in, "stateToken", "passCode"); err != nil {
+		return err
+	}
+	res, err := a.SignIn.AuthnActivate(r, in.StateToken, r.PathValue("factorId"), in.PassCode)
 	return a.answer(w, res, err)
 }
 
@@ -269,12 +298,22 @@ func (a *Authn) transactionJSON(res *login.AuthnResult) map[string]any {
 		verify := link(a.API.BaseURL+"/api/v1/authn/factors/"+res.Factor.ID+"/verify", "POST")
 		links["next"] = withName(verify, "verify")
 	case login.AuthnMFAEnroll:
-		// Setting a factor up happens in the browser (/login); the
-		// catalog says what the person will be asked to set up.
-		embedded["factors"] = []map[string]any{{
-			"factorType": string(mfa.TypeTOTP), "provider": mfa.ProviderOkta, "vendorName": "OKTA",
-			"status": "NOT_SETUP", "enrollment": "REQUIRED", "_links": map[string]any{},
+		// What can be set up here: an authenticator app (passkeys are
+		// set up in a browser, at /login).
+		enroll := map[string]any{"enroll": link(a.API.BaseURL+"/api/v1/authn/factors", "POST")}
+		embedded["factors"] = []map[string]any{
+			{"factorType": string(mfa.TypeTOTP), "provider": mfa.ProviderOkta, "vendorName": "OKTA", "status": "NOT_SETUP", "enrollment": "REQUIRED", "_links": enroll},
+			{"factorType": string(mfa.TypeTOTP), "provider": mfa.ProviderGoogle, "vendorName": "GOOGLE", "status": "NOT_SETUP", "enrollment": "REQUIRED", "_links": enroll},
+		}
+	case login.AuthnEnrollActivate:
+		f := a.authnFactorJSON(res.Factor, res.User)
+		delete(f, "_links")
+		f["_embedded"] = map[string]any{"activation": map[string]any{
+			"timeStep": mfa.TOTPPeriod, "sharedSecret": res.Activation.SharedSecret, "encoding": "base32", "keyLength": len(res.Activation.SharedSecret),
 		}}
+		embedded["factor"] = f
+		out["factorResult"] = "WAITING"
+		links["next"] = withName(link(a.API.BaseURL+"/api/v1/authn/factors/"+res.Factor.ID+"/lifecycle/activate", "POST"), "activate")
 	case login.AuthnPasswordExpired:
 		links["next"] = withName(link(a.API.BaseURL+"/api/v1/authn/credentials/change_password", "POST"), "changePassword")
 	}
