@@ -551,3 +551,52 @@ func TestAuthnAWSStory(t *testing.T) {
 		t.Fatalf("AssumeRoleWithSAML: %d %s", sts.StatusCode, out)
 	}
 }
+
+// TestClusterAuthn: a transaction started on one node continues on
+// another, and its end is one: two nodes given the same right code at
+// once give one sessionToken between them, redeemed once.
+func TestClusterAuthn(t *testing.T) {
+	t.Parallel()
+	c := newCluster(t, clusterOptions{})
+	a, b := c.nodes[0], c.nodes[1]
+	u := a.createUser(t, "mia@example.com", "Secret-Passw0rd")
+	_, secret := a.enrollTOTP(t, u)
+
+	r := a.call(t, "POST", "/api/v1/authn", "", authnBody("mia@example.com", "Secret-Passw0rd"))
+	st := str(r.body, "stateToken")
+	if r.body["status"] != "MFA_REQUIRED" {
+		t.Fatalf("primary on A: %s", r.raw)
+	}
+	verify := strings.TrimPrefix(str(r.body["_embedded"].(map[string]any)["factors"].([]any)[0], "_links", "verify", "href"), c.url)
+	if r := b.call(t, "POST", "/api/v1/authn", "", `{"stateToken":"`+st+`"}`); r.body["status"] != "MFA_REQUIRED" {
+		t.Fatalf("state on B: %s", r.raw)
+	}
+	code := totpNow(t, secret, 0)
+	results := make([]apiResult, 2)
+	parallel(t, 2, func(i int) error {
+		results[i] = c.nodes[i].call(t, "POST", verify, "", `{"stateToken":"`+st+`","passCode":"`+code+`"}`)
+		return nil
+	})
+	var tokens []string
+	for _, r := range results {
+		if tok := str(r.body, "sessionToken"); tok != "" {
+			tokens = append(tokens, tok)
+		} else if r.status != 403 && r.status != 401 {
+			t.Fatalf("the other verify: %d %s", r.status, r.raw)
+		}
+	}
+	if len(tokens) != 1 {
+		t.Fatalf("%d sessionTokens for one transaction: %v", len(tokens), results)
+	}
+	br := c.browser(t)
+	resp, _ := br.on(b).get("/login/sessionCookieRedirect?" + url.Values{"token": {tokens[0]}, "redirectUrl": {"/app/UserHome"}}.Encode())
+	if resp.StatusCode != 302 || br.cookie("gh_sid") == "" {
+		t.Fatalf("exchange on B: %d", resp.StatusCode)
+	}
+	if resp, _ := c.browser(t).on(a).get("/login/sessionCookieRedirect?" + url.Values{"token": {tokens[0]}, "redirectUrl": {"/app/UserHome"}}.Encode()); resp.StatusCode != 401 {
+		t.Fatalf("second exchange on A: %d", resp.StatusCode)
+	}
+	if resp, page := br.on(a).get("/app/UserHome"); resp.StatusCode != 200 || !strings.Contains(page, "My Apps") {
+		t.Fatalf("the session on A: %d", resp.StatusCode)
+	}
+}
