@@ -600,3 +600,41 @@ func TestClusterAuthn(t *testing.T) {
 		t.Fatalf("the session on A: %d", resp.StatusCode)
 	}
 }
+
+// TestAuthnSessionPolicy: the session policy decides for the API as for
+// the form: a denying rule refuses (E0000004, the policy's event in the
+// log) and a rule's session lifetime and idle timeout shape the session
+// the sessionToken starts.
+func TestAuthnSessionPolicy(t *testing.T) {
+	ts := newTestServer(t, false)
+	barred := ts.createUser(t, "nia@example.com", "Secret-Passw0rd")
+	short := ts.createUser(t, "oz@example.com", "Secret-Passw0rd")
+	var pols []map[string]any
+	mustUnmarshal(t, ts.call(t, "GET", "/api/v1/policies?type=OKTA_SIGN_ON", ts.token, "").raw, &pols)
+	rules := "/api/v1/policies/" + pols[0]["id"].(string) + "/rules"
+	for _, g := range []struct{ name, user, actions string }{
+		{"Blocked", barred.ID, `{"signon":{"access":"DENY"}}`},
+		{"Short", short.ID, `{"signon":{"access":"ALLOW","session":{"maxSessionIdleMinutes":15,"maxSessionLifetimeMinutes":90}}}`},
+	} {
+		gid := ts.call(t, "POST", "/api/v1/groups", ts.token, `{"profile":{"name":"`+g.name+`"}}`).body["id"].(string)
+		ts.call(t, "PUT", "/api/v1/groups/"+gid+"/users/"+g.user, ts.token, "")
+		if r := ts.call(t, "POST", rules, ts.token, `{"name":"`+g.name+`","conditions":{"people":{"groups":{"include":["`+gid+`"]}}},"actions":`+g.actions+`}`); r.status != 200 {
+			t.Fatalf("rule %s: %d %s", g.name, r.status, r.raw)
+		}
+	}
+	if r := ts.call(t, "POST", "/api/v1/authn", "", authnBody("nia@example.com", "Secret-Passw0rd")); r.status != 401 || r.body["errorCode"] != "E0000004" {
+		t.Fatalf("denied by policy: %d %s", r.status, r.raw)
+	}
+	if logs := ts.call(t, "GET", "/api/v1/logs?filter="+url.QueryEscape(`eventType eq "policy.evaluate_sign_on"`), ts.token, ""); !strings.Contains(logs.raw, "nia@example.com") || !strings.Contains(logs.raw, "DENY") {
+		t.Fatalf("policy decision not logged: %s", logs.raw)
+	}
+	token := ts.authnSuccess(t, "oz@example.com", "Secret-Passw0rd")
+	cli := newCLIClient(t)
+	if resp, _ := cli.get(ts.srv.URL + "/login/sessionCookieRedirect?" + url.Values{"token": {token}, "redirectUrl": {"/app/UserHome"}}.Encode()); resp.StatusCode != 200 {
+		t.Fatalf("exchange: %d", resp.StatusCode)
+	}
+	xs, _ := ts.db.Sessions().UserSessions(context.Background(), short.ID)
+	if len(xs) != 1 || xs[0].Expires.Sub(xs[0].Created) != 90*time.Minute || xs[0].IdleTimeout != 15*time.Minute {
+		t.Fatalf("session timeouts: %+v", xs)
+	}
+}
