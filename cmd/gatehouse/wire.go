@@ -383,6 +383,7 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 		Now:          a.now,
 	}
 	endUser.Apps = appTiles{a.catalog}
+	api.Extra = append(api.Extra, (&oktaapi.Authn{API: api, SignIn: endUser, Refresher: a.sessions}).Mount)
 	fed := &federation.Service{
 		Store: a.db.IdPs(), Directory: a.directory, Sealer: a.sealer, Expr: a.catalog.Expr,
 		IDs: a.ids, Now: a.now, Events: a.events,

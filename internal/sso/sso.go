@@ -476,9 +476,44 @@ func (s *Surface) launch(w http.ResponseWriter, r *http.Request) {
 	s.idpInitiated(w, r, a)
 }
 
+// launchToken is the one-time sessionToken of the Authentication API that
+// an app's launch link may carry, as Okta's embed links take it
+// (sessionToken, or onetimetoken as older clients send it).
+func launchToken(r *http.Request) string {
+	q := r.URL.Query()
+	if t := q.Get("sessionToken"); t != "" {
+		return t
+	}
+	return q.Get("onetimetoken")
+}
+
 func (s *Surface) idpInitiated(w http.ResponseWriter, r *http.Request, a *catalog.App) {
-	sess, u, err := s.Login.Current(r)
-	if err != nil {
+	var sess *session.Session
+	var u *directory.User
+	var err error
+	if token := launchToken(r); token != "" {
+		// The token signs this browser in first, exactly as
+		// /login/sessionCookieRedirect would; from another site only
+		// after a click that names the account.
+		if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
+			who := s.Login.SessionTokenLogin(r.Context(), token)
+			if who == "" {
+				s.page(w, r, http.StatusUnauthorized, "Sign In", login.ErrSessionToken.Msg)
+				return
+			}
+			s.Login.Confirm(w, r, "Continue to "+a.Label, "Another site is signing this browser in as "+who+" to open "+a.Label+". Continue only if that is you and you meant to open it.",
+				r.URL.RequestURI(), "Continue to "+a.Label)
+			return
+		}
+		if sess, u, err = s.Login.RedeemSessionToken(w, r, token); err != nil {
+			if errors.Is(err, login.ErrSessionToken) {
+				s.page(w, r, http.StatusUnauthorized, "Sign In", login.ErrSessionToken.Msg)
+				return
+			}
+			s.fail(w, r, err)
+			return
+		}
+	} else if sess, u, err = s.Login.Current(r); err != nil {
 		if !errors.Is(err, session.ErrNoSession) {
 			s.fail(w, r, err)
 			return
