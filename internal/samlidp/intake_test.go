@@ -533,3 +533,28 @@ func TestForceAuthn(t *testing.T) {
 		t.Fatal("HonorForceAuthn not applied")
 	}
 }
+
+// TestRequestedAuthnContextLimits: more class refs than
+// MaxRequestedClassRefs, or one longer than MaxURLLength, is refused at
+// intake (an error page, nothing sent).
+func TestRequestedAuthnContextLimits(t *testing.T) {
+	sp := awsSP(t)
+	in := testIntake(t, sp)
+	build := func(n, size int) []byte {
+		return docBytes(t, buildRequestElement(reqOpts{acs: awsRegionalACS, extra: func(r *etree.Element) {
+			rac := r.CreateElement("samlp:RequestedAuthnContext")
+			for i := 0; i < n; i++ {
+				rac.CreateElement("saml:AuthnContextClassRef").SetText("urn:x:" + strings.Repeat("a", size))
+			}
+		}}))
+	}
+	if _, _, err := in.ParseRedirectRequest(redirectQuery(t, build(MaxRequestedClassRefs, 100), "", nil, "")); err != nil {
+		t.Fatalf("%d class refs: %v", MaxRequestedClassRefs, err)
+	}
+	for what, x := range map[string][]byte{"too many": build(MaxRequestedClassRefs+1, 10), "too long": build(1, MaxURLLength)} {
+		var re *RequestError
+		if _, _, err := in.ParseRedirectRequest(redirectQuery(t, x, "", nil, "")); !errors.As(err, &re) || re.Respondable {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+}
