@@ -588,6 +588,21 @@ func TimePtr(t *time.Time) any {
 	return Time(*t)
 }
 
+// Expands returns the values of the expand query parameter, which Okta
+// takes comma-separated (and repeated). Values a resource does not know are
+// ignored, as Okta's spec lists no 400 for them.
+func Expands(r *http.Request) map[string]bool {
+	out := map[string]bool{}
+	for _, v := range r.URL.Query()["expand"] {
+		for _, part := range strings.Split(v, ",") {
+			if part = strings.TrimSpace(part); part != "" {
+				out[part] = true
+			}
+		}
+	}
+	return out
+}
+
 // BoolParam parses an optional boolean query parameter.
 func BoolParam(q url.Values, name string, def bool) (bool, error) {
 	s := q.Get(name)
