@@ -448,5 +448,11 @@ func (a *app) startJobs(log *slog.Logger) (stop func()) {
 		}
 	}()
 	go a.scheduler(log).Run(ctx)
+	go func() {
+		// Group rule activations a stopped process left unfinished.
+		if err := a.groupRules.Resume(ctx); err != nil && ctx.Err() == nil {
+			log.Error("resuming group rule evaluations", "err", err)
+		}
+	}()
 	return func() { cancel(); <-done }
 }
