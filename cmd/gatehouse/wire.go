@@ -438,6 +438,7 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 		Provisioning: consoleProvisioning{in: a.aws, queue: a.queue},
 		MFA:          a.mfa,
 		Policies:     a.policies,
+		GroupRules:   a.groupRules,
 		IdPs:         fed,
 		Emails:       a.recovery,
 		IDs:          a.ids,
