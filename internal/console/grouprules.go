@@ -199,7 +199,9 @@ func (c *Console) createGroupRule(w http.ResponseWriter, r *http.Request, rq *re
 		return err
 	}
 	if fe != nil {
-		err = errs.InvalidFields("Api validation failed: groupRule", fe...)
+		if err = c.allProblems(ctx, in, fe); err == nil {
+			return nil // unreachable: fe is not empty
+		}
 	} else {
 		var x *grouprule.Rule
 		if x, err = c.GroupRules.Create(ctx, in); err == nil {
@@ -211,6 +213,25 @@ func (c *Console) createGroupRule(w http.ResponseWriter, r *http.Request, rq *re
 		return err
 	}
 	return c.groupRulesPage(w, r, rq, http.StatusBadRequest, fields, unclaimed, summary)
+}
+
+// allProblems adds to the form's own errors (names that name no group
+// or person) what the rule's validation says of the rest.
+func (c *Console) allProblems(ctx context.Context, in grouprule.Input, fe []errs.FieldError) error {
+	more, err := c.GroupRules.Check(ctx, in)
+	if err != nil {
+		return err
+	}
+	own := map[string]bool{}
+	for _, f := range fe {
+		own[f.Field] = true
+	}
+	for _, f := range more {
+		if !own[f.Field] {
+			fe = append(fe, f)
+		}
+	}
+	return errs.InvalidFields("Api validation failed: groupRule", fe...)
 }
 
 func (c *Console) groupRulePage(w http.ResponseWriter, r *http.Request, rq *request, x *grouprule.Rule, fields []Field, unclaimed []string, status int, summary string) error {
@@ -260,7 +281,9 @@ func (c *Console) saveGroupRule(w http.ResponseWriter, r *http.Request, rq *requ
 		return err
 	}
 	if fe != nil {
-		err = errs.InvalidFields("Api validation failed: groupRule", fe...)
+		if err = c.allProblems(ctx, in, fe); err == nil {
+			return nil // unreachable: fe is not empty
+		}
 	} else if _, err = c.GroupRules.Replace(ctx, x.ID, in); err == nil {
 		return done(w, r, ruleBase+"/"+x.ID, "saved")
 	}

@@ -150,6 +150,13 @@ func (s *Service) validate(ctx context.Context, in Input) (Input, []errs.FieldEr
 	return in, fe, nil
 }
 
+// Check returns what Create would refuse in in, field by field, without
+// creating anything (a form shows every problem at once).
+func (s *Service) Check(ctx context.Context, in Input) ([]errs.FieldError, error) {
+	_, fe, err := s.validate(ctx, in)
+	return fe, err
+}
+
 func dedupe(ss []string) []string {
 	out := []string{}
 	seen := map[string]bool{}
@@ -253,8 +260,7 @@ func (s *Service) Replace(ctx context.Context, id string, in Input) (*Rule, erro
 }
 
 func errNotInactive() error {
-	return &errs.Error{Kind: errs.Invalid, Code: "E0000001", Msg: "Api validation failed: groupRule",
-		Fields: []errs.FieldError{errs.Field("status", "status: Only an INACTIVE rule can be updated; deactivate it first.")}}
+	return &errs.Error{Kind: errs.Invalid, Code: "E0000001", Msg: "Api validation failed: groupRule. Only an INACTIVE rule can be updated; deactivate it first."}
 }
 
 func sameSet(a, b []string) bool {
