@@ -209,7 +209,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 	}
 	a.directory.OnChange = append(a.directory.OnChange, a.mfa.OnUserChange)
 	a.groupRules = &grouprule.Service{Store: db.GroupRules(), Members: a.directory, People: db.Directory(), Expr: a.catalog.Expr,
-		IDs: src, Now: now, Events: events}
+		IDs: src, Now: now, Events: events, Log: log}
 	// The rules' own membership changes run the other hooks (provisioning
 	// jobs through group app assignments) as manual ones do.
 	a.directory.OnChange = append(a.directory.OnChange, a.groupRules.OnUserChange)

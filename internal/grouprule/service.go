@@ -2,6 +2,7 @@ package grouprule
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -39,6 +40,12 @@ type Service struct {
 	// Batch is how many people one transaction of an activation or
 	// removal pass handles (default 200).
 	Batch int
+	// Wait bounds how long Activate waits for its pass over the directory
+	// (default 20 seconds, under the server's write timeout); a longer
+	// pass goes on in the background, durably (see Resume).
+	Wait time.Duration
+	// Log receives the errors of passes that go on in the background.
+	Log *slog.Logger
 }
 
 // Input is a rule as an administrator writes it.
@@ -282,8 +289,10 @@ func sameSet(a, b []string) bool {
 // Activate makes a rule ACTIVE and applies it to every person it moves:
 // matching people are added to its target groups. The pass runs in
 // transactions of Batch people and records how far it got, so a pass
-// interrupted by a crash is finished by Resume. Activating an ACTIVE rule
-// changes nothing; an INVALID rule cannot be activated.
+// interrupted by a crash is finished by Resume. Activate returns when the
+// pass is done, or after Wait with the pass going on in the background.
+// Activating an ACTIVE rule changes nothing; an INVALID rule cannot be
+// activated.
 func (s *Service) Activate(ctx context.Context, id string) error {
 	started := false
 	err := s.Store.Update(ctx, func(tx Tx) error {
@@ -307,7 +316,28 @@ func (s *Service) Activate(ctx context.Context, id string) error {
 	if err != nil || !started {
 		return err
 	}
-	return s.evaluate(ctx, id)
+	// The pass does not depend on the request: a client that goes away
+	// does not stop it half-way.
+	done := make(chan error, 1)
+	go func() { done <- s.evaluate(context.WithoutCancel(ctx), id) }()
+	wait := s.Wait
+	if wait <= 0 {
+		wait = 20 * time.Second
+	}
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	select {
+	case err := <-done:
+		return err
+	case <-timer.C:
+	case <-ctx.Done():
+	}
+	go func() {
+		if err := <-done; err != nil && s.Log != nil {
+			s.Log.Error("group rule activation pass", "rule", id, "err", err)
+		}
+	}()
+	return nil
 }
 
 // Deactivate makes a rule INACTIVE. The memberships it made stay (Okta:
@@ -337,6 +367,7 @@ func (s *Service) Deactivate(ctx context.Context, id string) error {
 // ACTIVE rule is deactivated before its memberships are removed, so that
 // it does not add them back meanwhile.
 func (s *Service) Delete(ctx context.Context, id string, removeUsers bool) error {
+	ctx = context.WithoutCancel(ctx) // not stopped half-way by a client that goes away
 	r, err := s.Get(ctx, id)
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package grouprule_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -342,14 +343,13 @@ func TestInterruptedActivationResumes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Activation whose pass stops after its first batch (the request's
-	// context ends, as when the process stops).
-	cctx, cancel := context.WithCancel(ctx)
-	stopping := &cancelAfter{People: w.db.Directory(), after: 1, cancel: cancel}
+	// Activation whose pass stops after its first batch (the database
+	// fails, as when the process stops).
+	stopping := &failAfter{People: w.db.Directory(), after: 1}
 	rules := *w.rules
 	rules.People = stopping
-	if err := rules.Activate(cctx, r.ID); err == nil {
-		t.Fatal("the interrupted activation reported success")
+	if err := rules.Activate(ctx, r.ID); !errors.Is(err, errStopped) {
+		t.Fatalf("the interrupted activation reported %v", err)
 	}
 	if n := len(w.members(t, g)); n != 2 {
 		t.Fatalf("%d members after one batch, want 2", n)
@@ -368,18 +368,67 @@ func TestInterruptedActivationResumes(t *testing.T) {
 	}
 }
 
-// cancelAfter cancels the context after serving some pages of people.
-type cancelAfter struct {
+var errStopped = errors.New("stopped")
+
+// failAfter fails after serving some pages of people.
+type failAfter struct {
 	grouprule.People
-	after  int
-	cancel func()
+	after int
 }
 
-func (c *cancelAfter) Users(ctx context.Context, q directory.UserQuery) ([]*directory.User, error) {
+func (c *failAfter) Users(ctx context.Context, q directory.UserQuery) ([]*directory.User, error) {
 	if c.after == 0 {
-		c.cancel()
-		return nil, ctx.Err()
+		return nil, errStopped
 	}
 	c.after--
 	return c.People.Users(ctx, q)
+}
+
+func TestSlowActivationGoesOnInTheBackground(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	g := w.group(t, "G")
+	for i := 0; i < 3; i++ {
+		w.person(t, fmt.Sprintf("p%d@example.com", i), "Sales", true)
+	}
+	r, err := w.rules.Create(ctx, grouprule.Input{Name: "r", Expression: `user.department == "Sales"`, GroupIDs: []string{g.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := make(chan struct{})
+	rules := *w.rules
+	rules.People = &slowPeople{People: w.db.Directory(), release: release}
+	rules.Wait = 10 * time.Millisecond
+	if err := rules.Activate(ctx, r.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := w.rules.Get(ctx, r.ID); got.Status != grouprule.Active || !got.Evaluating {
+		t.Fatalf("after a slow activation: %+v", got)
+	}
+	close(release)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got, _ := w.rules.Get(ctx, r.ID)
+		if !got.Evaluating {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the background pass did not finish")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := len(w.members(t, g)); n != 3 {
+		t.Fatalf("%d members after the background pass, want 3", n)
+	}
+}
+
+// slowPeople holds every page until release is closed.
+type slowPeople struct {
+	grouprule.People
+	release chan struct{}
+}
+
+func (s *slowPeople) Users(ctx context.Context, q directory.UserQuery) ([]*directory.User, error) {
+	<-s.release
+	return s.People.Users(ctx, q)
 }
