@@ -218,7 +218,7 @@ func testManaged(t *testing.T, s grouprule.Store) {
 	insertRule(t, s, r1)
 	insertRule(t, s, r2)
 	update(t, s, func(tx grouprule.Tx) error {
-		for _, m := range []grouprule.Managed{{r1.ID, g1.ID, u1.ID}, {r1.ID, g1.ID, u1.ID}, {r1.ID, g2.ID, u1.ID}, {r1.ID, g1.ID, u2.ID}, {r2.ID, g1.ID, u1.ID}} {
+		for _, m := range []grouprule.Managed{{RuleID: r1.ID, GroupID: g1.ID, UserID: u1.ID}, {RuleID: r1.ID, GroupID: g1.ID, UserID: u1.ID}, {RuleID: r1.ID, GroupID: g2.ID, UserID: u1.ID}, {RuleID: r1.ID, GroupID: g1.ID, UserID: u2.ID}, {RuleID: r2.ID, GroupID: g1.ID, UserID: u1.ID}} {
 			if err := tx.AddManaged(m); err != nil {
 				return err
 			}
@@ -286,7 +286,7 @@ func testCascades(t *testing.T, s grouprule.Store) {
 	r := newRule("r", g1.ID, g2.ID)
 	insertRule(t, s, r)
 	update(t, s, func(tx grouprule.Tx) error {
-		for _, m := range []grouprule.Managed{{r.ID, g1.ID, u1.ID}, {r.ID, g2.ID, u1.ID}, {r.ID, g1.ID, u2.ID}} {
+		for _, m := range []grouprule.Managed{{RuleID: r.ID, GroupID: g1.ID, UserID: u1.ID}, {RuleID: r.ID, GroupID: g2.ID, UserID: u1.ID}, {RuleID: r.ID, GroupID: g1.ID, UserID: u2.ID}} {
 			if err := tx.AddManaged(m); err != nil {
 				return err
 			}
