@@ -450,7 +450,19 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 		// The templates are embedded: a parse error is a build defect.
 		panic(fmt.Errorf("admin console: %w", err))
 	}
-	return web.TrustProxies(server.New(a.log, reg, a.db, api, endUser, single, admin, federated), a.trustedProxies)
+	root := server.New(a.log, reg, a.db, api, endUser, single, admin, federated)
+	return web.TrustProxies(foreground(a.hasher, root), a.trustedProxies)
+}
+
+// foreground counts every request as work that password hashes give way
+// to (credential/yield.go): a flood of sign-ins then slows the people
+// already signed in far less.
+func foreground(h *credential.Hasher, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, done := h.Foreground(r.Context())
+		defer done()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
 }
 
 // signOnPolicy applies the session policy at sign-in and logs its

@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -97,6 +98,7 @@ type Hasher struct {
 	params Params
 	rand   io.Reader
 	sem    chan struct{}
+	yield  *yielder
 	// dummy is an Argon2id hash of a random secret, verified by VerifyDummy.
 	dummySalt []byte
 	dummyKey  []byte
@@ -119,7 +121,7 @@ func NewHasher(cfg Config) (*Hasher, error) {
 	if r == nil {
 		r = rand.Reader
 	}
-	h := &Hasher{params: p, rand: r, sem: make(chan struct{}, n)}
+	h := &Hasher{params: p, rand: r, sem: make(chan struct{}, n), yield: newYielder(n)}
 	h.dummySalt = make([]byte, p.SaltLen)
 	h.dummyKey = make([]byte, p.KeyLen)
 	if _, err := io.ReadFull(r, h.dummySalt); err != nil {
@@ -134,20 +136,30 @@ func NewHasher(cfg Config) (*Hasher, error) {
 // Params returns the parameters used for new hashes.
 func (h *Hasher) Params() Params { return h.params }
 
-// acquire takes a hashing slot, waiting until one is free or ctx ends.
-func (h *Hasher) acquire(ctx context.Context) error {
+// acquire takes a hashing slot, waiting until one is free or ctx ends, and
+// then gives way to other requests as yield.go describes.
+func (h *Hasher) acquire(ctx context.Context) (slot, error) {
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("credential: waiting to hash: %w", err)
+		return slot{}, fmt.Errorf("credential: waiting to hash: %w", err)
 	}
+	f := h.yield.startHash(ctx)
 	select {
 	case h.sem <- struct{}{}:
-		return nil
 	case <-ctx.Done():
-		return fmt.Errorf("credential: waiting to hash: %w", ctx.Err())
+		h.yield.endHash(f)
+		return slot{}, fmt.Errorf("credential: waiting to hash: %w", ctx.Err())
 	}
+	h.yield.wait(ctx)
+	h.yield.hashing.Add(1)
+	return slot{f: f, start: time.Now()}, nil
 }
 
-func (h *Hasher) release() { <-h.sem }
+func (h *Hasher) release(s slot) {
+	h.yield.lastNS.Store(int64(time.Since(s.start)))
+	h.yield.hashing.Add(-1)
+	<-h.sem
+	h.yield.endHash(s.f)
+}
 
 // Hash returns the PHC-format Argon2id hash of password:
 // $argon2id$v=19$m=19456,t=2,p=1$<salt>$<key> (unpadded standard base64).
@@ -162,11 +174,12 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 	if _, err := io.ReadFull(h.rand, salt); err != nil {
 		return "", fmt.Errorf("credential: reading salt: %w", err)
 	}
-	if err := h.acquire(ctx); err != nil {
+	s, err := h.acquire(ctx)
+	if err != nil {
 		return "", err
 	}
 	key := argon2.IDKey([]byte(password), salt, h.params.Time, h.params.Memory, h.params.Threads, h.params.KeyLen)
-	h.release()
+	h.release(s)
 	return encodeArgon2id(h.params, salt, key), nil
 }
 
@@ -178,11 +191,12 @@ func (h *Hasher) VerifyDummy(ctx context.Context, password string) bool {
 	if len(password) > MaxPasswordBytes {
 		password = password[:MaxPasswordBytes]
 	}
-	if err := h.acquire(ctx); err != nil {
+	s, err := h.acquire(ctx)
+	if err != nil {
 		return false
 	}
 	key := argon2.IDKey([]byte(password), h.dummySalt, h.params.Time, h.params.Memory, h.params.Threads, h.params.KeyLen)
-	h.release()
+	h.release(s)
 	// The comparison result is discarded: the dummy key is random, so a match
 	// is not a sign-in.
 	_ = subtle.ConstantTimeCompare(key, h.dummyKey)

@@ -38,10 +38,11 @@ func (h *Hasher) Verify(ctx context.Context, encoded, password string) (ok, need
 	if err != nil {
 		return false, false, err
 	}
-	if err := h.acquire(ctx); err != nil {
+	s, err := h.acquire(ctx)
+	if err != nil {
 		return false, false, err
 	}
-	defer h.release()
+	defer h.release(s)
 	ok, err = v.verify(password)
 	if err != nil || !ok {
 		return false, false, err
