@@ -32,8 +32,11 @@ const (
 func (s *Service) evaluate(ctx context.Context, id string) error {
 	for {
 		r, err := s.Store.Rule(ctx, id)
+		if errs.Is(err, errs.NotFound) {
+			return nil // deleted meanwhile: nothing left to apply
+		}
 		if err != nil {
-			return notFound(id, err)
+			return err
 		}
 		if r.Status != Active || !r.Evaluating {
 			return nil
@@ -45,8 +48,12 @@ func (s *Service) evaluate(ctx context.Context, id string) error {
 		done := false
 		err = s.Store.Update(ctx, func(tx Tx) error {
 			r, err := tx.GroupRuleForUpdate(id)
+			if errs.Is(err, errs.NotFound) {
+				done = true
+				return nil
+			}
 			if err != nil {
-				return notFound(id, err)
+				return err
 			}
 			if r.Status != Active || !r.Evaluating {
 				done = true
