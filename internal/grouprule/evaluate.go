@@ -41,7 +41,8 @@ func (s *Service) evaluate(ctx context.Context, id string) error {
 		if r.Status != Active || !r.Evaluating {
 			return nil
 		}
-		page, err := s.People.Users(ctx, directory.UserQuery{After: r.EvalAfter, Limit: s.batch()})
+		from := r.EvalAfter
+		page, err := s.People.Users(ctx, directory.UserQuery{After: from, Limit: s.batch()})
 		if err != nil {
 			return err
 		}
@@ -58,6 +59,9 @@ func (s *Service) evaluate(ctx context.Context, id string) error {
 			if r.Status != Active || !r.Evaluating {
 				done = true
 				return nil
+			}
+			if r.EvalAfter != from {
+				return nil // another node applied this batch meanwhile: read on
 			}
 			prog, err := s.Expr.CompileCondition(r.Expression)
 			if err != nil {
