@@ -194,6 +194,9 @@ func contains(ss []string, v string) bool {
 // Membership changes (before and after the same) and changes that leave
 // profile and status as they were (a password) apply nothing.
 func (s *Service) OnUserChange(ctx context.Context, dtx directory.Tx, before, after *directory.User) error {
+	if after == nil && before != nil {
+		return s.forget(ctx, dtx, before)
+	}
 	if after == nil || before == after || !Applies(after.Status) {
 		return nil
 	}
@@ -215,6 +218,38 @@ func (s *Service) OnUserChange(ctx context.Context, dtx directory.Tx, before, af
 		}
 		if err := s.apply(ctx, tx, r, prog, after); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// forget takes a person who is being deleted out of the rules'
+// exclusions (their memberships and the rules' records of them go with
+// the person's row).
+func (s *Service) forget(ctx context.Context, dtx directory.Tx, u *directory.User) error {
+	tx, ok := dtx.(Tx)
+	if !ok {
+		return errs.Wrap(errs.Internal, "Internal Server Error", errNoRuleTx)
+	}
+	for _, st := range []Status{Active, Inactive, Invalid} {
+		rs, err := tx.GroupRulesByStatus(st)
+		if err != nil {
+			return err
+		}
+		for _, r := range rs {
+			if !r.Excludes(u.ID) {
+				continue
+			}
+			kept := []string{}
+			for _, id := range r.ExcludeUserIDs {
+				if id != u.ID {
+					kept = append(kept, id)
+				}
+			}
+			r.ExcludeUserIDs = kept
+			if err := tx.UpdateGroupRule(r); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

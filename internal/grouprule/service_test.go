@@ -190,6 +190,17 @@ func TestRuleLifecycleAndEvaluation(t *testing.T) {
 		t.Fatalf("manual removal did not exclude the person: %v", got.ExcludeUserIDs)
 	}
 
+	// A deleted person leaves the rule's exclusions, so that the rule
+	// read back can be saved again.
+	for i := 0; i < 2; i++ {
+		if _, err := w.dir.Delete(ctx, "ex@example.com"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, _ := w.rules.Get(ctx, r.ID); got.Excludes(ex.ID) {
+		t.Fatalf("a deleted person is still excluded: %v", got.ExcludeUserIDs)
+	}
+
 	// Deactivation keeps memberships, and changes are no longer applied.
 	if err := w.rules.Deactivate(ctx, r.ID); err != nil {
 		t.Fatal(err)
