@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"sort"
@@ -90,6 +91,11 @@ func testGroupRulesSDK(t *testing.T, ts *testServer) {
 		t.Fatalf("assign group to app: %d %s", r.status, r.raw)
 	}
 
+	// An expression that does not compile is refused with its position.
+	_, _, err := c.GroupAPI.CreateGroupRule(ctx).GroupRule(newRuleBody("Sales people", `user.department = "Sales"`, []string{sales}, nil)).Execute()
+	if cause := sdkErrorCause(err); oktaErrorCode(err) != "E0000001" || !strings.Contains(cause, "conditions.expression.value") || !strings.Contains(cause, " at 1:") {
+		t.Fatalf("bad expression: %s %q", oktaErrorCode(err), cause)
+	}
 	rule, _, err := c.GroupAPI.CreateGroupRule(ctx).GroupRule(newRuleBody("Sales people", `user.department == "Sales"`, []string{sales, staff}, []string{excluded})).Execute()
 	if err != nil {
 		t.Fatalf("create rule: %v", oktaErrorCode(err))
@@ -222,6 +228,27 @@ func testGroupRulesSDK(t *testing.T, ts *testServer) {
 	if _, _, err := c.GroupAPI.GetGroupRule(ctx, rule.GetId()).Execute(); oktaErrorCode(err) != "E0000007" {
 		t.Fatalf("deleted rule: %v", oktaErrorCode(err))
 	}
+}
+
+// sdkErrorCause is the first errorCauses summary of an Okta error.
+func sdkErrorCause(err error) string {
+	var ge *okta.GenericOpenAPIError
+	if !errors.As(err, &ge) {
+		return ""
+	}
+	var m *okta.Error
+	switch v := ge.Model().(type) {
+	case okta.Error:
+		m = &v
+	case *okta.Error:
+		m = v
+	default:
+		return ""
+	}
+	if cs := m.GetErrorCauses(); len(cs) > 0 {
+		return cs[0].GetErrorSummary()
+	}
+	return ""
 }
 
 func activateAndDelete(ctx context.Context, c *okta.APIClient, id string) error {
