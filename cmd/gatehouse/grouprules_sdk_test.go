@@ -273,8 +273,16 @@ func TestGroupRulesBadInput(t *testing.T) {
 	rule := func(name, expression, groups string) string {
 		return fmt.Sprintf(`{"type":"group_rule","name":%q,"conditions":{"expression":{"type":"urn:okta:expression:1.0","value":%q}},"actions":{"assignUserToGroups":{"groupIds":%s}}}`, name, expression, groups)
 	}
-	if r := ts.call(t, "POST", "/api/v1/groups/rules", ts.token, rule("Taken", `user.title == "x"`, `["`+g+`"]`)); r.status != 200 {
-		t.Fatalf("create: %d %s", r.status, r.raw)
+	created := ts.call(t, "POST", "/api/v1/groups/rules", ts.token, rule("Taken", `user.title == "x"`, `["`+g+`"]`))
+	if created.status != 200 {
+		t.Fatalf("create: %d %s", created.status, created.raw)
+	}
+	// A rule read back (with its read-only members and _embedded) can be
+	// sent back as it is.
+	id := created.body["id"].(string)
+	read := ts.call(t, "GET", "/api/v1/groups/rules/"+id+"?expand=groupIdToGroupNameMap", ts.token, "")
+	if r := ts.call(t, "PUT", "/api/v1/groups/rules/"+id, ts.token, read.raw); r.status != 200 || r.body["name"] != "Taken" {
+		t.Fatalf("replace with the rule read back: %d %s", r.status, r.raw)
 	}
 	for _, c := range []struct{ body, cause string }{
 		{rule("Bad syntax", `user.department ==`, `["`+g+`"]`), "conditions.expression.value: expression ends too early at 1:19"},
