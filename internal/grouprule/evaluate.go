@@ -3,6 +3,7 @@ package grouprule
 import (
 	"context"
 	"reflect"
+	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/audit"
 	"github.com/gatehouse/gatehouse/internal/catalog"
@@ -261,7 +262,9 @@ var errNoRuleTx = errs.New(errs.Internal, "grouprule: the directory's transactio
 // administrator adds is theirs: the rules that managed it forget it, so
 // they never remove it. A rule-managed membership an administrator
 // removes adds the person to the rule's exclusions, as Okta does, so the
-// rule does not add them back.
+// rule does not add them back. Then the active rules whose condition
+// looks at groups are applied to the person (a rule's own membership
+// changes apply no rule: rules do not trigger one another).
 func (s *Service) OnMembership(ctx context.Context, dtx directory.Tx, g *directory.Group, u *directory.User, added bool) error {
 	tx, ok := dtx.(Tx)
 	if !ok {
@@ -295,7 +298,33 @@ func (s *Service) OnMembership(ctx context.Context, dtx directory.Tx, g *directo
 			return err
 		}
 	}
+	if !Applies(u.Status) {
+		return nil
+	}
+	rs, err := tx.GroupRulesByStatus(Active)
+	if err != nil {
+		return err
+	}
+	for _, r := range rs {
+		if !readsGroups(r.Expression) {
+			continue
+		}
+		prog, err := s.Expr.CompileCondition(r.Expression)
+		if err != nil {
+			return err
+		}
+		if err := s.apply(ctx, tx, r, prog, u); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// readsGroups reports whether a condition may look at the person's
+// groups (isMemberOf..., Groups.*), so that a membership change can
+// change its result.
+func readsGroups(expression string) bool {
+	return strings.Contains(expression, "isMemberOf") || strings.Contains(expression, "Groups.")
 }
 
 // OnGroupDelete is a directory.GroupHook: a rule that assigns to a

@@ -269,6 +269,29 @@ func TestTwoRulesShareAMembership(t *testing.T) {
 	want(t, "members", w.members(t, g), "a@example.com")
 }
 
+func TestGroupConditionFollowsManualMembership(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	eng, tech := w.group(t, "Engineering"), w.group(t, "All tech")
+	a := w.person(t, "a@example.com", "", true)
+	r, err := w.rules.Create(ctx, grouprule.Input{Name: "tech", Expression: `isMemberOfGroupName("Engineering")`, GroupIDs: []string{tech.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.rules.Activate(ctx, r.ID); err != nil {
+		t.Fatal(err)
+	}
+	want(t, "before", w.members(t, tech))
+	if err := w.dir.AddMember(ctx, eng.ID, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	want(t, "after joining Engineering", w.members(t, tech), "a@example.com")
+	if err := w.dir.RemoveMember(ctx, eng.ID, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	want(t, "after leaving Engineering", w.members(t, tech))
+}
+
 func TestBadInputChangesNothing(t *testing.T) {
 	ctx := context.Background()
 	w := newWorld(t)
