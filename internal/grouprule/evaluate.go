@@ -264,7 +264,7 @@ var errNoRuleTx = errs.New(errs.Internal, "grouprule: the directory's transactio
 // removes adds the person to the rule's exclusions, as Okta does, so the
 // rule does not add them back. Then the active rules whose condition
 // looks at groups are applied to the person (a rule's own membership
-// changes apply no rule: rules do not trigger one another).
+// changes apply no rule by themselves, so rules cannot loop).
 func (s *Service) OnMembership(ctx context.Context, dtx directory.Tx, g *directory.Group, u *directory.User, added bool) error {
 	tx, ok := dtx.(Tx)
 	if !ok {
