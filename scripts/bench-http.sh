@@ -34,6 +34,8 @@ srv=$!
 for _ in $(seq 100); do curl -sf "$base/healthz" >/dev/null && break; sleep 0.1; done
 load() { taskset -c 1 "$work/gatehouse-load" "$@" -base "$base" -token "$token" -server-pid "$srv"; }
 bound() { taskset -c 0 "$work/gatehouse-load" bound -what "$1"; }
+# the event log's commits and events so far (their ratio: the group size)
+logcounts() { curl -s "$base/metrics" | awk '/^gatehouse_event_log_(commits|events)_total/ {printf "%s ", $2}'; }
 echo "# $(date -u +%FT%TZ) $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $(go version | cut -d' ' -f3)"
 if [[ $what == sso || $what == all ]]; then
   bound rsa
@@ -41,7 +43,9 @@ if [[ $what == sso || $what == all ]]; then
     load sso $mode -c 8 -d 3s >/dev/null # warm up: app, keys, connections
     perfpid=
     if [[ -n ${PERF_OUT:-} ]]; then perf record -e cpu-clock -F 999 -g -p "$srv" -o "$PERF_OUT$mode" -- sleep 8 >/dev/null 2>&1 & perfpid=$!; fi
+    before=$(logcounts)
     out=$(load sso $mode -c 8 -d "$dur"); echo "$out"
+    python3 -c "import sys; c0,e0,c1,e1=map(float,sys.argv[1:]); print('event log: %.2f events per commit' % ((e1-e0)/max(c1-c0,1)))" $before $(logcounts)
     [[ -z $perfpid ]] || wait "$perfpid" || true
     peak=$(sed -n 's/.*s: \([0-9.]*\)\/s.*/\1/p' <<<"$out")
     load sso $mode -c 8 -d "$dur" -rate "$(python3 -c "print(round($peak/2))")"

@@ -14,6 +14,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/config"
 	"github.com/gatehouse/gatehouse/internal/directory"
 	"github.com/gatehouse/gatehouse/internal/oktaapi"
+	"github.com/okta/okta-sdk-golang/v5/okta"
 )
 
 type apiResult struct {
@@ -171,6 +172,15 @@ func TestUsersMe(t *testing.T) {
 	}
 	if r := ts.call(t, "GET", "/api/v1/users/me", tok, ""); r.status != 200 || r.body["id"] != admin.ID {
 		t.Fatalf("users/me with an owned token: %d %s", r.status, r.raw)
+	}
+	// The official Okta Go SDK's GetUser with "me".
+	cfg, err := okta.NewConfiguration(okta.WithOrgUrl(ts.srv.URL), okta.WithToken(tok), okta.WithTestingDisableHttpsCheck(true), okta.WithCache(false), okta.WithRateLimitMaxRetries(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Host = strings.TrimPrefix(ts.srv.URL, "http://")
+	if u, _, err := okta.NewAPIClient(cfg).UserAPI.GetUser(context.Background(), "me").Execute(); err != nil || u.GetId() != admin.ID {
+		t.Fatalf("SDK GetUser(me): %v", err)
 	}
 	// The CLI's token has no owner: there is no current user.
 	if r := ts.call(t, "GET", "/api/v1/users/me", ts.token, ""); r.status != 404 || r.body["errorCode"] != "E0000007" {

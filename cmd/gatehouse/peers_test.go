@@ -420,4 +420,22 @@ func runPeerSP(t *testing.T, sp *peerSP) {
 	if res["sub_status"] != nil && (res["status"] != "urn:oasis:names:tc:SAML:2.0:status:Responder" || res["in_response_to"] != passive["request_id"]) {
 		t.Fatalf("IsPassive: %s read the error Response as %v", sp.name, res)
 	}
+
+	// An exact RequestedAuthnContext for a class Gatehouse cannot assert
+	// (Smartcard): a signed Requester/NoAuthnContext Response at once
+	// (Core 3.3.2.2.1), which the SP takes as a refusal.
+	smart := sp.must(map[string]any{"op": "login", "binding": "redirect", "sign": true, "relay_state": "peer-smartcard",
+		"authn_context": "urn:oasis:names:tc:SAML:2.0:ac:classes:Smartcard"})
+	_, body = b.follow(b.get(smart["url"].(string)))
+	action, samlResponse, rs = samlPost(t, body)
+	if action != spACS || rs != "peer-smartcard" {
+		t.Fatalf("Smartcard: form posts to %s with RelayState %q", action, rs)
+	}
+	res = sp.call(map[string]any{"op": "acs", "SAMLResponse": samlResponse, "RelayState": rs})
+	if res["authenticated"] == true || res["status_error"] != "StatusNoAuthnContext" && res["sub_status"] != "urn:oasis:names:tc:SAML:2.0:status:NoAuthnContext" {
+		t.Fatalf("Smartcard: %s concluded %v", sp.name, res)
+	}
+	if res["sub_status"] != nil && (res["status"] != "urn:oasis:names:tc:SAML:2.0:status:Requester" || res["in_response_to"] != smart["request_id"]) {
+		t.Fatalf("Smartcard: %s read the error Response as %v", sp.name, res)
+	}
 }

@@ -85,6 +85,17 @@ func TestServeAdminListen(t *testing.T) {
 	if s, body := get("POST", "http://"+public+"/api/v1/authn/recovery/password", "", `{"username":"nobody@example.com","factorType":"EMAIL"}`); s == 404 {
 		t.Fatalf("the Authentication API on the public listener: %d %v", s, body)
 	}
+	// So are primary authentication and the browser's own session (its
+	// cookie authenticates it); the sessions of others are not.
+	if s, body := get("POST", "http://"+public+"/api/v1/authn", "", `{"username":"nobody@example.com","password":"x"}`); s != 401 || body["errorCode"] != "E0000004" {
+		t.Fatalf("primary authentication on the public listener: %d %v", s, body)
+	}
+	if s, body := get("GET", "http://"+public+"/api/v1/sessions/me", "", ""); s != 404 || body["errorCode"] != "E0000007" {
+		t.Fatalf("sessions/me on the public listener: %d %v", s, body)
+	}
+	if s, body := get("GET", "http://"+public+"/api/v1/sessions/102abc", token, ""); s != 404 || body["errorCode"] != "E0000008" {
+		t.Fatalf("another session on the public listener: %d %v", s, body)
+	}
 	if !strings.Contains(out.String(), "only on http://"+admin) {
 		t.Fatalf("serve did not say where the management API is: %s", out.String())
 	}

@@ -31,6 +31,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/federation"
 	"github.com/gatehouse/gatehouse/internal/grouprule"
 	"github.com/gatehouse/gatehouse/internal/ids"
+	"github.com/gatehouse/gatehouse/internal/inflight"
 	"github.com/gatehouse/gatehouse/internal/integration/amazonconnect"
 	"github.com/gatehouse/gatehouse/internal/keys"
 	"github.com/gatehouse/gatehouse/internal/login"
@@ -58,6 +59,7 @@ type app struct {
 	now       func() time.Time
 	events    audit.Builder
 	hasher    *credential.Hasher
+	busy      *inflight.Counter // requests in progress: hashes give way to them
 	directory *directory.Service
 	sealer    *keys.Sealer
 	sessions  *session.Manager
@@ -123,7 +125,8 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 		db.Close()
 		return nil, err
 	}
-	hasher, err := credential.NewHasher(credential.Config{MaxConcurrent: hashSlots})
+	busy := &inflight.Counter{}
+	hasher, err := credential.NewHasher(credential.Config{MaxConcurrent: hashSlots, Busy: busy})
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -131,7 +134,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 	src := ids.NewSource(nil)
 	now := time.Now
 	events := audit.Builder{Now: now, UUID: newUUID}
-	a := &app{cfg: cfg, log: log, db: db, ids: src, now: now, events: events, hasher: hasher, sealer: sealer, trustedProxies: trusted}
+	a := &app{cfg: cfg, log: log, db: db, ids: src, now: now, events: events, hasher: hasher, busy: busy, sealer: sealer, trustedProxies: trusted}
 	a.directory = &directory.Service{
 		Store:  db.Directory(),
 		Hasher: hasher,
@@ -338,6 +341,14 @@ func (a *app) close() { a.db.Close() }
 // handler builds the HTTP handler of every surface.
 func (a *app) handler(reg *prometheus.Registry) http.Handler {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), server.NewDBCollector(a.db))
+	log := a.db.EventLog()
+	reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "gatehouse_event_log_commits_total",
+			Help: "Transactions committed by the group-commit event log (sign-on events)."},
+			func() float64 { c, _ := log.Counts(); return float64(c) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "gatehouse_event_log_events_total",
+			Help: "Events committed by the group-commit event log; divided by the commits, the mean group size."},
+			func() float64 { _, e := log.Counts(); return float64(e) }))
 	oneTime := a.oneTime
 	api := &oktaapi.API{
 		Directory:    a.directory,
@@ -383,6 +394,7 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 		Now:          a.now,
 	}
 	endUser.Apps = appTiles{a.catalog}
+	api.Extra = append(api.Extra, (&oktaapi.Authn{API: api, SignIn: endUser, Refresher: a.sessions}).Mount)
 	fed := &federation.Service{
 		Store: a.db.IdPs(), Directory: a.directory, Sealer: a.sealer, Expr: a.catalog.Expr,
 		IDs: a.ids, Now: a.now, Events: a.events,
@@ -396,6 +408,8 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 	api.Extra = append(api.Extra, (&oktaapi.IdPs{API: api, Service: fed}).Mount)
 	api.Extra = append(api.Extra, (&oktaapi.AWSApps{API: api, Integration: a.aws, Queue: a.queue}).Mount)
 	api.Extra = append(api.Extra, (&oktaapi.Mappings{API: api, Integration: a.aws}).Mount)
+	eventLog := a.db.EventLog()
+	eventLog.SetBusy(a.busy) // sign-on events of requests in progress share a commit
 	single := &sso.Surface{
 		BaseURL:     a.cfg.EffectiveBaseURL(),
 		Catalog:     a.catalog,
@@ -404,7 +418,7 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 		Sessions:    a.db.Sessions(),
 		Expr:        a.catalog.Expr,
 		Events:      a.events,
-		Log:         a.db.EventLog(),
+		Log:         eventLog,
 		Logger:      a.log,
 		IDs:         a.ids,
 		Now:         a.now,
@@ -451,16 +465,16 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 		panic(fmt.Errorf("admin console: %w", err))
 	}
 	root := server.New(a.log, reg, a.db, api, endUser, single, admin, federated)
-	return web.TrustProxies(foreground(a.hasher, root), a.trustedProxies)
+	return web.TrustProxies(counted(a.busy, root), a.trustedProxies)
 }
 
-// foreground counts every request as work that password hashes give way
-// to (credential/yield.go): a flood of sign-ins then slows the people
-// already signed in far less.
-func foreground(h *credential.Hasher, next http.Handler) http.Handler {
+// counted counts every request in progress (package inflight): password
+// hashes give way to them, so a flood of sign-ins slows the people already
+// signed in far less (credential/yield.go).
+func counted(c *inflight.Counter, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, done := h.Foreground(r.Context())
-		defer done()
+		ctx, end := c.Begin(r.Context())
+		defer end()
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

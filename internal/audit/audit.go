@@ -83,6 +83,10 @@ type Query struct {
 	Limit        int
 	After        string // opaque cursor
 	Descending   bool
+	// Polling asks for the cursor after the last returned event even when
+	// no more events follow yet (Okta's polling requests, whose next link
+	// is always present); an empty page then has no cursor.
+	Polling bool
 }
 
 // Request carries who is acting, from where, and the transaction id, for the

@@ -30,7 +30,7 @@ import (
 // the key with underscores as dashes.
 type Config struct {
 	Listen                 string        `yaml:"listen" help:"address to listen on"`
-	AdminListen            string        `yaml:"admin_listen" help:"serve the management API (/api/v1 but /api/v1/authn) and /metrics only on this address, not on listen"`
+	AdminListen            string        `yaml:"admin_listen" help:"serve the management API (/api/v1 but /api/v1/authn and /api/v1/sessions/me) and /metrics only on this address, not on listen"`
 	BaseURL                string        `yaml:"base_url" help:"public base URL of this server (never derived from the Host header)"`
 	DataDir                string        `yaml:"data_dir" help:"directory for the embedded database and the master key"`
 	DatabaseURL            string        `yaml:"database_url" help:"postgres:// URL to use PostgreSQL instead of embedded SQLite"`

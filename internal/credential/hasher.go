@@ -89,6 +89,9 @@ type Config struct {
 	MaxConcurrent int
 	// Rand supplies salts; nil means crypto/rand.Reader.
 	Rand io.Reader
+	// Busy, when set, counts the server's requests in progress: hashes
+	// give way to them (yield.go).
+	Busy Busy
 }
 
 // Hasher hashes new passwords with Argon2id and verifies stored hashes. It is
@@ -121,7 +124,7 @@ func NewHasher(cfg Config) (*Hasher, error) {
 	if r == nil {
 		r = rand.Reader
 	}
-	h := &Hasher{params: p, rand: r, sem: make(chan struct{}, n), yield: newYielder(n)}
+	h := &Hasher{params: p, rand: r, sem: make(chan struct{}, n), yield: &yielder{busy: cfg.Busy, slots: int64(n)}}
 	h.dummySalt = make([]byte, p.SaltLen)
 	h.dummyKey = make([]byte, p.KeyLen)
 	if _, err := io.ReadFull(r, h.dummySalt); err != nil {
@@ -137,28 +140,31 @@ func NewHasher(cfg Config) (*Hasher, error) {
 func (h *Hasher) Params() Params { return h.params }
 
 // acquire takes a hashing slot, waiting until one is free or ctx ends, and
-// then gives way to other requests as yield.go describes.
+// then gives way to other requests (yield.go).
 func (h *Hasher) acquire(ctx context.Context) (slot, error) {
 	if err := ctx.Err(); err != nil {
 		return slot{}, fmt.Errorf("credential: waiting to hash: %w", err)
 	}
-	f := h.yield.startHash(ctx)
+	back := func() {}
+	if h.yield.busy != nil {
+		back = h.yield.busy.Aside(ctx)
+	}
 	select {
 	case h.sem <- struct{}{}:
 	case <-ctx.Done():
-		h.yield.endHash(f)
+		back()
 		return slot{}, fmt.Errorf("credential: waiting to hash: %w", ctx.Err())
 	}
 	h.yield.wait(ctx)
 	h.yield.hashing.Add(1)
-	return slot{f: f, start: time.Now()}, nil
+	return slot{back: back, start: time.Now()}, nil
 }
 
 func (h *Hasher) release(s slot) {
 	h.yield.lastNS.Store(int64(time.Since(s.start)))
 	h.yield.hashing.Add(-1)
 	<-h.sem
-	h.yield.endHash(s.f)
+	s.back()
 }
 
 // Hash returns the PHC-format Argon2id hash of password:

@@ -112,6 +112,7 @@ func (s *Surface) Mount(mux *http.ServeMux) {
 	s.mountPassword(mux)
 	s.mountRecovery(mux)
 	s.mountSettings(mux)
+	s.mountSessionCookieRedirect(mux)
 	if s.MFA != nil {
 		s.mountSecondStep(mux)
 	}
@@ -251,12 +252,42 @@ func (s *Surface) signIn(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusBadRequest, "Enter your username and password.")
 		return
 	}
+	u, err := s.checkPassword(r, username, password)
+	if err != nil {
+		var f *directory.SignInFailure
+		switch {
+		case errors.Is(err, errThrottled):
+			w.Header().Set("Retry-After", "60")
+			fail(http.StatusTooManyRequests, "Too many sign-in attempts from your network. Wait a minute and try again.")
+		case errors.As(err, &f):
+			fail(http.StatusUnauthorized, genericFailure)
+		default:
+			web.Logger(r.Context(), s.Log).Error("sign-in", "err", err)
+			fail(http.StatusInternalServerError, "Sign-in is unavailable right now. Try again in a moment.")
+		}
+		return
+	}
+	// A new session id on every sign-in (any previous one ends), after
+	// the second step when the person owes one.
+	s.afterFirstFactor(w, r, u, []string{"pwd"}, next)
+}
+
+// errThrottled is a first factor refused because its client address made
+// too many attempts this minute.
+var errThrottled = errs.New(errs.RateLimited, "too many sign-in attempts from this address")
+
+// checkPassword is the first factor of the sign-in form and of Okta's
+// Authentication API: the per-address throttle (shared by both), then
+// directory.Authenticate, which checks the password (a dummy hash for an
+// unknown login), counts failures towards lockout, refuses people who
+// cannot sign in and records the attempt's events. It returns the person,
+// errThrottled, or a *directory.SignInFailure saying why not (for the log
+// only: callers answer every failure alike).
+func (s *Surface) checkPassword(r *http.Request, username, password string) (*directory.User, error) {
 	ip := web.ClientIP(r)
 	if n, err := s.Sessions.Store.Hit(r.Context(), "signin-ip:"+ip, time.Minute, time.Now()); err == nil && n > s.IPAttempts {
 		s.count("throttled")
-		w.Header().Set("Retry-After", "60")
-		fail(http.StatusTooManyRequests, "Too many sign-in attempts from your network. Wait a minute and try again.")
-		return
+		return nil, errThrottled
 	}
 	// The attempt's events name who was typed and where from, as Okta's
 	// user.session.start events do.
@@ -270,17 +301,11 @@ func (s *Surface) signIn(w http.ResponseWriter, r *http.Request) {
 		var f *directory.SignInFailure
 		if errors.As(err, &f) {
 			s.count(strings.ToLower(f.Reason))
-			fail(http.StatusUnauthorized, genericFailure)
-			return
 		}
-		web.Logger(r.Context(), s.Log).Error("sign-in", "err", err)
-		fail(http.StatusInternalServerError, "Sign-in is unavailable right now. Try again in a moment.")
-		return
+		return nil, err
 	}
 	s.count("success")
-	// A new session id on every sign-in (any previous one ends), after
-	// the second step when the person owes one.
-	s.afterFirstFactor(w, r, u, []string{"pwd"}, next)
+	return u, nil
 }
 
 func (s *Surface) count(outcome string) {

@@ -174,24 +174,48 @@ func (s *Surface) afterFirstFactor(w http.ResponseWriter, r *http.Request, u *di
 // person): no second factor is asked for, and the session records the
 // factor's time as a second factor's.
 func (s *Surface) firstFactorDone(w http.ResponseWriter, r *http.Request, u *directory.User, amr []string, next string, multiFactor bool) (loc, refused string, err error) {
+	p, refused, err := s.owed(r, u, amr, next, multiFactor)
+	if err != nil || refused != "" {
+		return "", refused, err
+	}
+	if !p.owes() {
+		if _, err := s.newSession(w, r, u.ID, p.startOptions()); err != nil {
+			return "", "", err
+		}
+		return next, "", nil
+	}
+	handle := web.NewID(32)
+	if err := s.savePending(r.Context(), handle, p); err != nil {
+		return "", "", err
+	}
+	http.SetCookie(w, &http.Cookie{Name: s.pendingCookieName(), Value: handle, Path: "/", HttpOnly: true, Secure: s.secure(), SameSite: http.SameSiteLaxMode})
+	return s.stepURL(p), "", nil
+}
+
+// owed applies the session policy after a first factor and returns the
+// sign-in with what the person still owes (a second factor, a new
+// password; nothing when p.owes() is false), or why the policy refuses
+// the sign-in. The sign-in form and the Authentication API both decide
+// here.
+func (s *Surface) owed(r *http.Request, u *directory.User, amr []string, next string, multiFactor bool) (p *pendingSignIn, refused string, err error) {
 	ctx := r.Context()
 	rule := SignInRule{}
 	if s.Policy != nil {
 		groups, err := s.Directory.Store.UserGroups(ctx, u.ID)
 		if err != nil {
-			return "", "", err
+			return nil, "", err
 		}
 		if rule, err = s.Policy.AtSignIn(s.auditContext(r, u), u, groups); err != nil {
-			return "", "", err
+			return nil, "", err
 		}
 	}
 	if rule.Deny {
-		return "", rule.Reason, nil
+		return nil, rule.Reason, nil
 	}
 	hasFactor := false
 	if s.MFA != nil && !multiFactor {
 		if hasFactor, err = s.MFA.HasActive(ctx, u.ID); err != nil {
-			return "", "", err
+			return nil, "", err
 		}
 	}
 	needMFA := !multiFactor && (hasFactor || rule.RequireMFA)
@@ -204,20 +228,16 @@ func (s *Surface) firstFactorDone(w http.ResponseWriter, r *http.Request, u *dir
 		mfaTime = now
 	}
 	expired := u.Status == directory.PasswordExpired || u.Status == directory.Recovery
-	if !needMFA && !expired {
-		if err := s.newSession(w, r, u.ID, session.StartOptions{AMR: amr, MFATime: mfaTime, Idle: rule.Idle, Max: rule.Max}); err != nil {
-			return "", "", err
-		}
-		return next, "", nil
-	}
-	p := &pendingSignIn{UserID: u.ID, AMR: amr, Next: next, CSRF: web.NewID(24), AuthTime: now, Expires: now.Add(PendingTTL),
-		NeedMFA: needMFA, MFATime: mfaTime, ChangePassword: expired, Remember: rule.RememberDevice, Idle: rule.Idle, Max: rule.Max}
-	handle := web.NewID(32)
-	if err := s.savePending(ctx, handle, p); err != nil {
-		return "", "", err
-	}
-	http.SetCookie(w, &http.Cookie{Name: s.pendingCookieName(), Value: handle, Path: "/", HttpOnly: true, Secure: s.secure(), SameSite: http.SameSiteLaxMode})
-	return s.stepURL(p), "", nil
+	return &pendingSignIn{UserID: u.ID, AMR: amr, Next: next, CSRF: web.NewID(24), AuthTime: now, Expires: now.Add(PendingTTL),
+		NeedMFA: needMFA, MFATime: mfaTime, ChangePassword: expired, Remember: rule.RememberDevice, Idle: rule.Idle, Max: rule.Max}, "", nil
+}
+
+// owes reports whether the sign-in has a step left before its session.
+func (p *pendingSignIn) owes() bool { return p.NeedMFA || p.ChangePassword || p.Codes || p.CodesDue }
+
+// startOptions are the options of the session a finished sign-in starts.
+func (p *pendingSignIn) startOptions() session.StartOptions {
+	return session.StartOptions{AMR: p.AMR, AuthTime: p.AuthTime, MFATime: p.MFATime, Idle: p.Idle, Max: p.Max}
 }
 
 // StepUp asks the signed-in person of sess for a second factor (a sign-on
@@ -501,14 +521,14 @@ func (s *Surface) advance(w http.ResponseWriter, r *http.Request, p *pendingSign
 // returns where the browser goes next (for the passkey calls, which answer
 // JSON).
 func (s *Surface) complete(w http.ResponseWriter, r *http.Request, p *pendingSignIn, handle string) (string, error) {
-	if p.NeedMFA || p.ChangePassword || p.Codes || p.CodesDue {
+	if p.owes() {
 		if err := s.savePending(r.Context(), handle, p); err != nil {
 			return "", err
 		}
 		return s.stepURL(p), nil
 	}
 	s.dropPending(w, r, handle)
-	o := session.StartOptions{AMR: p.AMR, AuthTime: p.AuthTime, MFATime: p.MFATime, Idle: p.Idle, Max: p.Max}
+	o := p.startOptions()
 	if p.StepUp != "" {
 		// The stepped-up session is replaced by a new one (a new cookie
 		// value, as after any change of privilege) that records the factor
@@ -520,7 +540,7 @@ func (s *Surface) complete(w http.ResponseWriter, r *http.Request, p *pendingSig
 		o = session.StartOptions{AMR: appendAMR(sess.AMR, p.AMR...), AuthTime: sess.AuthTime, MFATime: p.MFATime,
 			Idle: sess.IdleTimeout, Max: sess.Expires.Sub(s.now()), Expires: sess.Expires}
 	}
-	if err := s.newSession(w, r, p.UserID, o); err != nil {
+	if _, err := s.newSession(w, r, p.UserID, o); err != nil {
 		return "", err
 	}
 	return p.Next, nil
@@ -528,7 +548,7 @@ func (s *Surface) complete(w http.ResponseWriter, r *http.Request, p *pendingSig
 
 // startSession starts a session and redirects to next.
 func (s *Surface) startSession(w http.ResponseWriter, r *http.Request, userID string, o session.StartOptions, next string) {
-	if err := s.newSession(w, r, userID, o); err != nil {
+	if _, err := s.newSession(w, r, userID, o); err != nil {
 		s.unavailable(w, r, err)
 		return
 	}
@@ -536,17 +556,17 @@ func (s *Surface) startSession(w http.ResponseWriter, r *http.Request, userID st
 }
 
 // newSession ends any previous session of the browser and starts a new one.
-func (s *Surface) newSession(w http.ResponseWriter, r *http.Request, userID string, o session.StartOptions) error {
+func (s *Surface) newSession(w http.ResponseWriter, r *http.Request, userID string, o session.StartOptions) (*session.Session, error) {
 	if old, err := r.Cookie(s.CookieName()); err == nil {
 		_ = s.Sessions.End(r.Context(), old.Value)
 	}
-	value, _, err := s.Sessions.StartWith(r.Context(), userID, web.ClientIP(r), r.UserAgent(), o)
+	value, sess, err := s.Sessions.StartWith(r.Context(), userID, web.ClientIP(r), r.UserAgent(), o)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	s.setSessionCookie(w, value)
 	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.secure(), SameSite: http.SameSiteStrictMode})
-	return nil
+	return sess, nil
 }
 
 func appendAMR(amr []string, more ...string) []string {

@@ -175,9 +175,15 @@ func (a *API) PathNotFound() http.Handler {
 
 // IsManagement reports whether a path belongs to the token-authenticated
 // management API, as opposed to Okta's Authentication API (/api/v1/authn),
-// which people call before they sign in.
+// which people call before they sign in, and the browser's own session
+// (/api/v1/sessions/me, authenticated by its cookie).
 func IsManagement(path string) bool {
-	return strings.HasPrefix(path, "/api/v1/") && !strings.HasPrefix(path, "/api/v1/authn/")
+	for _, public := range []string{"/api/v1/authn", "/api/v1/sessions/me"} {
+		if path == public || strings.HasPrefix(path, public+"/") {
+			return false
+		}
+	}
+	return strings.HasPrefix(path, "/api/v1/")
 }
 
 // otherMethods lists the methods an API path does have when the request's
@@ -305,7 +311,7 @@ var codeStatus = map[string]int{
 	"E0000015": 401, "E0000016": 403, "E0000022": 405, "E0000031": 400, "E0000032": 403,
 	"E0000038": 403, "E0000047": 429, "E0000054": 400, "E0000112": 409, "E0000013": 409,
 	"E0000074": 400, "E0000002": 400, "E0000030": 400,
-	"E0000046": 403, "E0000056": 403, "E0000068": 403, "E0000069": 403,
+	"E0000046": 403, "E0000056": 403, "E0000068": 403, "E0000069": 403, "E0000079": 403,
 }
 
 var kindCode = map[errs.Kind]string{
@@ -583,6 +589,21 @@ func TimePtr(t *time.Time) any {
 		return nil
 	}
 	return Time(*t)
+}
+
+// Expands returns the values of the expand query parameter, which Okta
+// takes comma-separated (and repeated). Values a resource does not know are
+// ignored, as Okta's spec lists no 400 for them.
+func Expands(r *http.Request) map[string]bool {
+	out := map[string]bool{}
+	for _, v := range r.URL.Query()["expand"] {
+		for _, part := range strings.Split(v, ",") {
+			if part = strings.TrimSpace(part); part != "" {
+				out[part] = true
+			}
+		}
+	}
+	return out
 }
 
 // BoolParam parses an optional boolean query parameter.

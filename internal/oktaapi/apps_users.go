@@ -141,7 +141,51 @@ func (h *Apps) getAppUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return WriteJSON(w, h.AppUserJSON(as))
+	j, err := h.appUserExpanded(r, as, Expands(r)["user"])
+	if err != nil {
+		return err
+	}
+	return WriteJSON(w, j)
+}
+
+// appUserExpanded renders an app user, with the person's User object in
+// _embedded.user for expand=user (Okta's listApplicationUsers and
+// getApplicationUser). A person removed meanwhile embeds nothing.
+func (h *Apps) appUserExpanded(r *http.Request, as *catalog.Assignment, withUser bool) (map[string]any, error) {
+	j := h.AppUserJSON(as)
+	if !withUser {
+		return j, nil
+	}
+	u, err := h.API.Directory.Store.User(r.Context(), as.UserID)
+	switch {
+	case errs.Is(err, errs.NotFound):
+	case err != nil:
+		return nil, err
+	default:
+		j["_embedded"] = map[string]any{"user": h.API.UserJSON(u)}
+	}
+	return j, nil
+}
+
+// appGroupExpanded renders a group assignment, with the Group object in
+// _embedded.group for expand=group (Okta's
+// listApplicationGroupAssignments and getApplicationGroupAssignment).
+// expand=metadata (Okta's assignment metadata) embeds nothing: Gatehouse
+// keeps none.
+func (h *Apps) appGroupExpanded(r *http.Request, g *catalog.GroupAssignment, withGroup bool) (map[string]any, error) {
+	j := h.AppGroupJSON(g)
+	if !withGroup {
+		return j, nil
+	}
+	grp, err := h.API.Directory.Store.Group(r.Context(), g.GroupID)
+	switch {
+	case errs.Is(err, errs.NotFound):
+	case err != nil:
+		return nil, err
+	default:
+		j["_embedded"] = map[string]any{"group": h.API.GroupJSON(grp)}
+	}
+	return j, nil
 }
 
 func (h *Apps) unassignUser(w http.ResponseWriter, r *http.Request) error {
@@ -167,9 +211,12 @@ func (h *Apps) listAppUsers(w http.ResponseWriter, r *http.Request) error {
 		next = list[limit-1].UserID
 	}
 	h.API.LinkHeaders(w, r, next)
+	withUser := Expands(r)["user"]
 	out := make([]map[string]any, len(list))
 	for i, as := range list {
-		out[i] = h.AppUserJSON(as)
+		if out[i], err = h.appUserExpanded(r, as, withUser); err != nil {
+			return err
+		}
 	}
 	return WriteJSON(w, out)
 }
@@ -206,7 +253,11 @@ func (h *Apps) getAppGroup(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return WriteJSON(w, h.AppGroupJSON(g))
+	j, err := h.appGroupExpanded(r, g, Expands(r)["group"])
+	if err != nil {
+		return err
+	}
+	return WriteJSON(w, j)
 }
 
 func (h *Apps) unassignGroup(w http.ResponseWriter, r *http.Request) error {
@@ -235,9 +286,12 @@ func (h *Apps) listAppGroups(w http.ResponseWriter, r *http.Request) error {
 		next = gs[limit-1].GroupID
 	}
 	h.API.LinkHeaders(w, r, next)
+	withGroup := Expands(r)["group"]
 	out := make([]map[string]any, len(gs))
 	for i, g := range gs {
-		out[i] = h.AppGroupJSON(g)
+		if out[i], err = h.appGroupExpanded(r, g, withGroup); err != nil {
+			return err
+		}
 	}
 	return WriteJSON(w, out)
 }

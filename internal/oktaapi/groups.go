@@ -3,7 +3,6 @@ package oktaapi
 import (
 	"context"
 	"net/http"
-	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/directory"
 	"github.com/gatehouse/gatehouse/internal/errs"
@@ -79,20 +78,10 @@ type groupExpand struct {
 }
 
 func parseGroupExpand(r *http.Request) groupExpand {
-	var x groupExpand
-	for _, v := range r.URL.Query()["expand"] {
-		for _, part := range strings.Split(v, ",") {
-			switch strings.TrimSpace(part) {
-			case "stats":
-				x.stats = true
-			case "app":
-				// _embedded.app is the app an APP_GROUP is imported from;
-				// every Gatehouse group is an OKTA_GROUP, sourced from no
-				// app, so there is nothing to embed.
-			}
-		}
-	}
-	return x
+	// "app" embeds nothing: _embedded.app is the app an APP_GROUP is
+	// imported from, and every Gatehouse group is an OKTA_GROUP, sourced
+	// from no app.
+	return groupExpand{stats: Expands(r)["stats"]}
 }
 
 // groupStats are the counts behind _embedded.stats, read for a whole page

@@ -38,6 +38,14 @@ func parseTime(param, s string) (time.Time, error) {
 		Fields: []errs.FieldError{{Field: param, Message: param + ": must be an ISO 8601 timestamp such as 2026-01-31T12:00:00.000Z"}}}
 }
 
+// listLogs is GET /api/v1/logs. Okta distinguishes two request types: a
+// polling request (no until, ascending order) follows the ongoing stream
+// of events and always has a next link, even on an empty page, that
+// continues after the last event returned (or where the request started);
+// any other request (a bounded one, with until, or a descending one) has
+// a next link only while more events match. since defaults to 7 days
+// before until (which defaults to now); a request with a cursor (after)
+// starts at the cursor instead.
 func (a *API) listLogs(w http.ResponseWriter, r *http.Request) error {
 	qs := r.URL.Query()
 	limit, err := Limit(r, 100, 1000)
@@ -52,17 +60,21 @@ func (a *API) listLogs(w http.ResponseWriter, r *http.Request) error {
 	default:
 		return errs.InvalidFields("Api validation failed: sortOrder", errs.Field("sortOrder", "sortOrder: must be ASCENDING or DESCENDING"))
 	}
-	if s := qs.Get("since"); s != "" {
-		if q.Since, err = parseTime("since", s); err != nil {
-			return err
-		}
-	} else if !q.Descending && qs.Get("after") == "" {
-		q.Since = a.Now().Add(-7 * 24 * time.Hour)
-	}
 	if s := qs.Get("until"); s != "" {
 		if q.Until, err = parseTime("until", s); err != nil {
 			return err
 		}
+	}
+	if s := qs.Get("since"); s != "" {
+		if q.Since, err = parseTime("since", s); err != nil {
+			return err
+		}
+	} else if q.After == "" {
+		end := q.Until
+		if end.IsZero() {
+			end = a.Now()
+		}
+		q.Since = end.Add(-7 * 24 * time.Hour)
 	}
 	if !q.Since.IsZero() && !q.Until.IsZero() && q.Until.Before(q.Since) {
 		return errs.InvalidFields("Api validation failed: until", errs.Field("until", "until: must not be before since"))
@@ -72,16 +84,36 @@ func (a *API) listLogs(w http.ResponseWriter, r *http.Request) error {
 			return searchError("filter", err)
 		}
 	}
+	q.Polling = q.Until.IsZero() && !q.Descending
 	evs, next, err := a.Events.Query(r.Context(), q)
 	if err != nil {
 		return err
 	}
-	a.LinkHeaders(w, r, next)
+	if q.Polling && next == "" {
+		// An empty page: poll again from the same place.
+		next = q.After
+	}
+	if q.Polling && next == "" {
+		a.selfAsNext(w, r)
+	} else {
+		a.LinkHeaders(w, r, next)
+	}
 	out := make([]map[string]any, len(evs))
 	for i, e := range evs {
 		out[i] = EventJSON(e)
 	}
 	return WriteJSON(w, out)
+}
+
+// selfAsNext writes the self link and a next link to the same request:
+// an empty first page of a polling request continues where it started.
+func (a *API) selfAsNext(w http.ResponseWriter, r *http.Request) {
+	a.LinkHeaders(w, r, "")
+	self := a.BaseURL + r.URL.Path
+	if r.URL.RawQuery != "" {
+		self += "?" + r.URL.RawQuery
+	}
+	w.Header().Add("Link", "<"+self+`>; rel="next"`)
 }
 
 // EventJSON renders an event in the System Log's shape.

@@ -494,13 +494,40 @@ func (p *Policies) list(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	withRules := Expands(r)["rules"]
 	out := make([]map[string]any, 0, len(ps))
 	for _, x := range ps {
 		if status == "" || x.Status == status {
-			out = append(out, p.PolicyJSON(x))
+			j, err := p.expanded(r, x, withRules)
+			if err != nil {
+				return err
+			}
+			out = append(out, j)
 		}
 	}
 	return WriteJSON(w, out)
+}
+
+// expanded renders a policy, with its rules in _embedded.rules when
+// expand=rules asks for them (as Okta does; a PASSWORD policy, which has
+// no rules in Gatehouse, embeds an empty list).
+func (p *Policies) expanded(r *http.Request, x *policy.Policy, withRules bool) (map[string]any, error) {
+	j := p.PolicyJSON(x)
+	if !withRules {
+		return j, nil
+	}
+	rules := []map[string]any{}
+	if x.Type != policy.Password {
+		_, rs, err := p.Policies.Rules(r.Context(), x.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, rule := range rs {
+			rules = append(rules, p.RuleJSON(x.Type, rule))
+		}
+	}
+	j["_embedded"] = map[string]any{"rules": rules}
+	return j, nil
 }
 
 func (p *Policies) get(w http.ResponseWriter, r *http.Request) error {
@@ -508,7 +535,11 @@ func (p *Policies) get(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return WriteJSON(w, p.PolicyJSON(x))
+	j, err := p.expanded(r, x, Expands(r)["rules"])
+	if err != nil {
+		return err
+	}
+	return WriteJSON(w, j)
 }
 
 func (p *Policies) create(w http.ResponseWriter, r *http.Request) error {

@@ -242,10 +242,13 @@ func (a *API) getUser(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	if id == "me" {
 		// Okta's current user: for an API token, the administrator who
-		// owns it (tokens made by `gatehouse token create` have none).
-		if p := PrincipalFrom(r.Context()); p.UserID != "" {
-			id = p.UserID
+		// owns it. A token made by `gatehouse token create` has none, and
+		// `me` then names nobody (never a person whose login is "me").
+		p := PrincipalFrom(r.Context())
+		if p.UserID == "" {
+			return &errs.Error{Kind: errs.NotFound, Code: "E0000007", Msg: "Not found: Resource not found: me (User)"}
 		}
+		id = p.UserID
 	}
 	u, err := a.Directory.Store.User(r.Context(), id)
 	if err != nil {

@@ -19,12 +19,18 @@ type NameIDPolicy struct {
 }
 
 // RequestedAuthnContext is the RequestedAuthnContext of an AuthnRequest
-// (class references only).
+// (class references only: a request naming AuthnContextDeclRef elements
+// has no ClassRefs, and no declaration is ever satisfied).
 type RequestedAuthnContext struct {
 	// Comparison is exact (default), minimum, maximum or better.
-	Comparison string
-	ClassRefs  []string
+	Comparison string `json:"comparison"`
+	// ClassRefs are in the requester's order of preference.
+	ClassRefs []string `json:"classRefs,omitempty"`
 }
+
+// MaxRequestedClassRefs bounds the AuthnContextClassRef elements of one
+// RequestedAuthnContext.
+const MaxRequestedClassRefs = 32
 
 // AuthnRequest is an authenticated, parsed SAML AuthnRequest. Every value
 // was read from the signature-verified element when Signed is true.
@@ -140,12 +146,19 @@ func (in *Intake) authnRequest(msg *inbound, binding string) (*AuthnRequest, *Se
 		default:
 			return nil, nil, requesterErr("RequestedAuthnContext Comparison is not valid", nil)
 		}
-		for _, ref := range childElements(rac, NSAssertion, "AuthnContextClassRef") {
+		refs := childElements(rac, NSAssertion, "AuthnContextClassRef")
+		if len(refs) > MaxRequestedClassRefs {
+			return nil, nil, requesterErr("RequestedAuthnContext lists too many classes", nil)
+		}
+		for _, ref := range refs {
 			t, err := textOf(ref)
 			if err != nil {
 				return nil, nil, requesterErr("the request is malformed", err)
 			}
-			c.ClassRefs = append(c.ClassRefs, strings.TrimSpace(t))
+			if t = strings.TrimSpace(t); len(t) > MaxURLLength {
+				return nil, nil, requesterErr("an AuthnContextClassRef is too long", nil)
+			}
+			c.ClassRefs = append(c.ClassRefs, t)
 		}
 		r.RequestedAuthnContext = c
 	}
@@ -187,25 +200,6 @@ func (sp *ServiceProvider) CheckNameIDPolicy(req *AuthnRequest) (string, error) 
 	return "", &RequestError{Status: StatusRequester, SubStatus: StatusInvalidNameIDPolicy,
 		Msg: "the requested NameID format is not available for this application", Respondable: true,
 		Err: errors.New(req.NameIDPolicy.Format)}
-}
-
-// CheckAuthnContext returns the AuthnContextClassRef to put in the
-// assertion for req (the SP's configured class). A RequestedAuthnContext
-// with Comparison "exact" that does not list that class is a Respondable
-// Requester/NoAuthnContext error; other comparisons are accepted, because
-// Gatehouse does not rank authentication classes.
-func (sp *ServiceProvider) CheckAuthnContext(req *AuthnRequest) (string, error) {
-	ref := sp.authnContextClassRef()
-	if req == nil || req.RequestedAuthnContext == nil || req.RequestedAuthnContext.Comparison != "exact" {
-		return ref, nil
-	}
-	for _, c := range req.RequestedAuthnContext.ClassRefs {
-		if c == ref {
-			return ref, nil
-		}
-	}
-	return "", &RequestError{Status: StatusRequester, SubStatus: StatusNoAuthnContext,
-		Msg: "the requested authentication context is not available for this application", Respondable: true}
 }
 
 // RequiresFreshLogin reports whether req demands re-authentication even

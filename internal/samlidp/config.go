@@ -48,6 +48,10 @@ const (
 	AuthnContextPasswordProtectedTransport = "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"
 	AuthnContextPassword                   = "urn:oasis:names:tc:SAML:2.0:ac:classes:Password"
 	AuthnContextUnspecified                = "urn:oasis:names:tc:SAML:2.0:ac:classes:unspecified"
+	// AuthnContextREFEDSMFA is the REFEDS Multi-Factor Authentication
+	// Profile's class (https://refeds.org/profile/mfa): the person proved
+	// two independent factors.
+	AuthnContextREFEDSMFA = "https://refeds.org/profile/mfa"
 
 	ConfirmationMethodBearer = "urn:oasis:names:tc:SAML:2.0:cm:bearer"
 

@@ -450,21 +450,80 @@ func TestCheckIssueInstant(t *testing.T) {
 	}
 }
 
-func TestCheckAuthnContextAndForceAuthn(t *testing.T) {
+// TestChooseAuthnContext: each comparison of saml-core §3.3.2.2.1
+// against Gatehouse's order unspecified < Password <
+// PasswordProtectedTransport < REFEDS MFA, for a password session and a
+// multi-factor one; unranked classes answer only as the configured class.
+func TestChooseAuthnContext(t *testing.T) {
+	const (
+		ppt  = AuthnContextPasswordProtectedTransport
+		pw   = AuthnContextPassword
+		mfa  = AuthnContextREFEDSMFA
+		uns  = AuthnContextUnspecified
+		x509 = "urn:oasis:names:tc:SAML:2.0:ac:classes:X509"
+		smc  = "urn:oasis:names:tc:SAML:2.0:ac:classes:Smartcard"
+	)
 	sp := awsSP(t)
-	if ref, err := sp.CheckAuthnContext(nil); err != nil || ref != AuthnContextPasswordProtectedTransport {
+	if ref, err := sp.ChooseAuthnContext(nil, StrengthProtectedPassword); err != nil || ref != ppt {
 		t.Fatal(ref, err)
 	}
-	exact := &AuthnRequest{RequestedAuthnContext: &RequestedAuthnContext{Comparison: "exact", ClassRefs: []string{"urn:x:smartcard"}}}
-	_, err := sp.CheckAuthnContext(exact)
-	var re *RequestError
-	if !errors.As(err, &re) || re.SubStatus != StatusNoAuthnContext || !re.Respondable {
-		t.Fatalf("exact unavailable class: %v", err)
+	none := "NoAuthnContext"
+	for _, c := range []struct {
+		cmp        string
+		refs       []string
+		have       Strength
+		configured string
+		want       string
+	}{
+		{"exact", []string{ppt}, StrengthProtectedPassword, "", ppt},
+		{"exact", []string{mfa}, StrengthProtectedPassword, "", none},
+		{"exact", []string{mfa}, StrengthMultiFactor, "", mfa},
+		{"exact", []string{mfa, ppt}, StrengthProtectedPassword, "", ppt},
+		{"exact", []string{mfa, ppt}, StrengthMultiFactor, "", mfa},
+		{"exact", []string{ppt, mfa}, StrengthMultiFactor, "", ppt},
+		{"exact", []string{pw}, StrengthProtectedPassword, "", pw},
+		{"exact", []string{uns}, StrengthProtectedPassword, "", uns},
+		{"exact", []string{smc}, StrengthMultiFactor, "", none},
+		{"exact", []string{smc, ppt}, StrengthProtectedPassword, "", ppt},
+		{"exact", []string{x509}, StrengthProtectedPassword, x509, x509},
+		{"exact", []string{x509}, StrengthProtectedPassword, "", none},
+		{"exact", nil, StrengthMultiFactor, "", none},
+		{"minimum", []string{pw}, StrengthProtectedPassword, "", ppt},
+		{"minimum", []string{ppt}, StrengthProtectedPassword, "", ppt},
+		{"minimum", []string{ppt}, StrengthMultiFactor, "", mfa},
+		{"minimum", []string{mfa}, StrengthProtectedPassword, "", none},
+		{"minimum", []string{mfa, pw}, StrengthProtectedPassword, "", ppt},
+		{"minimum", []string{smc}, StrengthMultiFactor, "", none},
+		{"minimum", []string{x509}, StrengthProtectedPassword, x509, x509},
+		{"better", []string{ppt}, StrengthProtectedPassword, "", none},
+		{"better", []string{ppt}, StrengthMultiFactor, "", mfa},
+		{"better", []string{pw}, StrengthProtectedPassword, "", ppt},
+		{"better", []string{mfa}, StrengthMultiFactor, "", none},
+		{"better", []string{x509}, StrengthMultiFactor, x509, none},
+		{"maximum", []string{ppt}, StrengthMultiFactor, "", ppt},
+		{"maximum", []string{mfa}, StrengthProtectedPassword, "", ppt},
+		{"maximum", []string{mfa}, StrengthMultiFactor, "", mfa},
+		{"maximum", []string{pw}, StrengthMultiFactor, "", pw},
+		{"maximum", []string{smc, uns}, StrengthMultiFactor, "", uns},
+		{"maximum", []string{smc}, StrengthMultiFactor, "", none},
+	} {
+		sp.AuthnContextClassRef = c.configured
+		got, err := sp.ChooseAuthnContext(&RequestedAuthnContext{Comparison: c.cmp, ClassRefs: c.refs}, c.have)
+		if err != nil {
+			var re *RequestError
+			if !errors.As(err, &re) || re.Status != StatusRequester || re.SubStatus != StatusNoAuthnContext || !re.Respondable {
+				t.Fatalf("%s %v: error %v", c.cmp, c.refs, err)
+			}
+			got = none
+		}
+		if got != c.want {
+			t.Errorf("%s %v at strength %d (configured %q): %s, want %s", c.cmp, c.refs, c.have, c.configured, got, c.want)
+		}
 	}
-	exact.RequestedAuthnContext.ClassRefs = append(exact.RequestedAuthnContext.ClassRefs, AuthnContextPasswordProtectedTransport)
-	if _, err := sp.CheckAuthnContext(exact); err != nil {
-		t.Fatal(err)
-	}
+}
+
+func TestForceAuthn(t *testing.T) {
+	sp := awsSP(t)
 	force := &AuthnRequest{ForceAuthn: true}
 	if sp.RequiresFreshLogin(force) {
 		t.Fatal("ForceAuthn honoured although the app does not")
@@ -472,5 +531,30 @@ func TestCheckAuthnContextAndForceAuthn(t *testing.T) {
 	sp.HonorForceAuthn = true
 	if !sp.RequiresFreshLogin(force) || sp.RequiresFreshLogin(&AuthnRequest{}) {
 		t.Fatal("HonorForceAuthn not applied")
+	}
+}
+
+// TestRequestedAuthnContextLimits: more class refs than
+// MaxRequestedClassRefs, or one longer than MaxURLLength, is refused at
+// intake (an error page, nothing sent).
+func TestRequestedAuthnContextLimits(t *testing.T) {
+	sp := awsSP(t)
+	in := testIntake(t, sp)
+	build := func(n, size int) []byte {
+		return docBytes(t, buildRequestElement(reqOpts{acs: awsRegionalACS, extra: func(r *etree.Element) {
+			rac := r.CreateElement("samlp:RequestedAuthnContext")
+			for i := 0; i < n; i++ {
+				rac.CreateElement("saml:AuthnContextClassRef").SetText("urn:x:" + strings.Repeat("a", size))
+			}
+		}}))
+	}
+	if _, _, err := in.ParseRedirectRequest(redirectQuery(t, build(MaxRequestedClassRefs, 100), "", nil, "")); err != nil {
+		t.Fatalf("%d class refs: %v", MaxRequestedClassRefs, err)
+	}
+	for what, x := range map[string][]byte{"too many": build(MaxRequestedClassRefs+1, 10), "too long": build(1, MaxURLLength)} {
+		var re *RequestError
+		if _, _, err := in.ParseRedirectRequest(redirectQuery(t, x, "", nil, "")); !errors.As(err, &re) || re.Respondable {
+			t.Fatalf("%s: %v", what, err)
+		}
 	}
 }

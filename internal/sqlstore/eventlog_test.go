@@ -11,6 +11,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/audit"
 	"github.com/gatehouse/gatehouse/internal/filter"
+	"github.com/gatehouse/gatehouse/internal/inflight"
 	"github.com/gatehouse/gatehouse/internal/sqlstore"
 	"github.com/gatehouse/gatehouse/internal/sqlstore/storetest"
 )
@@ -142,4 +143,86 @@ func countAcked(m *sync.Map) int {
 	n := 0
 	m.Range(func(_, _ any) bool { n++; return true })
 	return n
+}
+
+// TestEventLogWaitsForRequestsInProgress: with the server's count of
+// requests, the writer holds a commit while another request is still in
+// progress, and that request's event shares it; a lone event is committed
+// without waiting.
+func TestEventLogWaitsForRequestsInProgress(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
+		sqlstore.SetGroupWait(t, 10*time.Second)
+		busy := &inflight.Counter{}
+		l := db.EventLog()
+		l.SetBusy(busy)
+		ctx := context.Background()
+
+		start := time.Now()
+		lone, end := busy.Begin(ctx)
+		if err := l.Append(lone, logEvent(1, "test.wait")); err != nil {
+			t.Fatal(err)
+		}
+		end()
+		if d := time.Since(start); d > 5*time.Second {
+			t.Fatalf("a lone event took %v: the writer waited for its own request", d)
+		}
+
+		c0, e0 := l.Counts()
+		first, endFirst := busy.Begin(ctx)
+		second, endSecond := busy.Begin(ctx)
+		done := make(chan error, 1)
+		go func() { done <- l.Append(first, logEvent(2, "test.wait")); endFirst() }()
+		select {
+		case err := <-done:
+			t.Fatalf("the first event was committed (err %v) while another request was in progress", err)
+		case <-time.After(100 * time.Millisecond):
+		}
+		if err := l.Append(second, logEvent(3, "test.wait")); err != nil {
+			t.Fatal(err)
+		}
+		endSecond()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		c1, e1 := l.Counts()
+		if c1-c0 != 1 || e1-e0 != 2 {
+			t.Errorf("%d commits holding %d events, want the two events in one commit", c1-c0, e1-e0)
+		}
+		if n := busy.N(); n != 0 {
+			t.Errorf("%d requests counted after all ended, want 0", n)
+		}
+	})
+}
+
+// BenchmarkEventCommit measures the CPU of committing sign-on events on
+// SQLite, k events per transaction, as the group-commit writer does.
+// An event here is shaped like an SSO event: actor, two targets, client.
+func BenchmarkEventCommit(b *testing.B) {
+	for _, k := range []int{1, 2, 4, 8} {
+		b.Run(fmt.Sprintf("group-%d", k), func(b *testing.B) {
+			db := storetest.SQLite(b)
+			ctx := context.Background()
+			var n int64
+			b.ResetTimer()
+			for i := 0; i < b.N; i += k {
+				err := db.InTx(ctx, func(t *sqlstore.Tx) error {
+					for j := 0; j < k; j++ {
+						n++
+						ev := logEvent(n, "user.authentication.sso")
+						ev.Actor = audit.Actor{ID: "00u1234567890abcdefg", Type: "User", AlternateID: "agent@example.com", DisplayName: "An Agent"}
+						ev.Target = []audit.Target{{ID: "0oa1234567890abcdefg", Type: "AppInstance", AlternateID: "Amazon Connect"}, {ID: "00u1234567890abcdefg", Type: "User"}}
+						ev.Client = audit.Client{IPAddress: "192.0.2.10", UserAgent: "Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0"}
+						if err := t.Append(ev); err != nil {
+							return err
+						}
+					}
+					return nil
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(n), "µs/event")
+		})
+	}
 }

@@ -36,7 +36,8 @@ func (s EventStore) AppendBatch(ctx context.Context, evs []audit.Event) error {
 // Query lists events in published order (then by sequence number, the
 // order of writing). The cursor is "<published ms>.<seq>" of the last event
 // of the previous page; a bare sequence number (the cursor of earlier
-// versions) is accepted too.
+// versions) is accepted too. It is returned when more events follow, and
+// with q.Polling after any non-empty page.
 //
 // Every page is read in index order and stops after one page: the
 // (published, seq) index unfiltered, (event_type|actor_id|outcome,
@@ -149,6 +150,9 @@ func (s EventStore) Query(ctx context.Context, q audit.Query) ([]audit.Event, st
 		}
 		out = append(out, ev)
 		lastPub, lastSeq = pub, seq
+	}
+	if q.Polling && len(out) > 0 {
+		return out, strconv.FormatInt(lastPub, 10) + "." + strconv.FormatInt(lastSeq, 10), rows.Err()
 	}
 	return out, "", rows.Err()
 }

@@ -133,6 +133,27 @@ func TestEventFilters(t *testing.T) {
 			if err != nil || fmt.Sprint(uuids(more)) != "[same-2 same-3 same-4]" {
 				t.Fatalf("bare seq cursor: %v %v", err, uuids(more))
 			}
+			// Polling: the cursor after the last event also when none
+			// follow, none on an empty page; it continues with a later
+			// event.
+			poll := audit.Query{Limit: 10, After: next, Polling: true}
+			more, pnext, err := db.Events().Query(ctx, poll)
+			if err != nil || fmt.Sprint(uuids(more)) != "[same-2 same-3 same-4]" || pnext == "" {
+				t.Fatalf("polling page: %v %v %q", err, uuids(more), pnext)
+			}
+			if empty, enext, err := db.Events().Query(ctx, audit.Query{Limit: 10, After: pnext, Polling: true}); err != nil || len(empty) != 0 || enext != "" {
+				t.Fatalf("empty polling page: %v %v %q", err, uuids(empty), enext)
+			}
+			if _, bnext, _ := db.Events().Query(ctx, audit.Query{Limit: 10, After: next}); bnext != "" {
+				t.Fatalf("a last page that is not polled has a cursor: %q", bnext)
+			}
+			if err := db.Events().Append(ctx, audit.Event{UUID: "later", Published: base.Add(2 * time.Hour), EventType: "user.session.end",
+				Severity: audit.Info, Outcome: audit.Outcome{Result: audit.Success}}); err != nil {
+				t.Fatal(err)
+			}
+			if later, _, err := db.Events().Query(ctx, audit.Query{Limit: 10, After: pnext, Polling: true}); err != nil || fmt.Sprint(uuids(later)) != "[later]" {
+				t.Fatalf("polling after a later event: %v %v", err, uuids(later))
+			}
 			// An event type prefix with few matches (sorted) and with more
 			// than typePrefixSort (walked in order): the same answers.
 			if got, _ := query(`eventType sw "user.account."`, "", 100); len(got) != 10 || got[0].UUID != "new-27" {

@@ -1,6 +1,9 @@
 package sqlstore
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // MigrateUpTo applies the migrations up to a version, for tests of a
 // migration's effect on rows written before it.
@@ -13,4 +16,12 @@ func (db *DB) MigrateUpTo(ctx context.Context, version int) ([]string, error) {
 func (db *DB) Exec(ctx context.Context, q string, args ...any) error {
 	_, err := db.w.ExecContext(ctx, db.rebind(q), args...)
 	return err
+}
+
+// SetGroupWait sets the event log writer's wait for requests in progress
+// until the test ends.
+func SetGroupWait(t interface{ Cleanup(func()) }, d time.Duration) {
+	old := groupWait
+	groupWait = d
+	t.Cleanup(func() { groupWait = old })
 }

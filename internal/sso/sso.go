@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -270,14 +271,19 @@ func (s *Surface) appByPath(ctx context.Context, name, key string) (*catalog.App
 
 // pending is an SSO request waiting for sign-in, stored between requests.
 type pending struct {
-	AppID        string    `json:"appId"`
-	InResponseTo string    `json:"inResponseTo,omitempty"`
-	ACSURL       string    `json:"acs,omitempty"`
-	RelayState   string    `json:"relayState,omitempty"`
-	ForceAuthn   bool      `json:"forceAuthn,omitempty"`
-	IsPassive    bool      `json:"isPassive,omitempty"`
-	NameIDFormat string    `json:"nameIdFormat,omitempty"`
-	AuthnContext string    `json:"authnContext,omitempty"`
+	AppID        string `json:"appId"`
+	InResponseTo string `json:"inResponseTo,omitempty"`
+	ACSURL       string `json:"acs,omitempty"`
+	RelayState   string `json:"relayState,omitempty"`
+	ForceAuthn   bool   `json:"forceAuthn,omitempty"`
+	IsPassive    bool   `json:"isPassive,omitempty"`
+	NameIDFormat string `json:"nameIdFormat,omitempty"`
+	// Requested is the request's RequestedAuthnContext (nil: none),
+	// answered against the session when the assertion is built.
+	Requested *samlidp.RequestedAuthnContext `json:"requestedAuthnContext,omitempty"`
+	// SteppedUp records that the session was already asked for a second
+	// factor for the requested context: it is not asked again.
+	SteppedUp    bool      `json:"steppedUp,omitempty"`
 	Created      time.Time `json:"created"`
 	IdPInitiated bool      `json:"idpInitiated,omitempty"`
 }
@@ -386,12 +392,14 @@ func (s *Surface) spInitiated(w http.ResponseWriter, r *http.Request, post bool)
 	} else {
 		p.NameIDFormat = f
 	}
-	if c, err := sp.CheckAuthnContext(req); err != nil {
+	// A requested context that no authentication Gatehouse can perform
+	// satisfies (not even after a second factor) is answered at once.
+	if _, err := sp.ChooseAuthnContext(req.RequestedAuthnContext, samlidp.MaxStrength); err != nil {
+		s.refuse(ctx, a, "", fmt.Errorf("RequestedAuthnContext %s %v: %w", req.RequestedAuthnContext.Comparison, req.RequestedAuthnContext.ClassRefs, err))
 		s.sendError(w, r, a, p, samlidp.StatusRequester, samlidp.StatusNoAuthnContext)
 		return
-	} else {
-		p.AuthnContext = c
 	}
+	p.Requested = req.RequestedAuthnContext
 	s.park(w, r, p)
 }
 
@@ -476,9 +484,44 @@ func (s *Surface) launch(w http.ResponseWriter, r *http.Request) {
 	s.idpInitiated(w, r, a)
 }
 
+// launchToken is the one-time sessionToken of the Authentication API that
+// an app's launch link may carry, as Okta's embed links take it
+// (sessionToken, or onetimetoken as older clients send it).
+func launchToken(r *http.Request) string {
+	q := r.URL.Query()
+	if t := q.Get("sessionToken"); t != "" {
+		return t
+	}
+	return q.Get("onetimetoken")
+}
+
 func (s *Surface) idpInitiated(w http.ResponseWriter, r *http.Request, a *catalog.App) {
-	sess, u, err := s.Login.Current(r)
-	if err != nil {
+	var sess *session.Session
+	var u *directory.User
+	var err error
+	if token := launchToken(r); token != "" {
+		// The token signs this browser in first, exactly as
+		// /login/sessionCookieRedirect would; from another site only
+		// after a click that names the account.
+		if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
+			who := s.Login.SessionTokenLogin(r.Context(), token)
+			if who == "" {
+				s.page(w, r, http.StatusUnauthorized, "Sign In", login.ErrSessionToken.Msg)
+				return
+			}
+			s.Login.Confirm(w, r, "Continue to "+a.Label, "Another site is signing this browser in as "+who+" to open "+a.Label+". Continue only if that is you and you meant to open it.",
+				r.URL.RequestURI(), "Continue to "+a.Label)
+			return
+		}
+		if sess, u, err = s.Login.RedeemSessionToken(w, r, token); err != nil {
+			if errors.Is(err, login.ErrSessionToken) {
+				s.page(w, r, http.StatusUnauthorized, "Sign In", login.ErrSessionToken.Msg)
+				return
+			}
+			s.fail(w, r, err)
+			return
+		}
+	} else if sess, u, err = s.Login.Current(r); err != nil {
 		if !errors.Is(err, session.ErrNoSession) {
 			s.fail(w, r, err)
 			return
@@ -586,6 +629,10 @@ func (s *Surface) respond(w http.ResponseWriter, r *http.Request, a *catalog.App
 	if done {
 		return
 	}
+	classRef, done := s.authnContext(w, r, a, sp, sess, p, target)
+	if done {
+		return
+	}
 	nameID, attrs, err := s.subjectAndAttributes(ctx, a, u, asg, groups)
 	if err != nil {
 		var ref *Refusal
@@ -607,7 +654,7 @@ func (s *Surface) respond(w http.ResponseWriter, r *http.Request, a *catalog.App
 	xml, err := idp.BuildResponse(samlidp.ResponseInput{
 		SP: sp, ACSURL: p.ACSURL, InResponseTo: p.InResponseTo, NameID: nameID, NameIDFormat: p.NameIDFormat,
 		SessionIndex: sess.ID, AuthnInstant: sess.AuthTime, SessionNotOnOrAfter: sess.Expires,
-		AuthnContextClassRef: p.AuthnContext, Attributes: attrs,
+		AuthnContextClassRef: classRef, Attributes: attrs,
 	})
 	if err != nil {
 		s.fail(w, r, err)
@@ -666,6 +713,50 @@ func (s *Surface) checkRules(w http.ResponseWriter, r *http.Request, a *catalog.
 		s.page(w, r, http.StatusForbidden, "Sign-in refused", fmt.Sprintf("Your organization's sign-on rules do not allow you to use %s. Contact your administrator.", a.Label))
 		return d, true
 	}
+}
+
+// sessionStrength is how strongly a session authenticated its person: a
+// verified second factor (or a passkey that verified the person) is
+// multi-factor; every other Gatehouse sign-in is a password-equivalent
+// over the protected transport of the sign-in pages.
+func sessionStrength(sess *session.Session) samlidp.Strength {
+	if !sess.MFATime.IsZero() || slices.Contains(sess.AMR, "mfa") {
+		return samlidp.StrengthMultiFactor
+	}
+	return samlidp.StrengthProtectedPassword
+}
+
+// authnContext answers the request's RequestedAuthnContext for the
+// session: the class to assert, or, when the session is too weak, a
+// step-up to a second factor (once, and never for a passive request:
+// NoPassive) or a Requester/NoAuthnContext response. It reports whether
+// it answered.
+func (s *Surface) authnContext(w http.ResponseWriter, r *http.Request, a *catalog.App, sp *samlidp.ServiceProvider, sess *session.Session, p pending, target []audit.Target) (string, bool) {
+	have := sessionStrength(sess)
+	classRef, err := sp.ChooseAuthnContext(p.Requested, have)
+	if err == nil {
+		return classRef, false
+	}
+	ctx := r.Context()
+	if _, stronger := sp.ChooseAuthnContext(p.Requested, samlidp.MaxStrength); stronger == nil && have < samlidp.MaxStrength && !p.SteppedUp {
+		if p.IsPassive {
+			s.sendError(w, r, a, p, samlidp.StatusResponder, samlidp.StatusNoPassive)
+			return "", true
+		}
+		p.SteppedUp = true
+		id, err := s.store(ctx, p)
+		if err != nil {
+			s.fail(w, r, err)
+			return "", true
+		}
+		s.Login.StepUp(w, r, sess, "/sso/continue/"+id)
+		return "", true
+	}
+	ev := s.Events.New(ctx, "user.authentication.sso", "User single sign on to app", audit.Failure, target...)
+	ev.Outcome.Reason = "NO_AUTHN_CONTEXT"
+	_ = s.Log.Append(ctx, ev)
+	s.sendError(w, r, a, p, samlidp.StatusRequester, samlidp.StatusNoAuthnContext)
+	return "", true
 }
 
 // expressionEnv is what the app's expressions see of a person.
