@@ -167,7 +167,6 @@ func (s *Surface) advanceAuthn(r *http.Request, t *authnTxn, stateToken string, 
 	if err != nil {
 		return nil, err
 	}
-	_ = s.Sessions.Store.DeletePending(ctx, authnKey(stateToken))
 	if err := s.Sessions.Store.PutPending(ctx, authnKey(stateToken), b, t.Expires); err != nil {
 		return nil, err
 	}
