@@ -159,15 +159,22 @@ func (s *Surface) advanceAuthn(r *http.Request, t *authnTxn, stateToken string, 
 		}
 		return &AuthnResult{Status: AuthnSuccess, SessionToken: token, ExpiresAt: exp, RelayState: t.RelayState, User: u}, nil
 	}
+	put := s.Sessions.Store.UpdatePending
 	if stateToken == "" {
 		stateToken = web.NewID(32)
 		t.Expires = now.Add(AuthnTTL)
+		put = s.Sessions.Store.PutPending
 	}
 	b, err := json.Marshal(t)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Sessions.Store.PutPending(ctx, authnKey(stateToken), b, t.Expires); err != nil {
+	// A later step only replaces the stored transaction: one that another
+	// request ended meanwhile (SUCCESS, cancel, lockout) stays ended.
+	if err := put(ctx, authnKey(stateToken), b, t.Expires); err != nil {
+		if errs.Is(err, errs.NotFound) {
+			return nil, ErrStateToken
+		}
 		return nil, err
 	}
 	return s.authnState(ctx, t, stateToken, u)

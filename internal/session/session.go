@@ -56,6 +56,11 @@ type Store interface {
 	// Pending reads a waiting SSO request; it stays until it expires or is taken.
 	Pending(ctx context.Context, id string) ([]byte, error)
 	DeletePending(ctx context.Context, id string) error
+	// UpdatePending replaces the body of the live request stored under
+	// id, in one statement; a request deleted or expired meanwhile stays
+	// gone (errs.NotFound), so a step of a transaction that another
+	// request ended cannot store it again.
+	UpdatePending(ctx context.Context, id string, body []byte, expires time.Time) error
 	// Remember records key until expires; it reports false when key was
 	// already recorded and has not expired (a replay).
 	Remember(ctx context.Context, key string, expires time.Time) (bool, error)

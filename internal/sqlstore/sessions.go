@@ -129,6 +129,17 @@ func (s sessStore) DeletePending(ctx context.Context, id string) error {
 	return err
 }
 
+func (s sessStore) UpdatePending(ctx context.Context, id string, body []byte, expires time.Time) error {
+	res, err := s.db.exec(ctx, "UPDATE sso_pending SET body = ?, expires = ? WHERE id = ? AND expires > ?", string(body), ms(expires), id, time.Now().UnixMilli())
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return errs.NotFoundf("The sign-in request has expired; start again from the application.")
+	}
+	return nil
+}
+
 func (s sessStore) Remember(ctx context.Context, key string, expires time.Time) (bool, error) {
 	fresh := false
 	err := s.db.InTx(ctx, func(t *Tx) error {

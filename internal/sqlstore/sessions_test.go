@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/directory"
+	"github.com/gatehouse/gatehouse/internal/errs"
 	"github.com/gatehouse/gatehouse/internal/ids"
 	"github.com/gatehouse/gatehouse/internal/session"
 	"github.com/gatehouse/gatehouse/internal/sqlstore"
@@ -104,6 +105,46 @@ func TestPendingReplace(t *testing.T) {
 		wg.Wait()
 		if _, err := s.Pending(ctx, "p2"); err != nil {
 			t.Fatal(err)
+		}
+	})
+}
+
+// TestPendingUpdate: UpdatePending replaces a live request and never
+// brings back one that was deleted or has expired.
+func TestPendingUpdate(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		s := db.Sessions()
+		exp := time.Now().Add(time.Minute)
+		if err := s.UpdatePending(ctx, "u1", []byte(`{}`), exp); !errs.Is(err, errs.NotFound) {
+			t.Fatalf("update of nothing: %v", err)
+		}
+		if _, err := s.Pending(ctx, "u1"); err == nil {
+			t.Fatal("an update created a request")
+		}
+		if err := s.PutPending(ctx, "u1", []byte(`{"n":1}`), exp); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.UpdatePending(ctx, "u1", []byte(`{"n":2}`), exp); err != nil {
+			t.Fatal(err)
+		}
+		if b, err := s.Pending(ctx, "u1"); err != nil || string(b) != `{"n":2}` {
+			t.Fatalf("Pending = %s, %v", b, err)
+		}
+		if err := s.DeletePending(ctx, "u1"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.UpdatePending(ctx, "u1", []byte(`{"n":3}`), exp); !errs.Is(err, errs.NotFound) {
+			t.Fatalf("update after delete: %v", err)
+		}
+		if _, err := s.Pending(ctx, "u1"); err == nil {
+			t.Fatal("a deleted request came back")
+		}
+		if err := s.PutPending(ctx, "u2", []byte(`{}`), time.Now().Add(-time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.UpdatePending(ctx, "u2", []byte(`{}`), exp); !errs.Is(err, errs.NotFound) {
+			t.Fatalf("update of an expired request: %v", err)
 		}
 	})
 }
