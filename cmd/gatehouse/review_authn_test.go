@@ -153,3 +153,35 @@ func TestReviewSessionTokenOnce(t *testing.T) {
 		t.Fatalf("replayed at sessionCookieRedirect: %d", resp.StatusCode)
 	}
 }
+
+// A sessionToken is redeemed without a click only from Gatehouse's own
+// pages or from no page at all (a CLI, a typed address): a page on a
+// sibling host of the same site (Sec-Fetch-Site: same-site) cannot sign
+// the browser in to an account of its choosing either.
+func TestReviewSessionTokenSameSite(t *testing.T) {
+	ts := newTestServer(t, false)
+	u := ts.createUser(t, "oli@example.com", "Secret-Passw0rd")
+	appID, app := ts.newSAMLApp(t, "Wiki", "")
+	ts.assign(t, appID, u.ID)
+	link := app["_links"].(map[string]any)["appLinks"].([]any)[0].(map[string]any)["href"].(string)
+	for _, site := range []string{"same-site", "cross-site"} {
+		token := ts.authnSuccess(t, "oli@example.com", "Secret-Passw0rd")
+		for _, target := range []string{
+			ts.srv.URL + "/login/sessionCookieRedirect?" + url.Values{"token": {token}, "redirectUrl": {"/app/UserHome"}}.Encode(),
+			link + "?sessionToken=" + url.QueryEscape(token),
+		} {
+			cli := newCLIClient(t)
+			resp, body := cli.get(target, "Sec-Fetch-Site", site)
+			if resp.StatusCode != 200 || !strings.Contains(body, "oli@example.com") || samlRespRe.MatchString(body) {
+				t.Fatalf("%s %s: %d %.300s", site, target, resp.StatusCode, body)
+			}
+			if me := cli.api("GET", ts.srv.URL+"/api/v1/sessions/me", ""); me.status != 404 {
+				t.Fatalf("%s request started a session: %s", site, me.raw)
+			}
+		}
+		// The click on the page (same-origin) uses it.
+		if resp, body := newCLIClient(t).get(link+"?sessionToken="+url.QueryEscape(token), "Sec-Fetch-Site", "same-origin"); resp.StatusCode != 200 || !samlRespRe.MatchString(body) {
+			t.Fatalf("same-origin: %d", resp.StatusCode)
+		}
+	}
+}

@@ -495,6 +495,19 @@ func (s *Surface) RedeemSessionToken(w http.ResponseWriter, r *http.Request, tok
 	return sess, u, nil
 }
 
+// OtherSite reports whether the browser says another page started the
+// request: another site (cross-site) or another host of the same site
+// (same-site), which a sessionToken must not sign in without a click.
+// Gatehouse's own pages (same-origin), a typed address or bookmark (none)
+// and clients that send no Fetch Metadata go straight on.
+func OtherSite(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "cross-site", "same-site":
+		return true
+	}
+	return false
+}
+
 // SessionTokenLogin is the login of the person a sessionToken signs in
 // ("" when the token is not valid), for the page that asks before a
 // cross-site request uses one.
@@ -574,7 +587,7 @@ func (s *Surface) sessionCookieRedirect(w http.ResponseWriter, r *http.Request) 
 		return
 	}
 	token := q.Get("token")
-	if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
+	if OtherSite(r) {
 		login := s.SessionTokenLogin(r.Context(), token)
 		if login == "" {
 			s.Message(w, r, http.StatusUnauthorized, "Sign In", ErrSessionToken.Msg, "")

@@ -503,7 +503,7 @@ func (s *Surface) idpInitiated(w http.ResponseWriter, r *http.Request, a *catalo
 		// The token signs this browser in first, exactly as
 		// /login/sessionCookieRedirect would; from another site only
 		// after a click that names the account.
-		if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
+		if login.OtherSite(r) {
 			who := s.Login.SessionTokenLogin(r.Context(), token)
 			if who == "" {
 				s.page(w, r, http.StatusUnauthorized, "Sign In", login.ErrSessionToken.Msg)
