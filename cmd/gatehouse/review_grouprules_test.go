@@ -39,7 +39,7 @@ func TestReviewGroupRulesAccessAndRoutes(t *testing.T) {
 	}
 	for _, c := range []struct {
 		method, path string
-		status     int
+		status       int
 	}{
 		{"GET", "/api/v1/groups/" + g + "/nothing", 404},
 		{"GET", "/api/v1/groups/" + g + "/", 404},
