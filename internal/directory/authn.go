@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/audit"
+	"github.com/gatehouse/gatehouse/internal/credential"
 	"github.com/gatehouse/gatehouse/internal/errs"
 )
 
@@ -181,6 +182,14 @@ func (s *Service) verifyPassword(ctx context.Context, login, password string) (s
 	}
 	if hash != "" {
 		ok, rehash, err := s.Hasher.Verify(ctx, hash, password)
+		if errors.Is(err, credential.ErrPasswordTooLong) {
+			// No stored password is that long: a wrong password, which
+			// takes the time of the dummy hash an unknown login takes.
+			if d, isDummy := s.Hasher.(DummyVerifier); isDummy {
+				d.VerifyDummy(ctx, password)
+			}
+			return hash, false, false, nil
+		}
 		return hash, ok, rehash, err
 	}
 	if d, isDummy := s.Hasher.(DummyVerifier); isDummy {
