@@ -96,7 +96,11 @@ func TestReviewAuthnCancelRace(t *testing.T) {
 // Malformed bodies get Okta's error JSON (4xx with an errorCode), never a
 // 500 and never a transaction.
 func TestReviewAuthnMalformed(t *testing.T) {
-	ts := newTestServer(t, false)
+	onBothDBs(t, func(t *testing.T, pg bool) { testReviewAuthnMalformed(t, pg) })
+}
+
+func testReviewAuthnMalformed(t *testing.T, pg bool) {
+	ts := newTestServer(t, pg)
 	ts.createUser(t, "mo@example.com", "Secret-Passw0rd")
 	for _, c := range []struct{ path, body string }{
 		{"/api/v1/authn", ``},
@@ -117,7 +121,9 @@ func TestReviewAuthnMalformed(t *testing.T) {
 		{"/api/v1/authn", `{"username":"` + strings.Repeat("a", 15000) + `","password":"x"}`},
 		{"/api/v1/authn", `{"username":"mo@example.com","password":"` + strings.Repeat("p", 15000) + `"}`},
 		{"/api/v1/authn", `{"username":"mo@example.com\u0000","password":"Secret-Passw0rd"}`},
+		{"/api/v1/authn", `{"username":"mo@example.com","password":"wrong","relayState":"a\u0000b\ud800"}`},
 		{"/api/v1/authn/introspect", `{"stateToken":"` + strings.Repeat("a", 5000) + `"}`},
+		{"/api/v1/authn/introspect", `{"stateToken":"a\u0000b"}`},
 		{"/api/v1/authn/introspect", `{}`},
 		{"/api/v1/authn/factors/%00/verify", `{"stateToken":"x"}`},
 		{"/api/v1/authn/factors/x/verify", `{"stateToken":"x","passCode":123456}`},
@@ -187,4 +193,25 @@ func TestReviewSessionTokenSameSite(t *testing.T) {
 			t.Fatalf("same-origin: %d", resp.StatusCode)
 		}
 	}
+}
+
+// Odd relay states: NUL is refused with Okta's validation error; a lone
+// surrogate is kept in the stored transaction on both databases.
+func TestReviewAuthnRelayStateStored(t *testing.T) {
+	onBothDBs(t, func(t *testing.T, pg bool) {
+		ts := newTestServer(t, pg)
+		u := ts.createUser(t, "pia@example.com", "Secret-Passw0rd")
+		ts.enrollTOTP(t, u)
+		if r := ts.call(t, "POST", "/api/v1/authn", "", `{"username":"pia@example.com","password":"Secret-Passw0rd","relayState":"a\u0000b"}`); r.status != 400 || r.body["errorCode"] != "E0000001" {
+			t.Fatalf("NUL: %d %s", r.status, r.raw)
+		}
+		r := ts.call(t, "POST", "/api/v1/authn", "", `{"username":"pia@example.com","password":"Secret-Passw0rd","relayState":"a\ud800c"}`)
+		if r.status != 200 || r.body["status"] != "MFA_REQUIRED" {
+			t.Fatalf("primary: %d %s", r.status, r.raw)
+		}
+		st := str(r.body, "stateToken")
+		if r := ts.call(t, "POST", "/api/v1/authn/introspect", "", `{"stateToken":"`+st+`"}`); r.status != 200 || !strings.HasPrefix(str(r.body, "relayState"), "a") {
+			t.Fatalf("introspect: %d %s", r.status, r.raw)
+		}
+	})
 }
