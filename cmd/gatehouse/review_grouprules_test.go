@@ -43,6 +43,9 @@ func TestReviewGroupRulesAccessAndRoutes(t *testing.T) {
 	}{
 		{"GET", "/api/v1/groups/" + g + "/nothing", 404},
 		{"GET", "/api/v1/groups/" + g + "/", 404},
+		{"GET", "/api/v1/groups/rules/", 404},
+		{"GET", "/api/v1/groups/rules/" + id + "/", 404},
+		{"GET", "/api/v1/groups//users", 404},
 		{"GET", "/api/v1/groups/rules/" + id + "/nothing", 404},
 		{"GET", "/api/v1/groups/rules/" + id + "/lifecycle/activate", 405},
 		{"POST", "/api/v1/groups/rules/" + id + "/lifecycle/nothing", 404},
