@@ -68,8 +68,9 @@ func errNoAuthnContext(err error) error {
 //     listed ranked class (or the configured class when it is listed);
 //   - better: the class of achieved when it is stronger than a listed
 //     ranked class;
-//   - maximum: for the first listed ranked class, the strongest class not
-//     exceeding it nor achieved (or the configured class when listed).
+//   - maximum: the strongest class that exceeds neither achieved nor at
+//     least one listed ranked class (or the configured class when it is
+//     listed before any ranked class).
 //
 // When nothing listed can be satisfied the error is a Respondable
 // Requester/NoAuthnContext *RequestError. Calling it again with
@@ -82,12 +83,14 @@ func (sp *ServiceProvider) ChooseAuthnContext(rac *RequestedAuthnContext, achiev
 	if achieved > MaxStrength {
 		achieved = MaxStrength
 	}
+	best := Strength(-1) // maximum: the strongest answer so far
 	for _, ref := range rac.ClassRefs {
 		want, ranked := strengthOf[ref]
 		if !ranked {
 			// An unranked class is compared with nothing: only the
-			// configured class itself answers exact, minimum or maximum.
-			if ref == configured && rac.Comparison != "better" {
+			// configured class itself answers exact, minimum or maximum
+			// (maximum: when no ranked class before it answered).
+			if ref == configured && rac.Comparison != "better" && best < 0 {
 				return configured, nil
 			}
 			continue
@@ -106,8 +109,11 @@ func (sp *ServiceProvider) ChooseAuthnContext(rac *RequestedAuthnContext, achiev
 				return classOf[achieved], nil
 			}
 		case "maximum":
-			return classOf[min(want, achieved)], nil
+			best = max(best, min(want, achieved))
 		}
+	}
+	if best >= 0 {
+		return classOf[best], nil
 	}
 	if len(rac.ClassRefs) == 0 {
 		return "", errNoAuthnContext(errors.New("no AuthnContextClassRef requested"))

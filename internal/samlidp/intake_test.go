@@ -506,6 +506,13 @@ func TestChooseAuthnContext(t *testing.T) {
 		{"maximum", []string{pw}, StrengthMultiFactor, "", pw},
 		{"maximum", []string{smc, uns}, StrengthMultiFactor, "", uns},
 		{"maximum", []string{smc}, StrengthMultiFactor, "", none},
+		// As strong as possible without exceeding at least one listed
+		// class: the stronger listed class, wherever it is in the list.
+		{"maximum", []string{pw, mfa}, StrengthMultiFactor, "", mfa},
+		{"maximum", []string{pw, mfa}, StrengthProtectedPassword, "", ppt},
+		{"maximum", []string{uns, ppt, pw}, StrengthMultiFactor, "", ppt},
+		{"maximum", []string{pw, x509}, StrengthMultiFactor, x509, pw},
+		{"maximum", []string{x509, pw}, StrengthMultiFactor, x509, x509},
 	} {
 		sp.AuthnContextClassRef = c.configured
 		got, err := sp.ChooseAuthnContext(&RequestedAuthnContext{Comparison: c.cmp, ClassRefs: c.refs}, c.have)
