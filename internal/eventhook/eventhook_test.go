@@ -1,11 +1,16 @@
 package eventhook
 
 import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -74,5 +79,30 @@ func TestOwnGuard(t *testing.T) {
 		if got := g.refuses(netip.MustParseAddrPort(addr)); got != refused {
 			t.Errorf("%s: refused %v, want %v", addr, got, refused)
 		}
+	}
+}
+
+// TestSenderFollowsNoRedirect: a 3xx is a failed call that is not retried,
+// and the redirect's target is never called.
+func TestSenderFollowsNoRedirect(t *testing.T) {
+	var followed atomic.Bool
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { followed.Store(true) }))
+	defer target.Close()
+	redirect := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, target.URL, http.StatusFound)
+	}))
+	defer redirect.Close()
+	s := NewSender(SenderConfig{})
+	h := &Hook{ID: "who1", URI: redirect.URL}
+	err := s.Deliver(context.Background(), h, "", []byte(`{}`))
+	var ce *CallError
+	if !errors.As(err, &ce) || ce.Status != http.StatusFound || ce.Retryable() {
+		t.Fatalf("delivery to a redirect: %v", err)
+	}
+	if err := s.Challenge(context.Background(), h, "", "abc"); err == nil {
+		t.Fatal("a redirect verified the hook")
+	}
+	if followed.Load() {
+		t.Fatal("the redirect was followed")
 	}
 }
