@@ -20,6 +20,8 @@ import (
 	"github.com/okta/okta-sdk-golang/v5/okta"
 
 	"github.com/gatehouse/gatehouse/internal/config"
+	"github.com/gatehouse/gatehouse/internal/eventhook"
+	"github.com/gatehouse/gatehouse/internal/provisioning"
 )
 
 // hookReceiver is an event hook endpoint: an HTTPS server (its own CA) that
@@ -389,5 +391,40 @@ func TestEventHookDeliveryFailure(t *testing.T) {
 	}
 	if _, posts := rc.snapshot(); len(posts) != 4 {
 		t.Errorf("%d attempts, want 4", len(posts))
+	}
+}
+
+// TestEventHooksAcrossNodes: a hook created and verified through node a
+// receives the events written on node b once b has reread the hooks (its
+// periodic refresh), and none once it is deactivated on a.
+func TestEventHooksAcrossNodes(t *testing.T) {
+	rc, tweak := newHookReceiver(t)
+	c := newCluster(t, clusterOptions{tweak: tweak})
+	a, b := c.nodes[0], c.nodes[1]
+	r := a.call(t, "POST", "/api/v1/eventHooks", a.token, `{"name":"cluster","events":{"type":"EVENT_TYPE","items":["group.lifecycle.create"]},
+		"channel":{"type":"HTTP","version":"1.0.0","config":{"uri":"`+rc.srv.URL+`"}}}`)
+	if r.status != 200 {
+		t.Fatalf("create: %d %s", r.status, r.raw)
+	}
+	id := r.body["id"].(string)
+	if v := a.call(t, "POST", "/api/v1/eventHooks/"+id+"/lifecycle/verify", a.token, ""); v.status != 200 {
+		t.Fatalf("verify: %d %s", v.status, v.raw)
+	}
+	time.Sleep(3 * clusterHookRefresh)
+	b.group(t, "written-on-b")
+	rc.waitPost(t, "the group written on node b", eventIs("group.lifecycle.create", "written-on-b"))
+	if v := a.call(t, "POST", "/api/v1/eventHooks/"+id+"/lifecycle/deactivate", a.token, ""); v.status != 200 {
+		t.Fatalf("deactivate: %d %s", v.status, v.raw)
+	}
+	time.Sleep(3 * clusterHookRefresh)
+	b.group(t, "after-deactivation")
+	jobs, _, err := b.queue.List(context.Background(), provisioning.Filter{Kind: eventhook.KindDeliver}, "", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, j := range jobs {
+		if strings.Contains(string(j.Payload), "after-deactivation") {
+			t.Fatalf("node b enqueued a delivery to the deactivated hook: %s", j.ID)
+		}
 	}
 }
