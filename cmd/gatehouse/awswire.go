@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/gatehouse/gatehouse/internal/audit"
 	"github.com/gatehouse/gatehouse/internal/awsapp"
@@ -453,5 +454,21 @@ func (a *app) startJobs(log *slog.Logger) (stop func()) {
 	}()
 	go a.scheduler(log).Run(ctx)
 	go a.hooks.Registry.Run(ctx, eventhook.DefaultRefresh)
+	go func() {
+		// Group rule activations a stopped process (or a failed pass) left
+		// unfinished: at start, then every minute.
+		t := time.NewTicker(time.Minute)
+		defer t.Stop()
+		for {
+			if err := a.groupRules.Resume(ctx); err != nil && ctx.Err() == nil {
+				log.Error("resuming group rule evaluations", "err", err)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
 	return func() { cancel(); <-done }
 }
