@@ -428,3 +428,17 @@ func TestEventHooksAcrossNodes(t *testing.T) {
 		}
 	}
 }
+
+// TestEventHookLimit: an org has at most 25 hooks.
+func TestEventHookLimit(t *testing.T) {
+	ts := newTestServer(t, false)
+	body := `{"name":"n","events":{"type":"EVENT_TYPE","items":["user.lifecycle.create"]},"channel":{"type":"HTTP","version":"1.0.0","config":{"uri":"https://hooks.example.com/"}}}`
+	for i := 0; i < eventhook.MaxHooks; i++ {
+		if r := ts.call(t, "POST", "/api/v1/eventHooks", ts.token, body); r.status != 200 {
+			t.Fatalf("hook %d: %d %s", i, r.status, r.raw)
+		}
+	}
+	if r := ts.call(t, "POST", "/api/v1/eventHooks", ts.token, body); r.status != 400 || r.body["errorCode"] != "E0000001" {
+		t.Fatalf("hook 26: %d %s", r.status, r.raw)
+	}
+}
