@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -248,5 +249,62 @@ func testRoleAssignmentSDK(t *testing.T, ts *testServer) {
 	}
 	if n := strings.Count(ts.logEvents(t, `eventType eq "user.account.privilege.grant" and target.id eq "`+staged.ID+`"`), "privilegeGranted"); n != 0 {
 		t.Fatalf("refused grant logged")
+	}
+}
+
+// TestRoleAssignmentConsoleAgrees: the console and the API grant and
+// revoke through one path: what one does, the other shows, with the same
+// refusals and the same events.
+func TestRoleAssignmentConsoleAgrees(t *testing.T) {
+	ts := newTestServer(t, false)
+	ctx := context.Background()
+	c := sdkClient(t, ts)
+	b, root := ts.adminBrowser(t, "root@example.com", oktaapi.RoleSuperAdmin)
+	lee := ts.createUser(t, "lee@example.com", "Secret-Passw0rd")
+	page := b.page("/admin/security/administrators", 200)
+	if code, _, _ := b.submit(page, "/admin/security/administrators/grant", url.Values{"username": {"lee@example.com"}, "role": {"APP_ADMIN"}}); code != 303 {
+		t.Fatalf("console grant: %d", code)
+	}
+	list, _, err := c.RoleAssignmentAPI.ListAssignedRolesForUser(ctx, lee.ID).Execute()
+	if err != nil || len(list) != 1 || list[0].GetType() != "APP_ADMIN" {
+		t.Fatalf("API after the console grant: %v %+v", err, list)
+	}
+	// The same role again: refused beside the role, as the API's E0000090.
+	code, _, got := b.submit(page, "/admin/security/administrators/grant", url.Values{"username": {"lee@example.com"}, "role": {"APP_ADMIN"}})
+	// (the page's revoke buttons carry hidden role inputs, so look for the select)
+	if code != 400 || !regexp.MustCompile(`<select id="[^"]*" name="role" aria-invalid="true"`).MatchString(got) || !strings.Contains(got, "Pat Doe already holds this role.") {
+		t.Fatalf("console grant twice: %d", code)
+	}
+	// A person who is not ACTIVE: refused beside the username.
+	if _, err := ts.directory.Transition(ctx, lee.ID, directory.OpSuspend); err != nil {
+		t.Fatal(err)
+	}
+	code, _, got = b.submit(page, "/admin/security/administrators/grant", url.Values{"username": {"lee@example.com"}, "role": {"READ_ONLY_ADMIN"}})
+	if code != 400 || !strings.Contains(fieldError(t, got, "username"), "ACTIVE") {
+		t.Fatalf("console grant to a suspended person: %d", code)
+	}
+	// The API revokes; the console no longer lists the role.
+	if _, err := c.RoleAssignmentAPI.UnassignRoleFromUser(ctx, lee.ID, list[0].GetId()).Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.page("/admin/security/administrators?lookup=lee@example.com", 200); strings.Contains(got, "Revoke APP_ADMIN from") {
+		t.Fatal("console lists a role the API revoked")
+	}
+	// The console's own-role rule holds for the API too: root's token
+	// cannot revoke root's Super Administrator role.
+	rootC := sdkClientWith(t, ts, ts.ownedToken(t, root, "SUPER_ADMIN"))
+	roles, _, _ := rootC.RoleAssignmentAPI.ListAssignedRolesForUser(ctx, root.ID).Execute()
+	if len(roles) != 1 {
+		t.Fatalf("root's roles: %+v", roles)
+	}
+	if _, err := rootC.RoleAssignmentAPI.UnassignRoleFromUser(ctx, root.ID, roles[0].GetId()).Execute(); err == nil {
+		t.Fatal("revoked own super admin role through the API")
+	}
+	// One event shape from both surfaces: the console's grant and the
+	// API's revoke.
+	evs := ts.logEvents(t, `target.id eq "`+lee.ID+`"`)
+	if !strings.Contains(evs, `"privilegeGranted":"APP_ADMIN"`) || !strings.Contains(evs, `"privilegeRevoked":"APP_ADMIN"`) ||
+		strings.Count(evs, `"eventType":"user.account.privilege.grant"`) != 1 {
+		t.Fatalf("events: %s", evs)
 	}
 }
