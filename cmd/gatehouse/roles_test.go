@@ -227,6 +227,19 @@ func testRoleAssignmentSDK(t *testing.T, ts *testServer) {
 	if r := ts.call(t, "GET", "/api/v1/users", aliceTok, ""); r.status != 200 {
 		t.Fatalf("token after the new grant: %d", r.status)
 	}
+	// A suspended administrator's tokens do nothing until unsuspended.
+	if _, err := ts.directory.Transition(ctx, alice.ID, directory.OpSuspend); err != nil {
+		t.Fatal(err)
+	}
+	if r := ts.call(t, "GET", "/api/v1/users", aliceTok, ""); r.status != 403 {
+		t.Fatalf("token of a suspended administrator: %d", r.status)
+	}
+	if _, err := ts.directory.Transition(ctx, alice.ID, directory.OpUnsuspend); err != nil {
+		t.Fatal(err)
+	}
+	if r := ts.call(t, "GET", "/api/v1/users", aliceTok, ""); r.status != 200 {
+		t.Fatalf("token after unsuspend: %d", r.status)
+	}
 	// boss revokes carol (another super admin remains: boss) ...
 	if _, err := bossC.RoleAssignmentAPI.UnassignRoleFromUser(ctx, carol.ID, carolRole.GetId()).Execute(); err != nil {
 		t.Fatalf("boss revokes carol: %v", err)

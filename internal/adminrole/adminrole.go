@@ -90,6 +90,9 @@ func AssignmentID(userID, role string) string {
 // Store keeps the roles (sqlstore.TokenStore implements it).
 type Store interface {
 	AdminRoles(ctx context.Context, userID string) ([]string, error)
+	// ActingRoles is AdminRoles, but none for a person who is SUSPENDED
+	// or DEPROVISIONED.
+	ActingRoles(ctx context.Context, userID string) ([]string, error)
 	RoleGrants(ctx context.Context, userID string) ([]Grant, error)
 	// GrantRole stores the grant and its event in one transaction; a role
 	// the person already holds is ErrAlreadyAssigned, and nothing is
@@ -126,6 +129,16 @@ type Service struct {
 // AdminRoles lists the roles a person holds now.
 func (s *Service) AdminRoles(ctx context.Context, userID string) ([]string, error) {
 	return s.Store.AdminRoles(ctx, userID)
+}
+
+// ActingRole is the highest role a person can act with now (through an
+// API token): "" for none, also while they are suspended or deactivated.
+func (s *Service) ActingRole(ctx context.Context, userID string) (string, error) {
+	roles, err := s.Store.ActingRoles(ctx, userID)
+	if err != nil {
+		return "", err
+	}
+	return Highest(roles), nil
 }
 
 // Grants lists the person's grants, in role order.

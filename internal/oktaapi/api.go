@@ -302,7 +302,7 @@ func (a *API) serve(access Access, h HandlerFunc, w http.ResponseWriter, r *http
 // tokenRole is what a token may do now: its own role, but never more than
 // its owner's highest role at this moment, so that a person who loses a
 // role loses it on their tokens at once (and one who holds no role any
-// more has tokens that can do nothing). A token without an owner (made
+// more, or is suspended or deactivated, has tokens that can do nothing). A token without an owner (made
 // by `gatehouse token create`) has its own role.
 func (a *API) tokenRole(ctx context.Context, tok *sqlstore.APIToken) (string, error) {
 	if tok.UserID == "" {
@@ -311,11 +311,10 @@ func (a *API) tokenRole(ctx context.Context, tok *sqlstore.APIToken) (string, er
 	if a.Admins == nil {
 		return "", nil
 	}
-	roles, err := a.Admins.AdminRoles(ctx, tok.UserID)
+	owner, err := a.Admins.ActingRole(ctx, tok.UserID)
 	if err != nil {
 		return "", err
 	}
-	owner := adminrole.Highest(roles)
 	if adminrole.Rank(owner) < adminrole.Rank(tok.Role) {
 		return owner, nil
 	}

@@ -110,6 +110,13 @@ func TestAdminRolesStore(t *testing.T) {
 		if err != nil || len(gs) != 1 || gs[0].Role != adminrole.AppAdmin || !gs[0].Created.Equal(now) {
 			t.Fatalf("grants: %v %+v", err, gs)
 		}
+		// A suspended person holds roles but acts with none.
+		if acting, err := s.ActingRoles(ctx, sus); err != nil || len(acting) != 0 {
+			t.Fatalf("acting roles of a suspended person: %v %v", err, acting)
+		}
+		if acting, err := s.ActingRoles(ctx, bob); err != nil || len(acting) == 0 {
+			t.Fatalf("acting roles: %v %v", err, acting)
+		}
 		first, err := s.AdminUsers(ctx, "", 2)
 		if err != nil || len(first) != 2 {
 			t.Fatalf("first page: %v %v", err, first)

@@ -125,6 +125,26 @@ func (s TokenStore) AdminRoles(ctx context.Context, userID string) ([]string, er
 	return out, rows.Err()
 }
 
+// ActingRoles lists the admin roles a user can act with now: none while
+// the user is SUSPENDED or DEPROVISIONED (their API tokens then do
+// nothing, as Okta's stop working for a deactivated administrator).
+func (s TokenStore) ActingRoles(ctx context.Context, userID string) ([]string, error) {
+	rows, err := s.db.query(ctx, "SELECT r.role FROM admin_roles r JOIN users u ON u.id = r.user_id WHERE r.user_id = ? AND u.status NOT IN ('SUSPENDED', 'DEPROVISIONED') ORDER BY r.role", userID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var r string
+		if err := rows.Scan(&r); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
 // RoleGrants lists a user's admin roles with when each was granted.
 func (s TokenStore) RoleGrants(ctx context.Context, userID string) ([]adminrole.Grant, error) {
 	rows, err := s.db.query(ctx, "SELECT role, created FROM admin_roles WHERE user_id = ? ORDER BY role", userID)
