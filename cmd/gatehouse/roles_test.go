@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/url"
 	"regexp"
 	"strings"
@@ -319,5 +321,30 @@ func TestRoleAssignmentConsoleAgrees(t *testing.T) {
 	if !strings.Contains(evs, `"privilegeGranted":"APP_ADMIN"`) || !strings.Contains(evs, `"privilegeRevoked":"APP_ADMIN"`) ||
 		strings.Count(evs, `"eventType":"user.account.privilege.grant"`) != 1 {
 		t.Fatalf("events: %s", evs)
+	}
+}
+
+// TestTokenCreateOwner: `gatehouse token create --owner` refuses a person
+// who holds no administrator role (the token could do nothing) and takes
+// an administrator.
+func TestTokenCreateOwner(t *testing.T) {
+	dir := t.TempDir()
+	env := func(string) string { return "" }
+	run1 := func(stdin string, args ...string) (string, error) {
+		var out bytes.Buffer
+		err := run(context.Background(), append(args, "--data-dir", dir, "--log-level", "error"), strings.NewReader(stdin), &out, io.Discard, env)
+		return strings.TrimSpace(out.String()), err
+	}
+	if _, err := run1("Choose-A-Strong-Passw0rd\n", "admin", "create", "--email", "root@example.com", "--password-stdin"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run1(`{"profile":{"login":"pat@example.com","email":"pat@example.com","firstName":"Pat","lastName":"Doe"}}`+"\n", "import", "users", "--file", "-"); err != nil {
+		t.Skipf("import from stdin: %v", err)
+	}
+	if _, err := run1("", "token", "create", "--name", "x", "--owner", "pat@example.com"); err == nil || !strings.Contains(err.Error(), "holds no administrator role") {
+		t.Fatalf("owner without a role: %v", err)
+	}
+	if tok, err := run1("", "token", "create", "--name", "y", "--owner", "root@example.com"); err != nil || !strings.HasPrefix(tok, "ghs_") {
+		t.Fatalf("owner with a role: %v %q", err, tok)
 	}
 }
