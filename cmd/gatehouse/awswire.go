@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/gatehouse/gatehouse/internal/awsapp"
 	"github.com/gatehouse/gatehouse/internal/catalog"
@@ -448,5 +449,21 @@ func (a *app) startJobs(log *slog.Logger) (stop func()) {
 		}
 	}()
 	go a.scheduler(log).Run(ctx)
+	go func() {
+		// Group rule activations a stopped process (or a failed pass) left
+		// unfinished: at start, then every minute.
+		t := time.NewTicker(time.Minute)
+		defer t.Stop()
+		for {
+			if err := a.groupRules.Resume(ctx); err != nil && ctx.Err() == nil {
+				log.Error("resuming group rule evaluations", "err", err)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
 	return func() { cancel(); <-done }
 }

@@ -426,3 +426,65 @@ func TestConnectTaskStatusAndRetry(t *testing.T) {
 		t.Fatalf("retry all: %d %s", r.status, r.raw)
 	}
 }
+
+// TestConnectGroupMembership: with a group assigned to Amazon Connect, a
+// person added to the group gets a Connect user at once and loses it when
+// removed, whether an administrator or a group rule changes the
+// membership (not only at the next hourly reconcile).
+func TestConnectGroupMembership(t *testing.T) {
+	onBothDBs(t, func(t *testing.T, pg bool) {
+		e := newStoryOn(t, pg, awssandbox.Options{ConnectRate: 100, ConnectBurst: 100})
+		g := e.api(t, "POST", "/api/v1/groups", `{"profile":{"name":"Support Agents"}}`)
+		gid := g.body["id"].(string)
+		if r := e.api(t, "PUT", "/api/v1/apps/"+e.story.AppID+"/groups/"+gid, fmt.Sprintf(`{"profile":{"role":%q}}`, demo.RoleName)); r.status != 200 {
+			t.Fatalf("group assignment: %d %s", r.status, r.raw)
+		}
+		e.waitProvisioned(t, 20*time.Second)
+
+		const login = "agent.lee@example.com"
+		id := e.newAgent(t, login, "Lee", "Park")
+		e.waitProvisioned(t, 20*time.Second)
+		if cu := e.connectUser(login); cu != nil {
+			t.Fatalf("a person in no assigned group has a Connect user: %+v", cu)
+		}
+		if r := e.api(t, "PUT", "/api/v1/groups/"+gid+"/users/"+id, ""); r.status != 204 {
+			t.Fatalf("add member: %d %s", r.status, r.raw)
+		}
+		e.waitProvisioned(t, 20*time.Second)
+		if cu := e.connectUser(login); cu == nil {
+			t.Fatal("no Connect user after the person joined the assigned group")
+		}
+		if r := e.api(t, "DELETE", "/api/v1/groups/"+gid+"/users/"+id, ""); r.status != 204 {
+			t.Fatalf("remove member: %d %s", r.status, r.raw)
+		}
+		e.waitProvisioned(t, 20*time.Second)
+		if cu := e.connectUser(login); cu != nil {
+			t.Fatalf("Connect user kept after the person left the group: %+v", cu)
+		}
+
+		// A group rule's membership, from a profile change.
+		rule := e.api(t, "POST", "/api/v1/groups/rules", fmt.Sprintf(`{"type":"group_rule","name":"Support department",
+			"conditions":{"expression":{"value":"user.department==\"Support\"","type":"urn:okta:expression:1.0"}},
+			"actions":{"assignUserToGroups":{"groupIds":[%q]}}}`, gid))
+		if rule.status != 200 {
+			t.Fatalf("create rule: %d %s", rule.status, rule.raw)
+		}
+		if r := e.api(t, "POST", "/api/v1/groups/rules/"+rule.body["id"].(string)+"/lifecycle/activate", ""); r.status != 204 {
+			t.Fatalf("activate rule: %d %s", r.status, r.raw)
+		}
+		if r := e.api(t, "POST", "/api/v1/users/"+id, `{"profile":{"department":"Support"}}`); r.status != 200 {
+			t.Fatalf("profile update: %d %s", r.status, r.raw)
+		}
+		e.waitProvisioned(t, 20*time.Second)
+		if cu := e.connectUser(login); cu == nil {
+			t.Fatal("no Connect user after a group rule added the person to the assigned group")
+		}
+		if r := e.api(t, "POST", "/api/v1/users/"+id, `{"profile":{"department":"Sales"}}`); r.status != 200 {
+			t.Fatalf("profile update: %d %s", r.status, r.raw)
+		}
+		e.waitProvisioned(t, 20*time.Second)
+		if cu := e.connectUser(login); cu != nil {
+			t.Fatalf("Connect user kept after the rule took the person out of the group: %+v", cu)
+		}
+	})
+}

@@ -30,6 +30,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/directory"
 	"github.com/gatehouse/gatehouse/internal/expr"
 	"github.com/gatehouse/gatehouse/internal/federation"
+	"github.com/gatehouse/gatehouse/internal/grouprule"
 	"github.com/gatehouse/gatehouse/internal/ids"
 	"github.com/gatehouse/gatehouse/internal/inflight"
 	"github.com/gatehouse/gatehouse/internal/integration/amazonconnect"
@@ -69,8 +70,10 @@ type app struct {
 	queue     *provisioning.Queue
 	mfa       *mfa.Service
 	policies  *policy.Service
-	oneTime   *session.OneTime
-	recovery  *recovery.Service
+	// groupRules applies Okta group rules; its hooks are the directory's.
+	groupRules *grouprule.Service
+	oneTime    *session.OneTime
+	recovery   *recovery.Service
 	// trustedProxies are the load balancers whose X-Forwarded-For names
 	// the client.
 	trustedProxies []netip.Prefix
@@ -209,6 +212,13 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 		Issuer:       "Gatehouse (" + orgHost(cfg.EffectiveBaseURL()) + ")",
 	}
 	a.directory.OnChange = append(a.directory.OnChange, a.mfa.OnUserChange)
+	a.groupRules = &grouprule.Service{Store: db.GroupRules(), Members: a.directory, People: db.Directory(), Expr: a.catalog.Expr,
+		IDs: src, Now: now, Events: events, Log: log}
+	// The rules' own membership changes run the other hooks (provisioning
+	// jobs through group app assignments) as manual ones do.
+	a.directory.OnChange = append(a.directory.OnChange, a.groupRules.OnUserChange)
+	a.directory.OnMembership = append(a.directory.OnMembership, a.groupRules.OnMembership)
+	a.directory.OnGroupDelete = append(a.directory.OnGroupDelete, a.groupRules.OnGroupDelete)
 	a.policies = &policy.Service{Store: db.Policies(), Groups: db.Directory(), IDs: src, Now: now, Events: events, DefaultPassword: credential.DefaultPolicy()}
 	if err := a.policies.EnsureDefaults(ctx); err != nil {
 		db.Close()
@@ -366,6 +376,7 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 	api.Extra = append(api.Extra, api.MountSessions(a.db.Sessions(), a.sessions))
 	api.Extra = append(api.Extra, (&oktaapi.Factors{API: api, MFA: a.mfa, Pending: a.db.Sessions()}).Mount)
 	api.Extra = append(api.Extra, (&oktaapi.Policies{API: api, Policies: a.policies, Catalog: a.catalog}).Mount)
+	api.Extra = append(api.Extra, (&oktaapi.GroupRules{API: api, Rules: a.groupRules}).Mount)
 	signIns := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "gatehouse_signin_attempts_total", Help: "Password sign-in attempts by outcome."}, []string{"outcome"})
 	reg.MustRegister(signIns)
 	endUser := &login.Surface{
@@ -445,6 +456,7 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 		Provisioning: consoleProvisioning{in: a.aws, queue: a.queue},
 		MFA:          a.mfa,
 		Policies:     a.policies,
+		GroupRules:   a.groupRules,
 		IdPs:         fed,
 		Emails:       a.recovery,
 		IDs:          a.ids,

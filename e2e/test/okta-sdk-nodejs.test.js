@@ -223,3 +223,55 @@ test('Okta Node SDK: groups, memberships, a SAML app with its keys and assignmen
   await client.groupApi.deleteGroup({ groupId: group.id });
   assert.equal((await apiError(() => client.groupApi.getGroup({ groupId: group.id }))).errorCode, 'E0000007');
 });
+
+test('Okta Node SDK: group rules are created inactive, listed with group names, activated (matching people join), replaced while inactive and deleted with their members', async (t) => {
+  const { gh, client } = await withClient(t);
+  const groups = client.groupApi;
+  const sales = await groups.createGroup({ group: { profile: { name: 'Sales' } } });
+  const reps = [];
+  for (const login of ['rep1@example.com', 'rep2@example.com']) {
+    reps.push(await client.userApi.createUser({ body: { profile: profile(login, { department: 'Sales' }), credentials: { password: { value: 'Analytical-Engine-1843' } } }, activate: true }));
+  }
+  await client.userApi.createUser({ body: { profile: profile('eng@example.com', { department: 'Engineering' }), credentials: { password: { value: 'Analytical-Engine-1843' } } }, activate: true });
+
+  const body = (name, exclude) => ({
+    type: 'group_rule',
+    name,
+    conditions: { people: { users: { exclude } }, expression: { value: 'user.department == "Sales"', type: 'urn:okta:expression:1.0' } },
+    actions: { assignUserToGroups: { groupIds: [sales.id] } },
+  });
+  const rule = await groups.createGroupRule({ groupRule: body('Sales people', [reps[1].id]) });
+  assert.match(rule.id, /^0pr[0-9A-Za-z]{17}$/);
+  assert.equal(rule.status, 'INACTIVE');
+  assert.equal(rule.type, 'group_rule');
+  assert.ok(rule.created instanceof Date && !Number.isNaN(rule.created.getTime()), 'created is a timestamp');
+  assert.deepEqual(rule.conditions.people.users.exclude, [reps[1].id]);
+  assert.deepEqual(rule.actions.assignUserToGroups.groupIds, [sales.id]);
+
+  const listed = await all(await groups.listGroupRules({ expand: 'groupIdToGroupNameMap', search: 'sales' }));
+  assert.deepEqual(listed.map((r) => r.id), [rule.id]);
+  // The SDK's GroupRule model has no _embedded: read the map raw.
+  const raw = await fetch(`${gh.baseURL}/api/v1/groups/rules?expand=groupIdToGroupNameMap`, { headers: { Authorization: `SSWS ${gh.token}`, Accept: 'application/json' } }).then((r) => r.json());
+  assert.equal(raw[0]._embedded.groupIdToGroupNameMap[sales.id], 'Sales');
+
+  await groups.activateGroupRule({ ruleId: rule.id });
+  assert.equal((await groups.getGroupRule({ ruleId: rule.id })).status, 'ACTIVE');
+  assert.deepEqual((await all(await groups.listGroupUsers({ groupId: sales.id }))).map((u) => u.profile.login), ['rep1@example.com']);
+
+  const refused = await apiError(() => groups.replaceGroupRule({ ruleId: rule.id, groupRule: body('Renamed', []) }));
+  assert.equal(refused.errorCode, 'E0000001');
+  await groups.deactivateGroupRule({ ruleId: rule.id });
+  const replaced = await groups.replaceGroupRule({ ruleId: rule.id, groupRule: body('Renamed', []) });
+  assert.equal(replaced.name, 'Renamed');
+  assert.deepEqual(replaced.conditions.people.users.exclude, []);
+  await groups.activateGroupRule({ ruleId: rule.id });
+  assert.deepEqual((await all(await groups.listGroupUsers({ groupId: sales.id }))).map((u) => u.profile.login).sort(), ['rep1@example.com', 'rep2@example.com']);
+
+  const bad = await apiError(() => groups.createGroupRule({ groupRule: { ...body('Broken', []), conditions: { expression: { value: 'user.department ==', type: 'urn:okta:expression:1.0' } } } }));
+  assert.equal(bad.errorCode, 'E0000001');
+  assert.match(bad.errorCauses[0].errorSummary, /at 1:\d+/);
+
+  await groups.deleteGroupRule({ ruleId: rule.id, removeUsers: true });
+  assert.deepEqual(await all(await groups.listGroupUsers({ groupId: sales.id })), []);
+  assert.equal((await apiError(() => groups.getGroupRule({ ruleId: rule.id }))).errorCode, 'E0000007');
+});

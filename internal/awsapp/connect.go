@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -167,6 +168,9 @@ type syncPayload struct {
 type jobTx interface {
 	provisioning.Enqueuer
 	AppData(appID, kind string) ([]byte, error)
+	// UserAppIDs lists the apps named name the user has, directly or
+	// through a group, as the transaction has left them.
+	UserAppIDs(userID, name string) ([]string, error)
 }
 
 func (in *Integration) provisioningIn(tx jobTx, appID string) (ProvisioningSettings, error) {
@@ -233,8 +237,9 @@ func (in *Integration) OnCatalogChange(ctx context.Context, tx catalog.Tx, c cat
 	return nil
 }
 
-// OnUserChange is the directory hook: a profile change, a deactivation or
-// a deletion of a person assigned to a Connect app enqueues a sync.
+// OnUserChange is the directory hook: a profile change, a deactivation, a
+// deletion, or a group membership that gives or takes a Connect app (the
+// directory runs this hook for every membership change) enqueues a sync.
 func (in *Integration) OnUserChange(ctx context.Context, tx directory.Tx, before, after *directory.User) error {
 	if before == nil {
 		return nil // a new person has no assignments yet
@@ -244,26 +249,38 @@ func (in *Integration) OnUserChange(ctx context.Context, tx directory.Tx, before
 	if !ok {
 		return fmt.Errorf("awsapp: transaction cannot enqueue jobs")
 	}
-	apps, err := in.Catalog.AppsForUser(ctx, u.ID)
+	// The Connect apps the person had before this transaction (read
+	// outside it) and has after it (read inside it): a membership just
+	// added or removed, by an administrator or a group rule, changes them.
+	had, err := in.Catalog.AppsForUser(ctx, u.ID)
 	if err != nil {
 		return err
 	}
-	for _, a := range apps {
-		if a.Name != Connect {
-			continue
+	ids, err := jt.UserAppIDs(u.ID, Connect)
+	if err != nil {
+		return err
+	}
+	for _, a := range had {
+		if a.Name == Connect && !slices.Contains(ids, a.ID) {
+			ids = append(ids, a.ID)
 		}
-		p, err := in.provisioningIn(jt, a.ID)
+	}
+	for _, appID := range ids {
+		p, err := in.provisioningIn(jt, appID)
 		if err != nil {
 			return err
 		}
 		if !p.APIIntegration {
 			continue
 		}
+		// The username of the assignment as it was: for a person who no
+		// longer has the app, the one to remove; a new one is computed
+		// when the job runs.
 		name := ""
-		if asg, err := in.Catalog.Assignment(ctx, a.ID, u.ID); err == nil {
+		if asg, err := in.Catalog.Assignment(ctx, appID, u.ID); err == nil {
 			name = asg.UserName
 		}
-		if err := in.enqueueSync(jt, a.ID, u.ID, name, false); err != nil {
+		if err := in.enqueueSync(jt, appID, u.ID, name, false); err != nil {
 			return err
 		}
 	}

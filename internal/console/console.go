@@ -27,6 +27,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/directory"
 	"github.com/gatehouse/gatehouse/internal/errs"
 	"github.com/gatehouse/gatehouse/internal/federation"
+	"github.com/gatehouse/gatehouse/internal/grouprule"
 	"github.com/gatehouse/gatehouse/internal/ids"
 	"github.com/gatehouse/gatehouse/internal/login"
 	"github.com/gatehouse/gatehouse/internal/mfa"
@@ -91,6 +92,8 @@ type Console struct {
 	// Provisioning runs the "Provisioning" tab; nil shows that provisioning
 	// is not available.
 	Provisioning Provisioning
+	// GroupRules are Okta's group rules (Directory → Groups → Rules).
+	GroupRules *grouprule.Service
 	// Policies are the sign-on and password policies; nil hides them.
 	Policies *policy.Service
 	// MFA lists and resets people's second factors; nil hides them.
@@ -285,6 +288,13 @@ func (c *Console) routes() []route {
 		{"/admin/groups/{id}/assign/{appId}", 0, c.groupAssignPage},
 		{"/admin/groups/{id}/assign/{appId}", areaApps, c.groupAssignSave},
 		{"/admin/groups/{id}/unassign/{appId}", areaApps, c.groupUnassign},
+		// Directory: group rules.
+		{ruleBase, 0, c.groupRules},
+		{ruleBase, areaDirectory, c.createGroupRule},
+		{ruleBase + "/{id}", 0, c.groupRule},
+		{ruleBase + "/{id}", areaDirectory, c.saveGroupRule},
+		{ruleBase + "/{id}/lifecycle/{op}", areaDirectory, c.groupRuleLifecycle},
+		{ruleBase + "/{id}/delete", areaDirectory, c.deleteGroupRule},
 		// Directory: profile editor.
 		{"/admin/profile-editor", 0, c.schema},
 		{"/admin/profile-editor", areaDirectory, c.addAttribute},

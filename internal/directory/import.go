@@ -116,7 +116,7 @@ func (s *Service) ImportUsers(ctx context.Context, in []CreateUserInput) (Import
 				}
 			}
 			for _, g := range p.groups {
-				if err := s.addMember(ctx, tx, g, p.u, now); err != nil {
+				if err := s.manualAdd(ctx, tx, g, p.u, now); err != nil {
 					return err
 				}
 			}

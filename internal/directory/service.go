@@ -24,6 +24,17 @@ type Hasher interface {
 // atomically with the change.
 type ChangeHook func(ctx context.Context, tx Tx, before, after *User) error
 
+// MembershipHook is told, inside the transaction, about a membership an
+// administrator (or a new user's groupIds) asked for: added is true for an
+// add, even when the person was already a member, and false for a removal
+// that removed. Memberships a group rule makes (AddMemberIn, RemoveMemberIn)
+// are not reported, so the rules know which memberships are manual.
+type MembershipHook func(ctx context.Context, tx Tx, g *Group, u *User, added bool) error
+
+// GroupHook is told, inside the transaction, about a group about to be
+// deleted.
+type GroupHook func(ctx context.Context, tx Tx, g *Group) error
+
 // Service implements the directory's operations.
 type Service struct {
 	Store  Store
@@ -37,6 +48,10 @@ type Service struct {
 	Events         audit.Builder
 	// OnChange hooks run inside every user write transaction.
 	OnChange []ChangeHook
+	// OnMembership hooks run inside every manual membership change.
+	OnMembership []MembershipHook
+	// OnGroupDelete hooks run inside a group's deletion, before it.
+	OnGroupDelete []GroupHook
 }
 
 // CreateUserInput is a new user.
@@ -158,7 +173,7 @@ func (s *Service) CreateUser(ctx context.Context, in CreateUserInput) (*User, er
 			}
 		}
 		for _, gid := range in.GroupIDs {
-			if err := s.addMember(ctx, tx, gid, u, now); err != nil {
+			if err := s.manualAdd(ctx, tx, gid, u, now); err != nil {
 				return err
 			}
 		}
@@ -659,6 +674,11 @@ func (s *Service) DeleteGroup(ctx context.Context, id string) error {
 		if err != nil {
 			return err
 		}
+		for _, h := range s.OnGroupDelete {
+			if err := h(ctx, tx, g); err != nil {
+				return err
+			}
+		}
 		if err := tx.DeleteGroup(g.ID); err != nil {
 			return err
 		}
@@ -673,31 +693,56 @@ func (s *Service) AddMember(ctx context.Context, groupID, userID string) error {
 		if err != nil {
 			return err
 		}
-		return s.addMember(ctx, tx, groupID, u, s.now())
+		return s.manualAdd(ctx, tx, groupID, u, s.now())
 	})
 }
 
-func (s *Service) addMember(ctx context.Context, tx Tx, groupID string, u *User, now time.Time) error {
+// manualAdd adds u to a group at an administrator's request and tells the
+// membership hooks.
+func (s *Service) manualAdd(ctx context.Context, tx Tx, groupID string, u *User, now time.Time) error {
+	g, _, err := s.addMember(ctx, tx, groupID, u, now)
+	if err != nil {
+		return err
+	}
+	for _, h := range s.OnMembership {
+		if err := h(ctx, tx, g, u, true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// AddMemberIn adds u (read with tx.UserForUpdate) to a group inside tx,
+// as AddMember does (the membership row, lastMembershipUpdated, the
+// group.user_membership.add event and the change hooks) but without the
+// membership hooks: the path of group rules. It reports whether u was
+// added (false when u was a member already).
+func (s *Service) AddMemberIn(ctx context.Context, tx Tx, groupID string, u *User) (bool, error) {
+	_, added, err := s.addMember(ctx, tx, groupID, u, s.now())
+	return added, err
+}
+
+func (s *Service) addMember(ctx context.Context, tx Tx, groupID string, u *User, now time.Time) (*Group, bool, error) {
 	g, err := tx.GroupForUpdate(groupID)
 	if err != nil {
 		if errs.Is(err, errs.NotFound) {
-			return errs.InvalidFields("Api validation failed: groupIds", errs.Field("groupIds", "Group %s does not exist.", groupID))
+			return nil, false, errs.InvalidFields("Api validation failed: groupIds", errs.Field("groupIds", "Group %s does not exist.", groupID))
 		}
-		return err
+		return nil, false, err
 	}
 	added, err := tx.AddMember(g.ID, u.ID, now)
 	if err != nil || !added {
-		return err
+		return g, false, err
 	}
 	g.LastMembershipUpdated = now
 	if err := tx.UpdateGroup(g); err != nil {
-		return err
+		return nil, false, err
 	}
 	if err := tx.Append(s.Events.New(ctx, "group.user_membership.add", "Add user to group membership", audit.Success,
 		audit.UserTarget(u.ID, u.Login(), u.DisplayName()), audit.GroupTarget(g.ID, g.Name))); err != nil {
-		return err
+		return nil, false, err
 	}
-	return s.hooks(ctx, tx, u, u)
+	return g, true, s.hooks(ctx, tx, u, u)
 }
 
 // RemoveMember removes a user from a group.
@@ -707,25 +752,46 @@ func (s *Service) RemoveMember(ctx context.Context, groupID, userID string) erro
 		if err != nil {
 			return err
 		}
-		g, err := tx.GroupForUpdate(groupID)
-		if err != nil {
-			return err
-		}
-		now := s.now()
-		removed, err := tx.RemoveMember(g.ID, u.ID, now)
+		g, removed, err := s.removeMember(ctx, tx, groupID, u)
 		if err != nil || !removed {
 			return err
 		}
-		g.LastMembershipUpdated = now
-		if err := tx.UpdateGroup(g); err != nil {
-			return err
+		for _, h := range s.OnMembership {
+			if err := h(ctx, tx, g, u, false); err != nil {
+				return err
+			}
 		}
-		if err := tx.Append(s.Events.New(ctx, "group.user_membership.remove", "Remove user from group membership", audit.Success,
-			audit.UserTarget(u.ID, u.Login(), u.DisplayName()), audit.GroupTarget(g.ID, g.Name))); err != nil {
-			return err
-		}
-		return s.hooks(ctx, tx, u, u)
+		return nil
 	})
+}
+
+// RemoveMemberIn removes u from a group inside tx, as RemoveMember does
+// but without the membership hooks (the path of group rules). It reports
+// whether u was a member.
+func (s *Service) RemoveMemberIn(ctx context.Context, tx Tx, groupID string, u *User) (bool, error) {
+	_, removed, err := s.removeMember(ctx, tx, groupID, u)
+	return removed, err
+}
+
+func (s *Service) removeMember(ctx context.Context, tx Tx, groupID string, u *User) (*Group, bool, error) {
+	g, err := tx.GroupForUpdate(groupID)
+	if err != nil {
+		return nil, false, err
+	}
+	now := s.now()
+	removed, err := tx.RemoveMember(g.ID, u.ID, now)
+	if err != nil || !removed {
+		return g, false, err
+	}
+	g.LastMembershipUpdated = now
+	if err := tx.UpdateGroup(g); err != nil {
+		return nil, false, err
+	}
+	if err := tx.Append(s.Events.New(ctx, "group.user_membership.remove", "Remove user from group membership", audit.Success,
+		audit.UserTarget(u.ID, u.Login(), u.DisplayName()), audit.GroupTarget(g.ID, g.Name))); err != nil {
+		return nil, false, err
+	}
+	return g, true, s.hooks(ctx, tx, u, u)
 }
 
 // SaveSchema applies changes to the custom attributes: definitions to add

@@ -169,6 +169,7 @@ const (
 	modeAuto mode = iota
 	modeTemplate
 	modeExpression
+	modeCondition
 )
 
 type cacheKey struct {
@@ -199,6 +200,16 @@ func (e *Engine) CompileTemplate(src string) (*Program, error) {
 // syntax error. Use it where Okta takes only an expression (conditions).
 func (e *Engine) CompileExpression(src string) (*Program, error) {
 	return e.compileCached(modeExpression, src)
+}
+
+// CompileCondition compiles src as a bare expression that must be true or
+// false (a group rule's condition). An expression whose result is known
+// to be something else (a text, a number, an array: "a" + user.login,
+// String.toLowerCase(user.email)) is refused with its position when it is
+// compiled; attributes have no declared type, so user.isContractor is
+// accepted and Program.Bool checks its value.
+func (e *Engine) CompileCondition(src string) (*Program, error) {
+	return e.compileCached(modeCondition, src)
 }
 
 func (e *Engine) compileCached(m mode, src string) (*Program, error) {
@@ -236,6 +247,12 @@ func (e *Engine) compile(m mode, src string) (*Program, error) {
 	}
 	if perr != nil {
 		return nil, perr
+	}
+	if m == modeCondition {
+		if bad := p.notBoolean(node); bad != nil {
+			return nil, &Error{Kind: KindCompile, Pos: posAtRune(src, bad.Location().From),
+				Msg: "the condition must be true or false, and this part is a value of another type", Hint: "compare it: user.department == \"Sales\""}
+		}
 	}
 
 	// expr only reads the function, builtin and constant tables while

@@ -622,25 +622,72 @@ func arity(s funcSpec) string {
 
 // boolify wraps a condition so that null counts as false, unless the node
 // is already known to produce a boolean.
-func (p *parser) boolify(n ast.Node) ast.Node {
+// notBoolean returns the part of a condition that decides its result
+// when that part is known not to be a boolean (a literal text or number,
+// an array, arithmetic, a function that returns no boolean), or nil. Null,
+// attributes and array elements have no known type and pass.
+func (p *parser) notBoolean(n ast.Node) ast.Node {
+	switch v := n.(type) {
+	case *ast.BoolNode, *ast.NilNode, *ast.MemberNode, *ast.IdentifierNode:
+		return nil
+	case *ast.ConditionalNode:
+		if bad := p.notBoolean(v.Exp1); bad != nil {
+			return bad
+		}
+		return p.notBoolean(v.Exp2)
+	}
+	if p.isBoolean(n) {
+		return nil
+	}
+	return n
+}
+
+// posAtRune converts a rune offset in src (a node's location) into a
+// 1-based line and column.
+func posAtRune(src string, off int) Pos {
+	pos := Pos{Line: 1, Column: 1}
+	i := 0
+	for _, r := range src {
+		if i == off {
+			break
+		}
+		i++
+		if r == '\n' {
+			pos.Line++
+			pos.Column = 1
+			continue
+		}
+		pos.Column++
+	}
+	return pos
+}
+
+// isBoolean reports whether n always yields a boolean: a boolean literal,
+// a negation, a comparison or logical operator, a boolean function.
+func (p *parser) isBoolean(n ast.Node) bool {
 	switch v := n.(type) {
 	case *ast.BoolNode:
-		return n
+		return true
 	case *ast.UnaryNode:
-		if v.Operator == "!" {
-			return n
-		}
+		return v.Operator == "!"
 	case *ast.BinaryNode:
 		switch v.Operator {
 		case "==", "!=", "<", ">", "<=", ">=", "&&", "||":
-			return n
+			return true
 		}
 	case *ast.CallNode:
 		if id, ok := v.Callee.(*ast.IdentifierNode); ok {
 			if spec, ok := p.eng.funcs[id.Value]; ok && spec.bool {
-				return n
+				return true
 			}
 		}
+	}
+	return false
+}
+
+func (p *parser) boolify(n ast.Node) ast.Node {
+	if p.isBoolean(n) {
+		return n
 	}
 	loc := n.Location()
 	return p.call("$bool", []ast.Node{n}, loc.From, loc.To)

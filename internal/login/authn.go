@@ -36,7 +36,6 @@ const (
 	AuthnMFAEnroll       = "MFA_ENROLL"
 	AuthnEnrollActivate  = "MFA_ENROLL_ACTIVATE"
 	AuthnPasswordExpired = "PASSWORD_EXPIRED"
-	AuthnLockedOut       = "LOCKED_OUT"
 )
 
 // AuthnTTL is the lifetime of a transaction's stateToken and of a
@@ -52,7 +51,7 @@ type AuthnResult struct {
 	SessionToken string
 	ExpiresAt    time.Time
 	RelayState   string
-	// User is the person signing in (nil for LOCKED_OUT).
+	// User is the person signing in.
 	User *directory.User
 	// Factors are the person's active factors (MFA_REQUIRED).
 	Factors []*mfa.Factor
@@ -109,11 +108,11 @@ func (s *Surface) AuthnPrimary(r *http.Request, username, password, relayState s
 		switch {
 		case errors.Is(err, errThrottled):
 			return nil, ErrAuthnThrottled
-		case errors.As(err, &f) && f.Reason == "LOCKED_OUT":
-			// Okta's answer for a locked-out account, whatever the
-			// password (it is not checked against a locked account).
-			return &AuthnResult{Status: AuthnLockedOut}, nil
 		case errors.As(err, &f):
+			// A locked account too: Okta answers LOCKED_OUT only when
+			// the password policy's showLockoutFailures is on, and it is
+			// off by default; Gatehouse, like the sign-in form, does not
+			// tell a caller which accounts exist and are locked.
 			return nil, ErrAuthnFailed
 		}
 		return nil, err
@@ -168,7 +167,6 @@ func (s *Surface) advanceAuthn(r *http.Request, t *authnTxn, stateToken string, 
 	if err != nil {
 		return nil, err
 	}
-	_ = s.Sessions.Store.DeletePending(ctx, authnKey(stateToken))
 	if err := s.Sessions.Store.PutPending(ctx, authnKey(stateToken), b, t.Expires); err != nil {
 		return nil, err
 	}

@@ -278,7 +278,6 @@ func (s *Surface) savePending(ctx context.Context, handle string, p *pendingSign
 	if err != nil {
 		return err
 	}
-	_ = s.Sessions.Store.DeletePending(ctx, pendingKey(handle))
 	return s.Sessions.Store.PutPending(ctx, pendingKey(handle), b, p.Expires)
 }
 

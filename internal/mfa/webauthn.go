@@ -391,7 +391,6 @@ func (s *Service) BeginPasskeyLogin(ctx context.Context, userIDOrLogin, factorID
 	}
 	// Asking again (the person cancelled the browser's prompt and pressed
 	// the button once more) replaces the ceremony begun before.
-	_ = s.Ceremonies.DeletePending(ctx, loginKey(key))
 	if err := s.Ceremonies.PutPending(ctx, loginKey(key), b, s.now().Add(CeremonyTTL)); err != nil {
 		return nil, err
 	}
@@ -544,7 +543,6 @@ func (s *Service) BeginPasskeySignIn(ctx context.Context, key string) (*protocol
 		return nil, err
 	}
 	// A new ceremony of the same browser replaces the one it began before.
-	_ = s.Ceremonies.DeletePending(ctx, signInKey(key))
 	if err := s.Ceremonies.PutPending(ctx, signInKey(key), b, s.now().Add(CeremonyTTL)); err != nil {
 		return nil, err
 	}

@@ -93,6 +93,9 @@ type API struct {
 	// Extra mounts further /api/v1 routes (apps, idps, ...) with the same
 	// authentication, error rendering and limits.
 	Extra []func(m *Mux)
+
+	// groupSubs are the handlers of GET /api/v1/groups/{id}/<name>.
+	groupSubs map[string]HandlerFunc
 }
 
 // Emails enqueues the emails of package recovery.

@@ -18,7 +18,7 @@ func (h *Apps) mountAssignments(m *Mux) {
 	m.Handle("PUT /api/v1/apps/{id}/groups/{groupId}", AppAccess, h.assignGroup)
 	m.Handle("DELETE /api/v1/apps/{id}/groups/{groupId}", AppAccess, h.unassignGroup)
 	m.Handle("GET /api/v1/users/{id}/appLinks", ReadAccess, h.userAppLinks)
-	m.Handle("GET /api/v1/groups/{id}/apps", ReadAccess, h.listGroupApps)
+	m.HandleGroupSub("apps", h.listGroupApps)
 }
 
 // AppUserJSON renders an effective assignment as Okta's app user.

@@ -261,9 +261,6 @@ func (a *Authn) refreshMe(w http.ResponseWriter, r *http.Request) error {
 // transactionJSON is Okta's authentication transaction object.
 func (a *Authn) transactionJSON(res *login.AuthnResult) map[string]any {
 	out := map[string]any{"status": res.Status}
-	if res.Status == login.AuthnLockedOut {
-		return out
-	}
 	if !res.ExpiresAt.IsZero() {
 		out["expiresAt"] = Time(res.ExpiresAt)
 	}

@@ -13,12 +13,34 @@ func (a *API) mountGroups(m *Mux) {
 	m.Handle("POST /api/v1/groups", WriteAccess, a.createGroup)
 	m.Handle("GET /api/v1/groups", ReadAccess, a.listGroups)
 	m.Handle("GET /api/v1/groups/{id}", ReadAccess, a.getGroup)
-	m.Handle("GET /api/v1/groups/{id}/stats", ReadAccess, a.getGroupStats)
+	// GET /api/v1/groups/{id}/<name> is one route: Okta's
+	// /api/v1/groups/rules/{ruleId} has the same shape, and ServeMux
+	// accepts the rules route beside this one but not beside a route per
+	// name (neither /groups/rules/{ruleId} nor /groups/{id}/users would be
+	// the more specific).
+	m.Handle("GET /api/v1/groups/{id}/{sub}", ReadAccess, a.groupSub)
+	m.HandleGroupSub("stats", a.getGroupStats)
+	m.HandleGroupSub("users", a.groupUsers)
 	m.Handle("PUT /api/v1/groups/{id}", WriteAccess, a.updateGroup)
 	m.Handle("DELETE /api/v1/groups/{id}", WriteAccess, a.deleteGroup)
-	m.Handle("GET /api/v1/groups/{id}/users", ReadAccess, a.groupUsers)
 	m.Handle("PUT /api/v1/groups/{id}/users/{userId}", WriteAccess, a.addGroupUser)
 	m.Handle("DELETE /api/v1/groups/{id}/users/{userId}", WriteAccess, a.removeGroupUser)
+}
+
+// HandleGroupSub registers the handler of GET /api/v1/groups/{id}/<name>
+// (read access, as every group read).
+func (m *Mux) HandleGroupSub(name string, h HandlerFunc) {
+	if m.api.groupSubs == nil {
+		m.api.groupSubs = map[string]HandlerFunc{}
+	}
+	m.api.groupSubs[name] = h
+}
+
+func (a *API) groupSub(w http.ResponseWriter, r *http.Request) error {
+	if h, ok := a.groupSubs[r.PathValue("sub")]; ok {
+		return h(w, r)
+	}
+	return &errs.Error{Kind: errs.NotFound, Code: "E0000008", Msg: "The requested path was not found"}
 }
 
 // GroupJSON renders a group as Okta does.

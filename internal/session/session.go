@@ -50,7 +50,8 @@ type Store interface {
 	DeleteSessionByID(ctx context.Context, id string) error
 	DeleteUserSessions(ctx context.Context, userID string) (int, error)
 	UserSessions(ctx context.Context, userID string) ([]*Session, error)
-	// PutPending stores an SSO request that waits for sign-in.
+	// PutPending stores an SSO request that waits for sign-in, or
+	// replaces the one stored under id.
 	PutPending(ctx context.Context, id string, body []byte, expires time.Time) error
 	// Pending reads a waiting SSO request; it stays until it expires or is taken.
 	Pending(ctx context.Context, id string) ([]byte, error)

@@ -508,3 +508,23 @@ var (
 	_ catalog.Tx    = (*Tx)(nil)
 	_ catalog.Store = catalogStore{}
 )
+
+// UserAppIDs lists, inside the transaction, the ids of the apps named name
+// that the user has directly or through a group: the state this
+// transaction has written, memberships it just changed included.
+func (t *Tx) UserAppIDs(userID, name string) ([]string, error) {
+	rows, err := t.query("SELECT id FROM apps WHERE name = ? AND "+userAppsCond+" ORDER BY id", name, userID, userID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}

@@ -110,7 +110,7 @@ func (s sessStore) UserSessions(ctx context.Context, userID string) ([]*session.
 }
 
 func (s sessStore) PutPending(ctx context.Context, id string, body []byte, expires time.Time) error {
-	_, err := s.db.exec(ctx, "INSERT INTO sso_pending (id, body, expires) VALUES (?, ?, ?)", id, string(body), ms(expires))
+	_, err := s.db.exec(ctx, "INSERT INTO sso_pending (id, body, expires) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET body = excluded.body, expires = excluded.expires", id, string(body), ms(expires))
 	return err
 }
 

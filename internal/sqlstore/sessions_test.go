@@ -74,3 +74,36 @@ func TestSessionsStore(t *testing.T) {
 		}
 	})
 }
+
+// TestPendingReplace: storing a waiting request under an id that has one
+// replaces it, also when requests store it at the same moment (the
+// Authentication API's state, a second sign-in step, a passkey ceremony
+// asked for again).
+func TestPendingReplace(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		s := db.Sessions()
+		exp := time.Now().Add(time.Minute)
+		if err := s.PutPending(ctx, "p1", []byte(`{"n":1}`), exp); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.PutPending(ctx, "p1", []byte(`{"n":2}`), exp.Add(time.Minute)); err != nil {
+			t.Fatalf("replacing a pending request: %v", err)
+		}
+		if b, err := s.Pending(ctx, "p1"); err != nil || string(b) != `{"n":2}` {
+			t.Fatalf("Pending = %s, %v; want the second body", b, err)
+		}
+		var wg sync.WaitGroup
+		for i := 0; i < 8; i++ {
+			wg.Go(func() {
+				if err := s.PutPending(ctx, "p2", []byte(`{}`), exp); err != nil {
+					t.Errorf("concurrent put: %v", err)
+				}
+			})
+		}
+		wg.Wait()
+		if _, err := s.Pending(ctx, "p2"); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
