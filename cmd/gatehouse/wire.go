@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/gatehouse/gatehouse/internal/adminrole"
 	"github.com/gatehouse/gatehouse/internal/audit"
 	"github.com/gatehouse/gatehouse/internal/awsapp"
 	"github.com/gatehouse/gatehouse/internal/catalog"
@@ -388,9 +389,11 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 			Help: "Events committed by the group-commit event log; divided by the commits, the mean group size."},
 			func() float64 { _, e := log.Counts(); return float64(e) }))
 	oneTime := a.oneTime
+	adminRoles := &adminrole.Service{Store: a.db.Tokens(), Events: a.events, Now: a.now}
 	api := &oktaapi.API{
 		Directory:    a.directory,
 		Tokens:       a.db.Tokens(),
+		Admins:       adminRoles,
 		Events:       a.db.Events(),
 		BaseURL:      a.cfg.EffectiveBaseURL(),
 		Now:          a.now,
@@ -484,6 +487,7 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 		Directory:    a.directory,
 		Catalog:      a.catalog,
 		Admins:       a.db.Tokens(),
+		AdminRoles:   adminRoles,
 		Tokens:       a.db.Tokens(),
 		Events:       a.db.Events(),
 		Roles:        a.aws,

@@ -316,6 +316,14 @@ func (t *Tx) forUpdate() string {
 	return ""
 }
 
+// forUpdateOf is forUpdate for the rows of one table of a join.
+func (t *Tx) forUpdateOf(table string) string {
+	if t.db.dialect == Postgres {
+		return " FOR UPDATE OF " + table
+	}
+	return ""
+}
+
 // InTx runs fn in a transaction, committing when fn returns nil. Serialization
 // failures on PostgreSQL are retried a few times.
 func (db *DB) InTx(ctx context.Context, fn func(*Tx) error) error {
