@@ -45,7 +45,7 @@ if [[ $what == sso || $what == all ]]; then
     if [[ -n ${PERF_OUT:-} ]]; then perf record -e cpu-clock -F 999 -g -p "$srv" -o "$PERF_OUT$mode" -- sleep 8 >/dev/null 2>&1 & perfpid=$!; fi
     before=$(logcounts)
     out=$(load sso $mode -c 8 -d "$dur"); echo "$out"
-    python3 -c "import sys; c0,e0,c1,e1=map(float,sys.argv[1:]); print('event log: %.2f events per commit' % ((e1-e0)/max(c1-c0,1)))" $before $(logcounts)
+    python3 -c "import sys; v=list(map(float,sys.argv[1:])); len(v)==4 and print('event log: %.2f events per commit' % ((v[3]-v[1])/max(v[2]-v[0],1)))" $before $(logcounts)
     [[ -z $perfpid ]] || wait "$perfpid" || true
     peak=$(sed -n 's/.*s: \([0-9.]*\)\/s.*/\1/p' <<<"$out")
     load sso $mode -c 8 -d "$dur" -rate "$(python3 -c "print(round($peak/2))")"

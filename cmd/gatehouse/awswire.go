@@ -9,11 +9,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/audit"
 	"github.com/gatehouse/gatehouse/internal/awsapp"
 	"github.com/gatehouse/gatehouse/internal/catalog"
 	"github.com/gatehouse/gatehouse/internal/console"
 	"github.com/gatehouse/gatehouse/internal/directory"
 	"github.com/gatehouse/gatehouse/internal/errs"
+	"github.com/gatehouse/gatehouse/internal/eventhook"
 	"github.com/gatehouse/gatehouse/internal/integration/amazonconnect"
 	ghaws "github.com/gatehouse/gatehouse/internal/integration/aws"
 	"github.com/gatehouse/gatehouse/internal/provisioning"
@@ -63,6 +65,7 @@ func (a *app) runner(log *slog.Logger) *provisioning.Runner {
 		awsapp.KindConnectSync:      a.aws.HandleSync,
 		awsapp.KindConnectReconcile: a.aws.HandleReconcile,
 		awsapp.KindRefreshRoles:     a.aws.HandleRefreshRoles,
+		eventhook.KindDeliver:       a.delivery.Handle,
 	}
 	// Email jobs run only on nodes that can send email.
 	if a.recovery.Enabled() {
@@ -81,9 +84,10 @@ func (a *app) runner(log *slog.Logger) *provisioning.Runner {
 			}
 			return provisioning.FailureEventType(kind)
 		},
-		IDs:    a.ids,
-		Now:    a.now,
-		Logger: log,
+		Describe: map[string]func(*provisioning.Job, *audit.Event){eventhook.KindDeliver: eventhook.FailureEvent},
+		IDs:      a.ids,
+		Now:      a.now,
+		Logger:   log,
 	}
 }
 
@@ -449,6 +453,7 @@ func (a *app) startJobs(log *slog.Logger) (stop func()) {
 		}
 	}()
 	go a.scheduler(log).Run(ctx)
+	go a.hooks.Registry.Run(ctx, eventhook.DefaultRefresh)
 	go func() {
 		// Group rule activations a stopped process (or a failed pass) left
 		// unfinished: at start, then every minute.

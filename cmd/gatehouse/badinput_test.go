@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/audit"
 	"github.com/gatehouse/gatehouse/internal/config"
 	"github.com/gatehouse/gatehouse/internal/directory"
 	"github.com/gatehouse/gatehouse/internal/oktaapi"
@@ -166,6 +167,11 @@ func urlq(s string) string { return url.QueryEscape(s) }
 func TestUsersMe(t *testing.T) {
 	ts := newTestServer(t, false)
 	admin := ts.createUser(t, "owner@example.com", "Secret-Passw0rd")
+	// A token can do no more than its owner holds: the owner is an administrator.
+	grant := ts.events.New(context.Background(), "user.account.privilege.grant", "Grant user privilege", audit.Success, audit.UserTarget(admin.ID, admin.Login(), admin.DisplayName()))
+	if err := ts.db.Tokens().GrantRole(context.Background(), admin.ID, oktaapi.RoleReadOnlyAdmin, ts.now(), grant); err != nil {
+		t.Fatal(err)
+	}
 	tok, _, err := oktaapi.NewToken(context.Background(), ts.db.Tokens(), ts.ids, ts.now(), ts.events, "owned", admin.ID, oktaapi.RoleReadOnlyAdmin)
 	if err != nil {
 		t.Fatal(err)

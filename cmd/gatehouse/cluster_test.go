@@ -208,12 +208,17 @@ func (c *cluster) startNode(name string, o clusterOptions) (*clusterNode, error)
 		}
 	}
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
 	go func() { defer wg.Done(); r.Run(ctx) }()
 	go func() { defer wg.Done(); s.Run(ctx) }()
+	go func() { defer wg.Done(); a.hooks.Registry.Run(ctx, clusterHookRefresh) }()
 	go func() { wg.Wait(); close(n.jobsDone) }()
 	return n, nil
 }
+
+// clusterHookRefresh is how often a node rereads the event hooks (5 s in
+// gatehouse serve).
+const clusterHookRefresh = 200 * time.Millisecond
 
 // route is the load balancer.
 func (c *cluster) route(w http.ResponseWriter, r *http.Request) {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/gatehouse/gatehouse/internal/adminrole"
 	"github.com/gatehouse/gatehouse/internal/audit"
 	"github.com/gatehouse/gatehouse/internal/directory"
 	"github.com/gatehouse/gatehouse/internal/errs"
@@ -221,6 +222,14 @@ func cmdTokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer
 		u, err := a.directory.Store.User(ctx, owner)
 		if err != nil {
 			return fmt.Errorf("--owner: %w", err)
+		}
+		// A token never does more than its owner holds (docs/admin-roles.md).
+		roles, err := a.db.Tokens().AdminRoles(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		if adminrole.Highest(roles) == "" {
+			return fmt.Errorf("--owner %s holds no administrator role: the token could do nothing", owner)
 		}
 		userID = u.ID
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/gatehouse/gatehouse/internal/adminrole"
 	"github.com/gatehouse/gatehouse/internal/audit"
 	"github.com/gatehouse/gatehouse/internal/awsapp"
 	"github.com/gatehouse/gatehouse/internal/catalog"
@@ -27,6 +28,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/console"
 	"github.com/gatehouse/gatehouse/internal/credential"
 	"github.com/gatehouse/gatehouse/internal/directory"
+	"github.com/gatehouse/gatehouse/internal/eventhook"
 	"github.com/gatehouse/gatehouse/internal/expr"
 	"github.com/gatehouse/gatehouse/internal/federation"
 	"github.com/gatehouse/gatehouse/internal/grouprule"
@@ -73,6 +75,8 @@ type app struct {
 	groupRules *grouprule.Service
 	oneTime    *session.OneTime
 	recovery   *recovery.Service
+	hooks      *eventhook.Service
+	delivery   *eventhook.Deliverer
 	// trustedProxies are the load balancers whose X-Forwarded-For names
 	// the client.
 	trustedProxies []netip.Prefix
@@ -189,6 +193,10 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 		}
 		a.recovery.Mailer = postman
 	}
+	if err := a.buildHooks(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	a.idpIssuers = map[federation.Type]string{}
 	if cfg.GoogleIssuer != "" {
 		a.idpIssuers[federation.Google] = strings.TrimRight(cfg.GoogleIssuer, "/")
@@ -230,6 +238,37 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 		log.Info("passkeys are off: set base_url to a URL with a host name (not an IP address) to turn them on", "base_url", cfg.EffectiveBaseURL())
 	}
 	return a, nil
+}
+
+// buildHooks wires event hooks: the registry of subscriptions, which sees
+// every event the database writes, the outbound sender and the service.
+func (a *app) buildHooks(ctx context.Context) error {
+	sc := eventhook.SenderConfig{Own: []string{a.cfg.Listen}}
+	if a.cfg.AdminListen != "" {
+		sc.Own = append(sc.Own, a.cfg.AdminListen)
+	}
+	if f := a.cfg.EventHookCAFile; f != "" {
+		pem, err := os.ReadFile(f)
+		if err != nil {
+			return fmt.Errorf("event_hook_ca_file: %w", err)
+		}
+		sc.RootCAs = x509.NewCertPool()
+		if !sc.RootCAs.AppendCertsFromPEM(pem) {
+			return fmt.Errorf("event_hook_ca_file: %s holds no PEM certificate", f)
+		}
+	}
+	sender := eventhook.NewSender(sc)
+	store := a.db.EventHooks()
+	registry := &eventhook.Registry{Store: store, Queue: a.queue, UUID: newUUID, Now: a.now, Log: a.log}
+	if err := registry.Refresh(ctx); err != nil {
+		return err
+	}
+	a.db.SetEventTap(registry)
+	a.hooks = &eventhook.Service{Store: store, Sealer: a.sealer, Sender: sender, Registry: registry, IDs: a.ids, Now: a.now,
+		Events: a.events, AllowHTTP: a.cfg.EventHookAllowHTTP}
+	a.delivery = &eventhook.Deliverer{Store: store, Sealer: a.sealer, Sender: sender, BaseURL: a.cfg.EffectiveBaseURL(),
+		Render: func(e audit.Event) any { return oktaapi.EventJSON(e) }}
+	return nil
 }
 
 // checkMasterKey refuses a master key that cannot open the secrets
@@ -350,9 +389,11 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 			Help: "Events committed by the group-commit event log; divided by the commits, the mean group size."},
 			func() float64 { _, e := log.Counts(); return float64(e) }))
 	oneTime := a.oneTime
+	adminRoles := &adminrole.Service{Store: a.db.Tokens(), Events: a.events, Now: a.now}
 	api := &oktaapi.API{
 		Directory:    a.directory,
 		Tokens:       a.db.Tokens(),
+		Admins:       adminRoles,
 		Events:       a.db.Events(),
 		BaseURL:      a.cfg.EffectiveBaseURL(),
 		Now:          a.now,
@@ -408,6 +449,7 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 	api.Extra = append(api.Extra, (&oktaapi.IdPs{API: api, Service: fed}).Mount)
 	api.Extra = append(api.Extra, (&oktaapi.AWSApps{API: api, Integration: a.aws, Queue: a.queue}).Mount)
 	api.Extra = append(api.Extra, (&oktaapi.Mappings{API: api, Integration: a.aws}).Mount)
+	api.Extra = append(api.Extra, (&oktaapi.EventHooks{API: api, Service: a.hooks}).Mount)
 	eventLog := a.db.EventLog()
 	eventLog.SetBusy(a.busy) // sign-on events of requests in progress share a commit
 	single := &sso.Surface{
@@ -445,6 +487,7 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 		Directory:    a.directory,
 		Catalog:      a.catalog,
 		Admins:       a.db.Tokens(),
+		AdminRoles:   adminRoles,
 		Tokens:       a.db.Tokens(),
 		Events:       a.db.Events(),
 		Roles:        a.aws,

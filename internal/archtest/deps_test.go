@@ -44,7 +44,7 @@ type rule struct {
 
 func TestDependencyRules(t *testing.T) {
 	domain := []string{"internal/errs", "internal/ids", "internal/inflight", "internal/audit", "internal/directory", "internal/credential",
-		"internal/filter", "internal/expr", "internal/catalog", "internal/session", "internal/provisioning", "internal/keys", "internal/mfa", "internal/policy", "internal/recovery", "internal/federation"}
+		"internal/filter", "internal/expr", "internal/catalog", "internal/session", "internal/provisioning", "internal/keys", "internal/mfa", "internal/policy", "internal/recovery", "internal/federation", "internal/adminrole"}
 	rules := []rule{
 		{forbidden: []string{"modernc.org/sqlite", "github.com/jackc/pgx"},
 			allowed: []string{"internal/sqlstore", "internal/sqlstore/storetest"}, why: "only sqlstore speaks SQL"},

@@ -60,6 +60,9 @@ type Config struct {
 	SMTPAllowInsecure bool          `yaml:"smtp_allow_insecure" help:"allow smtp_tls none to a relay that is not on loopback"`
 	SMTPCAFile        string        `yaml:"smtp_ca_file" help:"PEM file of the CA certificates that verify the relay, instead of the system roots"`
 	PasswordResetTTL  time.Duration `yaml:"password_reset_ttl" help:"how long an emailed password-reset link works"`
+	// Event hooks' outbound calls.
+	EventHookAllowHTTP bool   `yaml:"event_hook_allow_http" help:"accept http:// event hook URIs (otherwise https only)"`
+	EventHookCAFile    string `yaml:"event_hook_ca_file" help:"PEM file of the CA certificates that verify event hook endpoints, instead of the system roots"`
 	// Test stand-ins for the social providers' issuers.
 	GoogleIssuer   string `yaml:"google_issuer" help:"issuer of GOOGLE identity providers instead of https://accounts.google.com (testing only)"`
 	LinkedInIssuer string `yaml:"linkedin_issuer" help:"issuer of LINKEDIN identity providers instead of https://www.linkedin.com/oauth (testing only)"`
@@ -409,6 +412,11 @@ func (c Config) validateEmail() []string {
 	if c.SMTPCAFile != "" {
 		if _, err := os.Stat(c.SMTPCAFile); err != nil {
 			p = append(p, fmt.Sprintf("smtp_ca_file: %v", err))
+		}
+	}
+	if c.EventHookCAFile != "" {
+		if _, err := os.Stat(c.EventHookCAFile); err != nil {
+			p = append(p, fmt.Sprintf("event_hook_ca_file: %v", err))
 		}
 	}
 	return p

@@ -21,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/adminrole"
 	"github.com/gatehouse/gatehouse/internal/audit"
 	"github.com/gatehouse/gatehouse/internal/catalog"
 	"github.com/gatehouse/gatehouse/internal/directory"
@@ -44,14 +45,12 @@ const (
 )
 
 // Roles are the admin roles the console grants, in the order it lists them.
-var Roles = []string{RoleSuperAdmin, RoleAppAdmin, RoleReadOnlyAdmin}
+var Roles = adminrole.Types
 
-// Admins reads and changes the admin roles of people
-// (sqlstore.TokenStore implements it).
+// Admins reads the admin roles of people (sqlstore.TokenStore and
+// adminrole.Service implement it).
 type Admins interface {
 	AdminRoles(ctx context.Context, userID string) ([]string, error)
-	GrantRole(ctx context.Context, userID, role string, at time.Time, ev audit.Event) error
-	RevokeRole(ctx context.Context, userID, role string, ev audit.Event) error
 }
 
 // AdminGrant is one role of one person.
@@ -79,8 +78,11 @@ type Console struct {
 	Directory *directory.Service
 	Catalog   *catalog.Service
 	Admins    Admins
-	Tokens    oktaapi.Tokens
-	Events    Events
+	// AdminRoles grants and revokes admin roles, with the same rules and
+	// events as the management API's role assignments.
+	AdminRoles *adminrole.Service
+	Tokens     oktaapi.Tokens
+	Events     Events
 	// Roles feeds the "Role" and "SAML User Roles" choices of AWS
 	// assignments; nil offers free text.
 	Roles RoleOptions

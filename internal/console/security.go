@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/audit"
+	"github.com/gatehouse/gatehouse/internal/directory"
 	"github.com/gatehouse/gatehouse/internal/errs"
 	"github.com/gatehouse/gatehouse/internal/filter"
 	"github.com/gatehouse/gatehouse/internal/oktaapi"
@@ -204,16 +205,15 @@ func (c *Console) grantRole(w http.ResponseWriter, r *http.Request, rq *request)
 	if !validRole(role) {
 		fe = append(fe, errs.Field("role", "Choose one of the listed roles."))
 	}
-	var userID, name string
+	var u *directory.User
 	if login == "" {
 		fe = append(fe, errs.Field("username", "Enter a username."))
-	} else if u, err := c.Directory.Store.User(ctx, login); errs.Is(err, errs.NotFound) {
+	} else if found, err := c.Directory.Store.User(ctx, login); errs.Is(err, errs.NotFound) {
 		fe = append(fe, errs.Field("username", "No person has the username %q.", login))
 	} else if err != nil {
 		return err
 	} else {
-		userID, name = u.ID, u.DisplayName()
-		login = u.Login()
+		u, login = found, found.Login()
 	}
 	if fe != nil {
 		fields := grantFields(login, role)
@@ -221,10 +221,20 @@ func (c *Console) grantRole(w http.ResponseWriter, r *http.Request, rq *request)
 		unclaimed := bind(fields, fm)
 		return c.adminsPage(w, r, rq, http.StatusBadRequest, adminsData{Grant: fields, Unclaimed: unclaimed}, "Fix the fields marked below.")
 	}
-	ev := c.Audit.New(ctx, "user.account.privilege.grant", "Grant user privilege", audit.Success, audit.UserTarget(userID, login, name))
-	ev.Debug = map[string]string{"privilegeGranted": role}
-	if err := c.Admins.GrantRole(ctx, userID, role, c.Now(), ev); err != nil {
-		return err
+	if _, err := c.AdminRoles.Grant(ctx, u, role); err != nil {
+		e, ok := errs.As(err)
+		if !ok || (e.Kind != errs.Invalid && e.Kind != errs.Conflict) {
+			return err
+		}
+		fields := grantFields(login, role)
+		if e.Kind == errs.Conflict {
+			fields[1].Error = u.DisplayName() + " already holds this role."
+		} else {
+			for _, f := range e.Fields {
+				fields[0].Error = strings.TrimPrefix(f.Message, f.Field+": ")
+			}
+		}
+		return c.adminsPage(w, r, rq, http.StatusBadRequest, adminsData{Grant: fields}, "Fix the fields marked below.")
 	}
 	return done(w, r, "/admin/security/administrators?lookup="+urlQuery(login), "granted")
 }
@@ -239,12 +249,7 @@ func (c *Console) revokeRole(w http.ResponseWriter, r *http.Request, rq *request
 	if !validRole(role) {
 		return errs.Invalidf("There is no role %q.", role)
 	}
-	if u.ID == rq.user.ID && role == RoleSuperAdmin {
-		return errs.IllegalStatef("You cannot revoke your own Super Administrator role; ask another super administrator.")
-	}
-	ev := c.Audit.New(ctx, "user.account.privilege.revoke", "Revoke user privilege", audit.Success, audit.UserTarget(u.ID, u.Login(), u.DisplayName()))
-	ev.Debug = map[string]string{"privilegeRevoked": role}
-	if err := c.Admins.RevokeRole(ctx, u.ID, role, ev); err != nil {
+	if err := c.AdminRoles.Revoke(ctx, rq.user.ID, u, role); err != nil {
 		return err
 	}
 	return done(w, r, "/admin/security/administrators?lookup="+urlQuery(u.Login()), "revoked")

@@ -30,6 +30,7 @@ const (
 	Policy         = "00p"
 	Rule           = "0pr"
 	Instance       = "exk"
+	EventHook      = "who"
 )
 
 const alphabet = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"

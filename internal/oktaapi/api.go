@@ -24,6 +24,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/gatehouse/gatehouse/internal/adminrole"
 	"github.com/gatehouse/gatehouse/internal/audit"
 	"github.com/gatehouse/gatehouse/internal/directory"
 	"github.com/gatehouse/gatehouse/internal/errs"
@@ -35,9 +36,9 @@ import (
 
 // Admin roles, as Okta names them.
 const (
-	RoleSuperAdmin    = "SUPER_ADMIN"
-	RoleReadOnlyAdmin = "READ_ONLY_ADMIN"
-	RoleAppAdmin      = "APP_ADMIN"
+	RoleSuperAdmin    = adminrole.SuperAdmin
+	RoleReadOnlyAdmin = adminrole.ReadOnlyAdmin
+	RoleAppAdmin      = adminrole.AppAdmin
 )
 
 // Tokens is what the API needs of the token store.
@@ -57,8 +58,12 @@ type Events interface {
 
 // API serves /api/v1.
 type API struct {
-	Directory    *directory.Service
-	Tokens       Tokens
+	Directory *directory.Service
+	Tokens    Tokens
+	// Admins holds the administrator roles: the role assignment API, and
+	// the roles a token's owner holds now (a token never does more than
+	// its owner may; nil refuses every token that has an owner).
+	Admins       *adminrole.Service
 	Events       Events
 	BaseURL      string
 	Now          func() time.Time
@@ -153,6 +158,7 @@ func (a *API) Mount(mux *http.ServeMux) {
 	a.mountLogs(m)
 	a.mountTokens(m)
 	a.mountSchema(m)
+	a.mountRoles(m)
 	for _, f := range a.Extra {
 		f(m)
 	}
@@ -272,11 +278,15 @@ func (a *API) serve(access Access, h HandlerFunc, w http.ResponseWriter, r *http
 			return &errs.Error{Kind: errs.RateLimited, Code: "E0000047", Msg: "API call exceeded rate limit due to too many requests."}
 		}
 	}
-	if !allowed(tok.Role, access, r.Method) {
+	role, err := a.tokenRole(r.Context(), tok)
+	if err != nil {
+		return err
+	}
+	if !allowed(role, access, r.Method) {
 		return &errs.Error{Kind: errs.Forbidden, Code: "E0000006", Msg: "You do not have permission to perform the requested action"}
 	}
 	_ = a.Tokens.Touch(r.Context(), tok.ID, now)
-	ctx := context.WithValue(r.Context(), principalKey{}, Principal{TokenID: tok.ID, UserID: tok.UserID, Role: tok.Role})
+	ctx := context.WithValue(r.Context(), principalKey{}, Principal{TokenID: tok.ID, UserID: tok.UserID, Role: role})
 	actor := audit.Actor{ID: tok.UserID, Type: "User", AlternateID: "api-token:" + tok.Name, DisplayName: tok.Name}
 	if tok.UserID == "" {
 		actor = audit.Actor{ID: tok.ID, Type: "PublicClientApp", AlternateID: "api-token:" + tok.Name, DisplayName: tok.Name}
@@ -290,6 +300,28 @@ func (a *API) serve(access Access, h HandlerFunc, w http.ResponseWriter, r *http
 		r.Body = http.MaxBytesReader(w, r.Body, a.MaxBodyBytes)
 	}
 	return h(w, r.WithContext(ctx))
+}
+
+// tokenRole is what a token may do now: its own role, but never more than
+// its owner's highest role at this moment, so that a person who loses a
+// role loses it on their tokens at once (and one who holds no role any
+// more, or is suspended or deactivated, has tokens that can do nothing). A token without an owner (made
+// by `gatehouse token create`) has its own role.
+func (a *API) tokenRole(ctx context.Context, tok *sqlstore.APIToken) (string, error) {
+	if tok.UserID == "" {
+		return tok.Role, nil
+	}
+	if a.Admins == nil {
+		return "", nil
+	}
+	owner, err := a.Admins.ActingRole(ctx, tok.UserID)
+	if err != nil {
+		return "", err
+	}
+	if adminrole.Rank(owner) < adminrole.Rank(tok.Role) {
+		return owner, nil
+	}
+	return tok.Role, nil
 }
 
 // errorBody is Okta's error object.
@@ -311,6 +343,7 @@ var codeStatus = map[string]int{
 	"E0000015": 401, "E0000016": 403, "E0000022": 405, "E0000031": 400, "E0000032": 403,
 	"E0000038": 403, "E0000047": 429, "E0000054": 400, "E0000112": 409, "E0000013": 409,
 	"E0000074": 400, "E0000002": 400, "E0000030": 400,
+	"E0000090": 409, "E0000091": 400,
 	"E0000046": 403, "E0000056": 403, "E0000068": 403, "E0000069": 403, "E0000079": 403,
 }
 

@@ -54,10 +54,13 @@ type Runner struct {
 	Events audit.Builder
 	// EventType names the event for a job kind; nil uses FailureEventType.
 	EventType func(kind string) string
-	Node      string // names this node in lease owners
-	IDs       *ids.Source
-	Now       func() time.Time
-	Logger    *slog.Logger
+	// Describe, when set, may rewrite the failure event of a job kind
+	// that is not about an app or a user (an event hook's delivery).
+	Describe map[string]func(j *Job, ev *audit.Event)
+	Node     string // names this node in lease owners
+	IDs      *ids.Source
+	Now      func() time.Time
+	Logger   *slog.Logger
 
 	once sync.Once
 	wake chan struct{}
@@ -397,5 +400,8 @@ func (r *Runner) failureEvent(ctx context.Context, j *Job) *audit.Event {
 	ev := r.Events.New(ctx, typ(j.Kind), "Provisioning failed: "+j.Kind, audit.Failure, targets...)
 	ev.Outcome.Reason = j.LastError
 	ev.Debug = map[string]string{"jobId": j.ID, "jobKind": j.Kind, "attempts": strconv.Itoa(j.Attempts)}
+	if d := r.Describe[j.Kind]; d != nil {
+		d(j, &ev)
+	}
 	return &ev
 }

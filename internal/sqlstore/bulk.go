@@ -114,6 +114,9 @@ func (t *Tx) AppendEvents(evs []audit.Event) error {
 	if err != nil {
 		return err
 	}
+	for _, ev := range evs {
+		t.tapped(ev)
+	}
 	if t.db.dialect == Postgres {
 		return t.appendEventsPG(rows, seqs)
 	}

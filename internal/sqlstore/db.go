@@ -22,6 +22,7 @@ import (
 	sqlite "modernc.org/sqlite"        // SQLite driver
 	sqlite3 "modernc.org/sqlite/lib"
 
+	"github.com/gatehouse/gatehouse/internal/audit"
 	"github.com/gatehouse/gatehouse/internal/errs"
 )
 
@@ -62,6 +63,8 @@ type DB struct {
 	// log is the group-commit event log (EventLog), started on first use.
 	logOnce sync.Once
 	log     *EventLog
+	// tap sees every event written (SetEventTap): event hooks.
+	tap atomic.Pointer[tapRef]
 }
 
 const maxCachedStatements = 512
@@ -247,6 +250,10 @@ type Tx struct {
 	// unprepared lists the statements to prepare once the transaction ends.
 	stmts      map[string]*sql.Stmt
 	unprepared []string
+	// hookEvents are the events written for each subscriber of the
+	// event tap (in hookOrder), enqueued just before the commit.
+	hookEvents map[string][]audit.Event
+	hookOrder  []string
 }
 
 // stmt returns the transaction's prepared statement for q, if the dialect
@@ -309,6 +316,14 @@ func (t *Tx) forUpdate() string {
 	return ""
 }
 
+// forUpdateOf is forUpdate for the rows of one table of a join.
+func (t *Tx) forUpdateOf(table string) string {
+	if t.db.dialect == Postgres {
+		return " FOR UPDATE OF " + table
+	}
+	return ""
+}
+
 // InTx runs fn in a transaction, committing when fn returns nil. Serialization
 // failures on PostgreSQL are retried a few times.
 func (db *DB) InTx(ctx context.Context, fn func(*Tx) error) error {
@@ -341,6 +356,9 @@ func (db *DB) inTx(ctx context.Context, fn func(*Tx) error) (err error) {
 		}
 	}()
 	if err = fn(t); err != nil {
+		return err
+	}
+	if err = t.enqueueTapped(); err != nil {
 		return err
 	}
 	if err = stx.Commit(); err != nil {

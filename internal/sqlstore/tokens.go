@@ -6,6 +6,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/adminrole"
 	"github.com/gatehouse/gatehouse/internal/audit"
 	"github.com/gatehouse/gatehouse/internal/errs"
 )
@@ -124,21 +125,123 @@ func (s TokenStore) AdminRoles(ctx context.Context, userID string) ([]string, er
 	return out, rows.Err()
 }
 
-// GrantRole gives a user an admin role, with its log event.
+// ActingRoles lists the admin roles a user can act with now: none while
+// the user is SUSPENDED or DEPROVISIONED (their API tokens then do
+// nothing, as Okta's stop working for a deactivated administrator).
+func (s TokenStore) ActingRoles(ctx context.Context, userID string) ([]string, error) {
+	rows, err := s.db.query(ctx, "SELECT r.role FROM admin_roles r JOIN users u ON u.id = r.user_id WHERE r.user_id = ? AND u.status NOT IN ('SUSPENDED', 'DEPROVISIONED') ORDER BY r.role", userID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var r string
+		if err := rows.Scan(&r); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// RoleGrants lists a user's admin roles with when each was granted.
+func (s TokenStore) RoleGrants(ctx context.Context, userID string) ([]adminrole.Grant, error) {
+	rows, err := s.db.query(ctx, "SELECT role, created FROM admin_roles WHERE user_id = ? ORDER BY role", userID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []adminrole.Grant{}
+	for rows.Next() {
+		g := adminrole.Grant{UserID: userID}
+		var created int64
+		if err := rows.Scan(&g.Role, &created); err != nil {
+			return nil, err
+		}
+		g.Created = fromMs(created)
+		out = append(out, g)
+	}
+	return out, rows.Err()
+}
+
+// AdminUsers lists, in id order, the ids of the users that hold an admin
+// role, after the given id, at most limit of them.
+func (s TokenStore) AdminUsers(ctx context.Context, after string, limit int) ([]string, error) {
+	rows, err := s.db.query(ctx, "SELECT DISTINCT user_id FROM admin_roles WHERE user_id > ? ORDER BY user_id LIMIT ?", after, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []string{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
+// GrantRole gives a user an admin role, with its log event; a role the
+// user already holds is adminrole.ErrAlreadyAssigned and writes nothing.
 func (s TokenStore) GrantRole(ctx context.Context, userID, role string, at time.Time, ev audit.Event) error {
 	return s.db.InTx(ctx, func(tx *Tx) error {
-		if _, err := tx.exec("INSERT INTO admin_roles (user_id, role, created) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", userID, role, ms(at)); err != nil {
+		res, err := tx.exec("INSERT INTO admin_roles (user_id, role, created) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", userID, role, ms(at))
+		if err != nil {
 			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return adminrole.ErrAlreadyAssigned
 		}
 		return tx.Append(ev)
 	})
 }
 
-// RevokeRole removes an admin role from a user.
+// RevokeRole removes an admin role from a user, with its log event. A
+// role the user does not hold is errs.NotFound; the Super Administrator
+// role of the last ACTIVE super administrator is adminrole.ErrLastSuperAdmin
+// (the super administrators' rows are locked first, so two revokes at
+// once cannot both pass the check).
 func (s TokenStore) RevokeRole(ctx context.Context, userID, role string, ev audit.Event) error {
 	return s.db.InTx(ctx, func(tx *Tx) error {
-		if _, err := tx.exec("DELETE FROM admin_roles WHERE user_id = ? AND role = ?", userID, role); err != nil {
+		if role == adminrole.SuperAdmin {
+			rows, err := tx.query("SELECT r.user_id, u.status FROM admin_roles r JOIN users u ON u.id = r.user_id WHERE r.role = ? ORDER BY r.user_id"+tx.forUpdateOf("r"), role)
+			if err != nil {
+				return err
+			}
+			held, others := false, 0
+			for rows.Next() {
+				var id, status string
+				if err := rows.Scan(&id, &status); err != nil {
+					rows.Close()
+					return err
+				}
+				if id == userID {
+					held = true
+				} else if status == "ACTIVE" {
+					others++
+				}
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			if held && others == 0 {
+				return adminrole.ErrLastSuperAdmin
+			}
+		}
+		res, err := tx.exec("DELETE FROM admin_roles WHERE user_id = ? AND role = ?", userID, role)
+		if err != nil {
 			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return errs.NotFoundf("Not found: Resource not found: %s (Role)", role)
 		}
 		return tx.Append(ev)
 	})

@@ -614,6 +614,7 @@ func (t *Tx) Append(ev audit.Event) error {
 			return err
 		}
 	}
+	t.tapped(ev)
 	return nil
 }
 
