@@ -86,7 +86,7 @@ func TestReviewSystemLogBadInput(t *testing.T) {
 		"after=x", "after=1.x", "after=99999999999999999999.1", "after=.", "after=-1", "after=1.2.3",
 		"since=x", "until=2026-13-01", "since=2026-01-02&until=2026-01-01", "limit=0", "limit=1001", "limit=-1",
 		"sortOrder=UP", "filter=" + url.QueryEscape(`eventType eq`), "filter=" + url.QueryEscape(`nope eq "x"`),
-		"filter=" + url.QueryEscape(`eventType sw "` + strings.Repeat("a", 3000) + `"`),
+		"filter=" + url.QueryEscape(`eventType sw "`+strings.Repeat("a", 3000)+`"`),
 	} {
 		r := ts.call(t, "GET", "/api/v1/logs?"+q, ts.token, "")
 		if r.status < 400 || r.status >= 500 || str(r.body, "errorCode") == "" {
