@@ -397,20 +397,7 @@ func (t *Tx) DeleteApp(id string) error {
 
 func (t *Tx) AppNamesWithPrefix(prefix string) ([]string, error) {
 	c, args := t.db.prefixCond("name_key", prefix)
-	rows, err := t.query("SELECT name FROM apps WHERE "+c, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return nil, err
-		}
-		out = append(out, n)
-	}
-	return out, rows.Err()
+	return scanStrings(t.query("SELECT name FROM apps WHERE "+c, args...))
 }
 
 func (t *Tx) AppKeysForUpdate(appID string) ([]*catalog.KeyRecord, error) {
@@ -513,18 +500,5 @@ var (
 // that the user has directly or through a group: the state this
 // transaction has written, memberships it just changed included.
 func (t *Tx) UserAppIDs(userID, name string) ([]string, error) {
-	rows, err := t.query("SELECT id FROM apps WHERE name = ? AND "+userAppsCond+" ORDER BY id", name, userID, userID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+	return scanStrings(t.query("SELECT id FROM apps WHERE name = ? AND "+userAppsCond+" ORDER BY id", name, userID, userID))
 }

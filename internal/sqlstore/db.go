@@ -512,3 +512,22 @@ func (db *DB) Checkpoint(ctx context.Context) error {
 	_, err := db.w.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)")
 	return err
 }
+
+// scanStrings collects the single string column of rows and closes them;
+// err is the query's error, passed through. The list is empty, never nil,
+// when no row matched.
+func scanStrings(rows *sql.Rows, err error) ([]string, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []string{}
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}

@@ -224,20 +224,7 @@ func (t *Tx) RemoveManaged(m grouprule.Managed) (bool, error) {
 
 // ManagersOf lists the rules that manage a membership.
 func (t *Tx) ManagersOf(groupID, userID string) ([]string, error) {
-	rows, err := t.query("SELECT rule_id FROM group_rule_members WHERE group_id = ? AND user_id = ? ORDER BY rule_id", groupID, userID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []string{}
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+	return scanStrings(t.query("SELECT rule_id FROM group_rule_members WHERE group_id = ? AND user_id = ? ORDER BY rule_id", groupID, userID))
 }
 
 // ManagedByRule lists a page of a rule's memberships.

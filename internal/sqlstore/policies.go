@@ -146,20 +146,7 @@ func (s policyStore) AppPolicy(ctx context.Context, appID string) (string, error
 }
 
 func (s policyStore) PolicyApps(ctx context.Context, policyID string) ([]string, error) {
-	rows, err := s.db.query(ctx, "SELECT app_id FROM app_policies WHERE policy_id = ? ORDER BY app_id", policyID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []string{}
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+	return scanStrings(s.db.query(ctx, "SELECT app_id FROM app_policies WHERE policy_id = ? ORDER BY app_id", policyID))
 }
 
 func (s policyStore) Version(ctx context.Context) (int64, error) {

@@ -109,40 +109,14 @@ func (s TokenStore) Touch(ctx context.Context, id string, at time.Time) error {
 
 // AdminRoles lists the admin roles of a user.
 func (s TokenStore) AdminRoles(ctx context.Context, userID string) ([]string, error) {
-	rows, err := s.db.query(ctx, "SELECT role FROM admin_roles WHERE user_id = ? ORDER BY role", userID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var r string
-		if err := rows.Scan(&r); err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return scanStrings(s.db.query(ctx, "SELECT role FROM admin_roles WHERE user_id = ? ORDER BY role", userID))
 }
 
 // ActingRoles lists the admin roles a user can act with now: none while
 // the user is SUSPENDED or DEPROVISIONED (their API tokens then do
 // nothing, as Okta's stop working for a deactivated administrator).
 func (s TokenStore) ActingRoles(ctx context.Context, userID string) ([]string, error) {
-	rows, err := s.db.query(ctx, "SELECT r.role FROM admin_roles r JOIN users u ON u.id = r.user_id WHERE r.user_id = ? AND u.status NOT IN ('SUSPENDED', 'DEPROVISIONED') ORDER BY r.role", userID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var r string
-		if err := rows.Scan(&r); err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return scanStrings(s.db.query(ctx, "SELECT r.role FROM admin_roles r JOIN users u ON u.id = r.user_id WHERE r.user_id = ? AND u.status NOT IN ('SUSPENDED', 'DEPROVISIONED') ORDER BY r.role", userID))
 }
 
 // RoleGrants lists a user's admin roles with when each was granted.
@@ -168,20 +142,7 @@ func (s TokenStore) RoleGrants(ctx context.Context, userID string) ([]adminrole.
 // AdminUsers lists, in id order, the ids of the users that hold an admin
 // role, after the given id, at most limit of them.
 func (s TokenStore) AdminUsers(ctx context.Context, after string, limit int) ([]string, error) {
-	rows, err := s.db.query(ctx, "SELECT DISTINCT user_id FROM admin_roles WHERE user_id > ? ORDER BY user_id LIMIT ?", after, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []string{}
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+	return scanStrings(s.db.query(ctx, "SELECT DISTINCT user_id FROM admin_roles WHERE user_id > ? ORDER BY user_id LIMIT ?", after, limit))
 }
 
 // GrantRole gives a user an admin role, with its log event; a role the
