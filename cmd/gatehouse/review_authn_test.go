@@ -215,3 +215,27 @@ func TestReviewAuthnRelayStateStored(t *testing.T) {
 		}
 	})
 }
+
+// A launch link of an inactive app refuses before it redeems a
+// sessionToken: no session starts, and the token still works elsewhere.
+func TestSessionTokenKeptByInactiveApp(t *testing.T) {
+	ts := newTestServer(t, false)
+	u := ts.createUser(t, "pat@example.com", "Secret-Passw0rd")
+	appID, app := ts.newSAMLApp(t, "Wiki", "")
+	ts.assign(t, appID, u.ID)
+	link := app["_links"].(map[string]any)["appLinks"].([]any)[0].(map[string]any)["href"].(string)
+	if r := ts.call(t, "POST", "/api/v1/apps/"+appID+"/lifecycle/deactivate", ts.token, ""); r.status != 200 {
+		t.Fatalf("deactivate: %d %s", r.status, r.raw)
+	}
+	token := ts.authnSuccess(t, "pat@example.com", "Secret-Passw0rd")
+	cli := newCLIClient(t)
+	if resp, body := cli.get(link + "?sessionToken=" + url.QueryEscape(token)); resp.StatusCode != 403 || samlRespRe.MatchString(body) {
+		t.Fatalf("inactive app: %d", resp.StatusCode)
+	}
+	if me := cli.api("GET", ts.srv.URL+"/api/v1/sessions/me", ""); me.status != 404 {
+		t.Fatalf("the refused launch started a session: %s", me.raw)
+	}
+	if resp, _ := newCLIClient(t).get(ts.srv.URL + "/login/sessionCookieRedirect?" + url.Values{"token": {token}, "redirectUrl": {"/app/UserHome"}}.Encode()); resp.StatusCode != 200 {
+		t.Fatalf("the token was used up by the refused launch: %d", resp.StatusCode)
+	}
+}

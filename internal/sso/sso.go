@@ -502,7 +502,12 @@ func (s *Surface) idpInitiated(w http.ResponseWriter, r *http.Request, a *catalo
 	if token := launchToken(r); token != "" {
 		// The token signs this browser in first, exactly as
 		// /login/sessionCookieRedirect would; from another site only
-		// after a click that names the account.
+		// after a click that names the account. An app that would refuse
+		// the launch leaves the token unused.
+		if a.Status != catalog.Active {
+			s.page(w, r, http.StatusForbidden, "App not available", "This application is not active. Contact your administrator.")
+			return
+		}
 		if login.OtherSite(r) {
 			who := s.Login.SessionTokenLogin(r.Context(), token)
 			if who == "" {
