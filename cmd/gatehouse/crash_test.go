@@ -82,20 +82,7 @@ func TestSIGKILLDuringCreates(t *testing.T) {
 		t.Fatalf("token create printed more than a token: %q", out)
 	}
 	addr := freeAddr(t)
-	srv := exec.Command(bin, "serve", "--listen", addr)
-	srv.Env = env
-	stdout, _ := srv.StdoutPipe()
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(stdout)
-	if !sc.Scan() || !strings.Contains(sc.Text(), "listening") {
-		t.Fatalf("server did not start: %q", sc.Text())
-	}
-	go func() {
-		for sc.Scan() {
-		}
-	}()
+	srv := startServe(t, bin, env, addr)
 	var created atomic.Int64
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
@@ -168,4 +155,25 @@ func TestSIGKILLDuringCreates(t *testing.T) {
 		t.Errorf("%d create events without a user", len(withEvent))
 	}
 	t.Logf("%d users acknowledged, %d stored, all with their events", created.Load(), len(users))
+}
+
+// startServe starts the built binary's serve on addr with env and returns
+// once it is listening; the caller ends it.
+func startServe(t *testing.T, bin string, env []string, addr string) *exec.Cmd {
+	t.Helper()
+	srv := exec.Command(bin, "serve", "--listen", addr)
+	srv.Env = env
+	stdout, _ := srv.StdoutPipe()
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stdout)
+	if !sc.Scan() || !strings.Contains(sc.Text(), "listening") {
+		t.Fatalf("server did not start: %q", sc.Text())
+	}
+	go func() {
+		for sc.Scan() {
+		}
+	}()
+	return srv
 }

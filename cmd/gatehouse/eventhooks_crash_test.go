@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -39,20 +38,7 @@ func TestSIGKILLKeepsEventHookDeliveries(t *testing.T) {
 	}
 	token := strings.TrimSpace(string(out))
 	addr := freeAddr(t)
-	srv := exec.Command(bin, "serve", "--listen", addr)
-	srv.Env = env
-	stdout, _ := srv.StdoutPipe()
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(stdout)
-	if !sc.Scan() || !strings.Contains(sc.Text(), "listening") {
-		t.Fatalf("server did not start: %q", sc.Text())
-	}
-	go func() {
-		for sc.Scan() {
-		}
-	}()
+	srv := startServe(t, bin, env, addr)
 	api := func(method, path, body string) int {
 		req, _ := http.NewRequest(method, "http://"+addr+path, strings.NewReader(body))
 		req.Header.Set("Authorization", "SSWS "+token)

@@ -513,21 +513,26 @@ func (db *DB) Checkpoint(ctx context.Context) error {
 	return err
 }
 
-// scanStrings collects the single string column of rows and closes them;
-// err is the query's error, passed through. The list is empty, never nil,
-// when no row matched.
-func scanStrings(rows *sql.Rows, err error) ([]string, error) {
+// scanAll collects every row of rows through scan and closes them; err is
+// the query's error, passed through. The list is empty, never nil, when no
+// row matched.
+func scanAll[T any](rows *sql.Rows, err error, scan func(scanner) (T, error)) ([]T, error) {
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := []string{}
+	out := []T{}
 	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
+		v, err := scan(rows)
+		if err != nil {
 			return nil, err
 		}
-		out = append(out, s)
+		out = append(out, v)
 	}
 	return out, rows.Err()
+}
+
+// scanStrings is scanAll of a single string column.
+func scanStrings(rows *sql.Rows, err error) ([]string, error) {
+	return scanAll(rows, err, func(sc scanner) (s string, err error) { return s, sc.Scan(&s) })
 }

@@ -52,19 +52,7 @@ func nonNil(s []string) []string {
 }
 
 func scanGroupRules(rows *sql.Rows, err error) ([]*grouprule.Rule, error) {
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []*grouprule.Rule{}
-	for rows.Next() {
-		r, err := scanGroupRule(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return scanAll(rows, err, scanGroupRule)
 }
 
 func groupRuleBodyJSON(r *grouprule.Rule) (string, error) {
@@ -191,19 +179,7 @@ func (t *Tx) GroupRulesTargeting(groupID string) ([]*grouprule.Rule, error) {
 // UserGroupsIn lists a person's groups inside the transaction.
 func (t *Tx) UserGroupsIn(userID string) ([]*directory.Group, error) {
 	rows, err := t.query("SELECT "+prefixed("g.", groupCols)+" FROM group_members m JOIN groups g ON g.id = m.group_id WHERE m.user_id = ? ORDER BY g.id", userID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []*directory.Group{}
-	for rows.Next() {
-		g, err := scanGroup(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, g)
-	}
-	return out, rows.Err()
+	return scanAll(rows, err, scanGroup)
 }
 
 // AddManaged records a rule's membership.

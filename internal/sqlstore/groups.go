@@ -23,19 +23,7 @@ func scanGroup(sc scanner) (*directory.Group, error) {
 
 func (db *DB) groups(ctx context.Context, stmt string, args ...any) ([]*directory.Group, error) {
 	rows, err := db.query(ctx, stmt, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []*directory.Group{}
-	for rows.Next() {
-		g, err := scanGroup(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, g)
-	}
-	return out, rows.Err()
+	return scanAll(rows, err, scanGroup)
 }
 
 func (s dirStore) Group(ctx context.Context, id string) (*directory.Group, error) {
