@@ -252,17 +252,23 @@ func (in *Integration) OnUserChange(ctx context.Context, tx directory.Tx, before
 	// The Connect apps the person had before this transaction (read
 	// outside it) and has after it (read inside it): a membership just
 	// added or removed, by an administrator or a group rule, changes them.
-	had, err := in.Catalog.AppsForUser(ctx, u.ID)
+	apps, err := in.Catalog.AppsForUser(ctx, u.ID)
 	if err != nil {
 		return err
+	}
+	had := map[string]*catalog.App{}
+	for _, a := range apps {
+		if a.Name == Connect {
+			had[a.ID] = a
+		}
 	}
 	ids, err := jt.UserAppIDs(u.ID, Connect)
 	if err != nil {
 		return err
 	}
-	for _, a := range had {
-		if a.Name == Connect && !slices.Contains(ids, a.ID) {
-			ids = append(ids, a.ID)
+	for id := range had {
+		if !slices.Contains(ids, id) {
+			ids = append(ids, id)
 		}
 	}
 	for _, appID := range ids {
@@ -274,11 +280,13 @@ func (in *Integration) OnUserChange(ctx context.Context, tx directory.Tx, before
 			continue
 		}
 		// The username of the assignment as it was: for a person who no
-		// longer has the app, the one to remove; a new one is computed
-		// when the job runs.
+		// longer has the app, the one to remove; for one who has just got
+		// it, it is computed when the job runs.
 		name := ""
-		if asg, err := in.Catalog.Assignment(ctx, appID, u.ID); err == nil {
-			name = asg.UserName
+		if a := had[appID]; a != nil {
+			if asg, err := in.Catalog.AssignmentOf(ctx, a, u); err == nil {
+				name = asg.UserName
+			}
 		}
 		if err := in.enqueueSync(jt, appID, u.ID, name, false); err != nil {
 			return err
