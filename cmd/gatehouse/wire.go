@@ -48,6 +48,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/session"
 	"github.com/gatehouse/gatehouse/internal/sqlstore"
 	"github.com/gatehouse/gatehouse/internal/sso"
+	"github.com/gatehouse/gatehouse/internal/trustedorigin"
 	"github.com/gatehouse/gatehouse/internal/web"
 	"github.com/gatehouse/gatehouse/ui"
 )
@@ -454,6 +455,10 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 	api.Extra = append(api.Extra, (&oktaapi.AWSApps{API: api, Integration: a.aws, Queue: a.queue}).Mount)
 	api.Extra = append(api.Extra, (&oktaapi.Mappings{API: api, Integration: a.aws}).Mount)
 	api.Extra = append(api.Extra, (&oktaapi.EventHooks{API: api, Service: a.hooks}).Mount)
+	origins := &trustedorigin.Cache{Store: a.db.TrustedOrigins()}
+	originSvc := &trustedorigin.Service{Store: a.db.TrustedOrigins(), IDs: a.ids, Now: a.now, Events: a.events}
+	endUser.TrustedOrigins = origins
+	api.Extra = append(api.Extra, (&oktaapi.TrustedOrigins{API: api, Service: originSvc, Cache: origins}).Mount)
 	eventLog := a.db.EventLog()
 	eventLog.SetBusy(a.busy) // sign-on events of requests in progress share a commit
 	single := &sso.Surface{
@@ -512,7 +517,7 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 		panic(fmt.Errorf("admin console: %w", err))
 	}
 	root := server.New(a.log, reg, a.db, api, endUser, single, admin, federated)
-	return web.TrustProxies(counted(a.busy, root), a.trustedProxies)
+	return web.TrustProxies(counted(a.busy, oktaapi.CORS(root, origins, a.log)), a.trustedProxies)
 }
 
 // counted counts every request in progress (package inflight): password

@@ -15,6 +15,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/errs"
 	"github.com/gatehouse/gatehouse/internal/mfa"
 	"github.com/gatehouse/gatehouse/internal/session"
+	"github.com/gatehouse/gatehouse/internal/trustedorigin"
 	"github.com/gatehouse/gatehouse/internal/web"
 )
 
@@ -570,20 +571,47 @@ func (s *Surface) SameOriginURL(raw string) (string, bool) {
 	return local, true
 }
 
+// RedirectTarget returns where a browser may be sent after signing in: a
+// URL on Gatehouse's own origin (SameOriginURL), or an absolute URL on an
+// ACTIVE trusted origin with the REDIRECT scope (Okta's Trusted Origins).
+// Anything else is refused (false).
+func (s *Surface) RedirectTarget(ctx context.Context, raw string) (string, bool, error) {
+	if local, ok := s.SameOriginURL(raw); ok {
+		return local, true, nil
+	}
+	if s.TrustedOrigins == nil || raw == "" || len(raw) > 4096 || strings.ContainsAny(raw, "\\\r\n\t ") {
+		return "", false, nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.User != nil || u.Opaque != "" || u.Host == "" || !u.IsAbs() {
+		return "", false, nil
+	}
+	ok, err := s.TrustedOrigins.Allows(ctx, u.Scheme+"://"+u.Host, trustedorigin.Redirect)
+	if err != nil || !ok {
+		return "", false, err
+	}
+	return u.String(), true, nil
+}
+
 func (s *Surface) mountSessionCookieRedirect(mux *http.ServeMux) {
 	mux.HandleFunc("GET /login/sessionCookieRedirect", s.sessionCookieRedirect)
 }
 
 // sessionCookieRedirect exchanges a sessionToken for the session cookie
-// and continues at redirectUrl, which must be on Gatehouse's own origin
-// (anything else is refused, never followed). A request that another site
+// and continues at redirectUrl, which must be on Gatehouse's own origin or
+// on a trusted origin with the REDIRECT scope (anything else is refused,
+// never followed). A request that another site
 // started asks for a click first, naming the account, so that no site can
 // sign a browser into an account of its choosing.
 func (s *Surface) sessionCookieRedirect(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	dest, ok := s.SameOriginURL(q.Get("redirectUrl"))
+	dest, ok, err := s.RedirectTarget(r.Context(), q.Get("redirectUrl"))
+	if err != nil {
+		s.unavailable(w, r, err)
+		return
+	}
 	if !ok {
-		s.Message(w, r, http.StatusBadRequest, "Sign In", "The address to continue to after signing in is not on this Gatehouse, so it was not followed.", "")
+		s.Message(w, r, http.StatusBadRequest, "Sign In", "The address to continue to after signing in is not on this Gatehouse or on a trusted origin, so it was not followed.", "")
 		return
 	}
 	token := q.Get("token")

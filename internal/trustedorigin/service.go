@@ -141,7 +141,7 @@ func validate(in *Input, others []*Origin, self string) ([]string, error) {
 		case "":
 			fe = append(fe, errs.Field("scopes", "scopes: every scope needs a type (CORS or REDIRECT)"))
 		default:
-			fe = append(fe, errs.Field("scopes", "scopes: %q is not a scope type (CORS or REDIRECT)", sc.Type))
+			fe = append(fe, errs.Field("scopes", "scopes: %s is not a scope type (CORS or REDIRECT)", sc.Type))
 		}
 	}
 	if len(fe) > 0 {
