@@ -235,6 +235,20 @@ func (s *Service) seal(id string, value *string) (string, error) {
 	return s.Sealer.Seal([]byte(*value), SealContext(id))
 }
 
+// Check validates in as Create (id "") or Replace of the hook id would,
+// changing nothing: the console adds what it says to its own form errors.
+func (s *Service) Check(ctx context.Context, id string, in Input) error {
+	var old *Hook
+	if id != "" {
+		h, err := s.Store.EventHook(ctx, id)
+		if err != nil {
+			return err
+		}
+		old = h
+	}
+	return s.validate(&in, old)
+}
+
 // Create registers a hook, ACTIVE and UNVERIFIED, as Okta does.
 func (s *Service) Create(ctx context.Context, in Input) (*Hook, error) {
 	if err := s.validate(&in, nil); err != nil {
