@@ -1,7 +1,8 @@
 // Package console serves the server-rendered admin console under /admin:
 // the directory (people, groups, profile editor), applications (catalog,
 // general and SAML sign-on settings, signing keys, provisioning,
-// assignments), the system log, API tokens and administrators.
+// assignments), event hooks (Workflow), the system log, API tokens and
+// administrators.
 //
 // Only people with an admin role reach it. SUPER_ADMIN changes everything,
 // APP_ADMIN changes applications and their assignments only, and
