@@ -151,7 +151,9 @@ func (s *Service) validate(in *Input, old *Hook) error {
 		switch {
 		case in.AuthValue != nil && (*in.AuthValue == "" || !validHeaderValue(*in.AuthValue)):
 			fe = append(fe, errs.Field("channel.config.authScheme.value", "channel.config.authScheme.value: required, one line"))
-		case in.AuthValue == nil && (old == nil || old.AuthSealed == "" || old.URI != in.URI || !strings.EqualFold(old.AuthKey, in.AuthKey)):
+		case in.AuthValue == nil && (old == nil || old.AuthSealed == ""):
+			fe = append(fe, errs.Field("channel.config.authScheme.value", "channel.config.authScheme.value: required"))
+		case in.AuthValue == nil && (old.URI != in.URI || !strings.EqualFold(old.AuthKey, in.AuthKey)):
 			// A replace may leave the secret out (it is never returned)
 			// only while it goes to the same header of the same URI.
 			fe = append(fe, errs.Field("channel.config.authScheme.value", "channel.config.authScheme.value: required (with a new uri or key, the secret must be given again)"))
