@@ -66,7 +66,7 @@ type subscribers struct {
 // Subscribers lists the hooks that take the event: they subscribe to its
 // type and their filter, if they have one for the type, is true for it; nil
 // when none. It reads only memory.
-func (r *Registry) Subscribers(ev *audit.Event) []string {
+func (r *Registry) Subscribers(ev audit.Event) []string {
 	m := r.subs.Load()
 	if m == nil {
 		return nil
@@ -83,7 +83,7 @@ func (r *Registry) Subscribers(ev *audit.Event) []string {
 	for i, id := range s.ids {
 		if c := s.conds[i]; c != nil {
 			if view == nil {
-				view = FilterView(ev)
+				view = FilterView(&ev)
 			}
 			if !c.Match(view) {
 				continue

@@ -151,8 +151,9 @@ func (t *Tx) DeleteEventHook(id string) error {
 type EventTap interface {
 	// Subscribers lists the subscribers that take the event (its type,
 	// and their filters). It is called for every event written and must
-	// read only memory.
-	Subscribers(ev *audit.Event) []string
+	// read only memory; the event is passed by value so that it stays on
+	// the writer's stack.
+	Subscribers(ev audit.Event) []string
 	// Enqueue adds the delivery of evs to a subscriber in tx.
 	Enqueue(tx provisioning.Enqueuer, subscriber string, evs []audit.Event) error
 }
@@ -168,7 +169,7 @@ func (t *Tx) tapped(ev audit.Event) {
 	if ref == nil {
 		return
 	}
-	for _, s := range ref.Subscribers(&ev) {
+	for _, s := range ref.Subscribers(ev) {
 		if t.hookEvents == nil {
 			t.hookEvents = map[string][]audit.Event{}
 			t.hookOrder = nil
