@@ -1,6 +1,7 @@
 package expr
 
 import (
+	"errors"
 	"strings"
 	"testing"
 )
@@ -66,4 +67,40 @@ func TestEventFilterRefused(t *testing.T) {
 			t.Errorf("%q: %v, want %q", c.src, err, c.want)
 		}
 	}
+}
+
+// FuzzEventFilter: an administrator's filter text never panics, compiles
+// or fails with an *Error, and a compiled filter evaluates (compiling
+// proves evaluation cannot fail) over an event with and without targets.
+func FuzzEventFilter(f *testing.F) {
+	for _, s := range []string{
+		"event.target.?[type eq 'UserGroup' && displayName eq 'Sales'].size()> 0",
+		"event.eventType eq 'user.lifecycle.create' and event.outcome.result ne 'FAILURE'",
+		"String.stringContains(event.debugData.changedAttributes, 'title')",
+		"!(event.actor.type eq 'User') || event.target.?[id eq '00u1'].size() > 0",
+		"NOT (event.actor.displayName eq 'Root')",
+		"event.target.size() ge 2",
+		"event.outcome.reason == null",
+		"1 < 2",
+		"event.target.?[",
+		"'unterminated",
+	} {
+		f.Add(s)
+	}
+	full := &Event{EventType: "user.lifecycle.create", OutcomeResult: "SUCCESS",
+		Actor:   EventObject{ID: "00u1", Type: "User"},
+		Targets: []EventObject{{ID: "00g1", Type: "UserGroup", DisplayName: "Sales"}},
+		Debug:   map[string]string{"changedAttributes": "title"}}
+	f.Fuzz(func(t *testing.T, src string) {
+		flt, err := CompileEventFilter(src)
+		if err != nil {
+			var e *Error
+			if !errors.As(err, &e) {
+				t.Fatalf("%q: error %T %v is not an *Error", src, err, err)
+			}
+			return
+		}
+		flt.Match(full)
+		flt.Match(&Event{})
+	})
 }
