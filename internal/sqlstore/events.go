@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gatehouse/gatehouse/internal/audit"
 	"github.com/gatehouse/gatehouse/internal/errs"
@@ -34,22 +35,36 @@ func (s EventStore) AppendBatch(ctx context.Context, evs []audit.Event) error {
 }
 
 // Query lists events in published order (then by sequence number, the
-// order of writing). The cursor is "<published ms>.<seq>" of the last event
-// of the previous page; a bare sequence number (the cursor of earlier
-// versions) is accepted too. It is returned when more events follow, and
-// with q.Polling after any non-empty page.
+// order of writing), or, with q.Polling, in commit order (pollOrder). The
+// cursor of a published-order page is "<published ms>.<seq>" of its last
+// event (a bare sequence number, the cursor of earlier versions, is
+// accepted too); that of a polling page is "c<xid>.<seq>" (cursor, pollCursor).
+// It is returned when more events follow, and with q.Polling after any
+// non-empty page.
 //
 // Every page is read in index order and stops after one page: the
 // (published, seq) index unfiltered, (event_type|actor_id|outcome,
 // published, seq) for those filters, and event_targets for a target.id
-// filter at the top of the expression, which then drives the query.
+// filter at the top of the expression, which then drives the query; a
+// polling page the same way through the commit-order indexes of migration
+// 16.
 func (s EventStore) Query(ctx context.Context, q audit.Query) ([]audit.Event, string, error) {
-	pubCol, seqCol, from := "published", "seq", "events"
+	pg := s.db.dialect == Postgres
+	// ord are the order (and cursor) columns, pubCol the published time,
+	// prefixed "t.t_" when event_targets drives the query.
+	ord := []string{"published", "seq"}
+	if q.Polling {
+		ord = s.pollOrder()
+	}
+	pubCol, from := "published", "events"
 	var where []string
 	var args []any
 	rest := q.Filter
 	if target, others, ok := splitTarget(q.Filter); ok {
-		pubCol, seqCol = "t.t_published", "t.t_seq"
+		pubCol = "t.t_published"
+		for i, c := range ord {
+			ord[i] = "t.t_" + c
+		}
 		from = "event_targets t JOIN events e ON e.seq = t.t_seq"
 		where, args = append(where, "t.target_id = ?"), append(args, target)
 		rest = others
@@ -76,7 +91,36 @@ func (s EventStore) Query(ctx context.Context, q audit.Query) ([]audit.Event, st
 			}
 		}
 	}
-	if q.After != "" {
+	switch {
+	case q.Polling:
+		// Only transactions older than every one still running: one that
+		// commits after this read has a larger id than any event listed.
+		if pg {
+			where = append(where, ord[0]+" < (pg_snapshot_xmin(pg_current_snapshot())::text::bigint)")
+		}
+		var key []int64
+		if q.After != "" {
+			xid, seq, err := s.pollCursor(ctx, q.After)
+			if err != nil {
+				return nil, "", err
+			}
+			key = []int64{xid, seq}
+		} else if !q.Since.IsZero() {
+			xid, seq, ok, err := s.pollStart(ctx, q.Since)
+			if err != nil {
+				return nil, "", err
+			}
+			if ok {
+				key = []int64{xid, seq}
+			}
+		}
+		if key != nil {
+			if !pg {
+				key = key[1:]
+			}
+			where, args = append(where, rowCompare(ord, ">")), append(args, anys(key)...)
+		}
+	case q.After != "":
 		pub, seq, err := s.cursor(ctx, q.After)
 		if err != nil {
 			return nil, "", err
@@ -85,7 +129,7 @@ func (s EventStore) Query(ctx context.Context, q audit.Query) ([]audit.Event, st
 		if q.Descending {
 			op = "<"
 		}
-		where, args = append(where, "("+pubCol+", "+seqCol+") "+op+" (?, ?)"), append(args, pub, seq)
+		where, args = append(where, rowCompare(ord, op)), append(args, pub, seq)
 	}
 	if rest != nil {
 		w, a, err := s.db.eventFilterSQL(rest)
@@ -105,13 +149,20 @@ func (s EventStore) Query(ctx context.Context, q audit.Query) ([]audit.Event, st
 	if q.Descending {
 		dir = " DESC"
 	}
-	order := " ORDER BY " + pubCol + dir + ", " + seqCol + dir + " LIMIT ?"
-	stmt := "SELECT " + pubCol + ", " + seqCol + ", body FROM " + from
+	orderBy := func(cols []string) string {
+		out := make([]string, len(cols))
+		for i, c := range cols {
+			out[i] = c + dir
+		}
+		return " ORDER BY " + strings.Join(out, ", ")
+	}
+	cols := strings.Join(ord, ", ")
+	stmt := "SELECT " + cols + ", body FROM " + from
 	if len(where) > 0 {
 		stmt += " WHERE " + strings.Join(where, " AND ")
 	}
 	if types != nil {
-		// One ordered arm per type, merged.
+		// One ordered arm per type, merged (ord is unprefixed: no target).
 		arms := make([]string, len(types))
 		var all []any
 		for i, t := range types {
@@ -119,13 +170,13 @@ func (s EventStore) Query(ctx context.Context, q audit.Query) ([]audit.Event, st
 			if len(where) > 0 {
 				cond += " AND " + strings.Join(where, " AND ")
 			}
-			arms[i] = "SELECT * FROM (SELECT published, seq, body FROM events" + cond + order + ") a" + strconv.Itoa(i)
+			arms[i] = "SELECT * FROM (SELECT " + cols + ", body FROM events" + cond + orderBy(ord) + " LIMIT ?) a" + strconv.Itoa(i)
 			all = append(append(append(all, t), args...), q.Limit+1)
 		}
-		stmt = "SELECT published, seq, body FROM (" + strings.Join(arms, " UNION ALL ") + ") m ORDER BY published" + dir + ", seq" + dir + " LIMIT ?"
+		stmt = "SELECT " + cols + ", body FROM (" + strings.Join(arms, " UNION ALL ") + ") m" + orderBy(ord) + " LIMIT ?"
 		args = all
 	} else {
-		stmt += order
+		stmt += orderBy(ord) + " LIMIT ?"
 	}
 	args = append(args, q.Limit+1)
 	rows, err := s.db.query(ctx, stmt, args...)
@@ -134,45 +185,94 @@ func (s EventStore) Query(ctx context.Context, q audit.Query) ([]audit.Event, st
 	}
 	defer rows.Close()
 	out := []audit.Event{}
-	var lastPub, lastSeq int64
+	key := make([]int64, len(ord))
+	dest := make([]any, len(ord)+1)
+	for i := range key {
+		dest[i] = &key[i]
+	}
+	var body string
+	dest[len(ord)] = &body
+	last := ""
 	for rows.Next() {
-		var pub, seq int64
-		var body string
-		if err := rows.Scan(&pub, &seq, &body); err != nil {
-			return nil, "", err
-		}
 		if len(out) == q.Limit {
-			return out, strconv.FormatInt(lastPub, 10) + "." + strconv.FormatInt(lastSeq, 10), rows.Err()
+			return out, last, rows.Err()
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return nil, "", err
 		}
 		var ev audit.Event
 		if err := json.Unmarshal([]byte(body), &ev); err != nil {
-			return nil, "", fmt.Errorf("decode event %d: %w", seq, err)
+			return nil, "", fmt.Errorf("decode event %d: %w", key[len(key)-1], err)
 		}
 		out = append(out, ev)
-		lastPub, lastSeq = pub, seq
+		last = s.cursorOf(q.Polling, key)
 	}
 	if q.Polling && len(out) > 0 {
-		return out, strconv.FormatInt(lastPub, 10) + "." + strconv.FormatInt(lastSeq, 10), rows.Err()
+		return out, last, rows.Err()
 	}
 	return out, "", rows.Err()
+}
+
+// pollOrder is commit order, the order of a polling page. SQLite: seq, as
+// write transactions run one at a time and take their sequence numbers
+// inside (Tx.Append, Tx.takeEventSeqs). PostgreSQL: the writing
+// transaction's id, then seq (migration 16), read only below the xmin of
+// the query's snapshot.
+func (s EventStore) pollOrder() []string {
+	if s.db.dialect == Postgres {
+		return []string{"xid", "seq"}
+	}
+	return []string{"seq"}
+}
+
+// cursorOf renders the cursor after the event whose order columns are key.
+func (s EventStore) cursorOf(polling bool, key []int64) string {
+	if !polling {
+		return strconv.FormatInt(key[0], 10) + "." + strconv.FormatInt(key[1], 10)
+	}
+	xid := int64(0)
+	if len(key) == 2 {
+		xid = key[0]
+	}
+	return "c" + strconv.FormatInt(xid, 10) + "." + strconv.FormatInt(key[len(key)-1], 10)
+}
+
+// rowCompare renders (c1, c2) op (?, ?), or c1 op ? for one column.
+func rowCompare(cols []string, op string) string {
+	if len(cols) == 1 {
+		return cols[0] + " " + op + " ?"
+	}
+	return "(" + strings.Join(cols, ", ") + ") " + op + " (" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
+}
+
+func anys(v []int64) []any {
+	out := make([]any, len(v))
+	for i, x := range v {
+		out[i] = x
+	}
+	return out
 }
 
 func badCursor() error {
 	return &errs.Error{Kind: errs.Invalid, Code: "E0000054", Msg: "Invalid pagination properties."}
 }
 
-// cursor reads a page cursor: "<published>.<seq>", or a bare seq.
+// cursor reads the cursor of a published-order page: "<published>.<seq>",
+// a bare seq, or a polling cursor "c<xid>.<seq>" (a poller that turns to a
+// bounded request continues after the same event).
 func (s EventStore) cursor(ctx context.Context, c string) (pub, seq int64, err error) {
-	if p, sq, ok := strings.Cut(c, "."); ok {
+	if _, sq, ok := parsePollCursor(c); ok {
+		seq = sq
+	} else if strings.HasPrefix(c, "c") {
+		return 0, 0, badCursor()
+	} else if p, sq, ok := strings.Cut(c, "."); ok {
 		pub, err1 := strconv.ParseInt(p, 10, 64)
 		seq, err2 := strconv.ParseInt(sq, 10, 64)
 		if err1 != nil || err2 != nil {
 			return 0, 0, badCursor()
 		}
 		return pub, seq, nil
-	}
-	seq, err = strconv.ParseInt(c, 10, 64)
-	if err != nil {
+	} else if seq, err = strconv.ParseInt(c, 10, 64); err != nil {
 		return 0, 0, badCursor()
 	}
 	if err := s.db.queryRow(ctx, "SELECT published FROM events WHERE seq = ?", seq).Scan(&pub); err != nil {
@@ -182,6 +282,82 @@ func (s EventStore) cursor(ctx context.Context, c string) (pub, seq int64, err e
 		return 0, 0, err
 	}
 	return pub, seq, nil
+}
+
+// pollCursor reads the cursor of a polling page: "c<xid>.<seq>" (xid 0 on
+// SQLite). A published-order cursor ("<published>.<seq>" or a bare seq:
+// a poller's next link from before migration 16) continues after the same
+// event in commit order: on PostgreSQL at its transaction's id, which is
+// looked up.
+func (s EventStore) pollCursor(ctx context.Context, c string) (xid, seq int64, err error) {
+	if x, sq, ok := parsePollCursor(c); ok {
+		if s.db.dialect != Postgres {
+			x = 0
+		}
+		return x, sq, nil
+	} else if strings.HasPrefix(c, "c") {
+		return 0, 0, badCursor()
+	}
+	_, sq, found := strings.Cut(c, ".")
+	if !found {
+		sq = c
+	}
+	if seq, err = strconv.ParseInt(sq, 10, 64); err != nil || seq < 0 {
+		return 0, 0, badCursor()
+	}
+	col := "0"
+	if s.db.dialect == Postgres {
+		col = "xid"
+	}
+	if err := s.db.queryRow(ctx, "SELECT "+col+" FROM events WHERE seq = ?", seq).Scan(&xid); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return 0, 0, badCursor()
+		}
+		return 0, 0, err
+	}
+	return xid, seq, nil
+}
+
+// parsePollCursor parses "c<xid>.<seq>".
+func parsePollCursor(c string) (xid, seq int64, ok bool) {
+	rest, ok := strings.CutPrefix(c, "c")
+	if !ok {
+		return 0, 0, false
+	}
+	x, sq, ok := strings.Cut(rest, ".")
+	if !ok {
+		return 0, 0, false
+	}
+	xid, err1 := strconv.ParseInt(x, 10, 64)
+	seq, err2 := strconv.ParseInt(sq, 10, 64)
+	if err1 != nil || err2 != nil || xid < 0 || seq < 0 {
+		return 0, 0, false
+	}
+	return xid, seq, true
+}
+
+// pollSlack is how far before since the first page of a polling request
+// starts walking commit order (pollStart): an event committed more than
+// this long after it was published, or on a node whose clock is behind
+// by more, may be left out of that page even though published after
+// since. Later pages follow the cursor, which is exact.
+const pollSlack = 5 * time.Minute
+
+// pollStart finds where the first page of a polling request starts in
+// commit order: after the last event published pollSlack before since
+// (one seek in the published index, backwards); since itself then selects
+// by published time. ok is false when no event is that old: from the
+// beginning.
+func (s EventStore) pollStart(ctx context.Context, since time.Time) (xid, seq int64, ok bool, err error) {
+	col := "0"
+	if s.db.dialect == Postgres {
+		col = "xid"
+	}
+	err = s.db.queryRow(ctx, "SELECT "+col+", seq FROM events WHERE published < ? ORDER BY published DESC, seq DESC LIMIT 1", ms(since.Add(-pollSlack))).Scan(&xid, &seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, 0, false, nil
+	}
+	return xid, seq, err == nil, err
 }
 
 // maxPrefixTypes bounds the event types a prefix filter is expanded to;
