@@ -49,6 +49,50 @@ func (s EventStore) AppendBatch(ctx context.Context, evs []audit.Event) error {
 // polling page the same way through the commit-order indexes of migration
 // 16.
 func (s EventStore) Query(ctx context.Context, q audit.Query) ([]audit.Event, string, error) {
+	stmt, args, ord, err := s.statement(ctx, q)
+	if err != nil {
+		return nil, "", err
+	}
+	if stmt == "" {
+		return []audit.Event{}, "", nil
+	}
+	rows, err := s.db.query(ctx, stmt, args...)
+	if err != nil {
+		return nil, "", err
+	}
+	defer rows.Close()
+	out := []audit.Event{}
+	key := make([]int64, len(ord))
+	dest := make([]any, len(ord)+1)
+	for i := range key {
+		dest[i] = &key[i]
+	}
+	var body string
+	dest[len(ord)] = &body
+	last := ""
+	for rows.Next() {
+		if len(out) == q.Limit {
+			return out, last, rows.Err()
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return nil, "", err
+		}
+		var ev audit.Event
+		if err := json.Unmarshal([]byte(body), &ev); err != nil {
+			return nil, "", fmt.Errorf("decode event %d: %w", key[len(key)-1], err)
+		}
+		out = append(out, ev)
+		last = s.cursorOf(q.Polling, key)
+	}
+	if q.Polling && len(out) > 0 {
+		return out, last, rows.Err()
+	}
+	return out, "", rows.Err()
+}
+
+// statement builds the query of a page: its text and arguments, and the
+// order columns it selects before body. An empty text: no event matches.
+func (s EventStore) statement(ctx context.Context, q audit.Query) (string, []any, []string, error) {
 	pg := s.db.dialect == Postgres
 	// ord are the order (and cursor) columns, pubCol the published time,
 	// prefixed "t.t_" when event_targets drives the query.
@@ -83,32 +127,33 @@ func (s EventStore) Query(ctx context.Context, q audit.Query) ([]audit.Event, st
 	var types []string
 	if prefix, others, ok := splitTerm(rest, isTypePrefix); ok && from == "events" {
 		if ts, err := s.typesWithPrefix(ctx, prefix); err != nil {
-			return nil, "", err
+			return "", nil, nil, err
 		} else if ts != nil {
 			types, rest = ts, others
 			if len(types) == 0 {
-				return []audit.Event{}, "", nil
+				return "", nil, nil, nil
 			}
 		}
 	}
 	switch {
 	case q.Polling:
-		// Only transactions older than every one still running: one that
-		// commits after this read has a larger id than any event listed.
+		// Only transactions older than every one still running here: one
+		// that commits after this read has a larger id than any event
+		// listed.
 		if pg {
-			where = append(where, ord[0]+" < (pg_snapshot_xmin(pg_current_snapshot())::text::bigint)")
+			where = append(where, ord[0]+" < "+pgPollHorizon)
 		}
 		var key []int64
 		if q.After != "" {
 			xid, seq, err := s.pollCursor(ctx, q.After)
 			if err != nil {
-				return nil, "", err
+				return "", nil, nil, err
 			}
 			key = []int64{xid, seq}
 		} else if !q.Since.IsZero() {
 			xid, seq, ok, err := s.pollStart(ctx, q.Since)
 			if err != nil {
-				return nil, "", err
+				return "", nil, nil, err
 			}
 			if ok {
 				key = []int64{xid, seq}
@@ -123,7 +168,7 @@ func (s EventStore) Query(ctx context.Context, q audit.Query) ([]audit.Event, st
 	case q.After != "":
 		pub, seq, err := s.cursor(ctx, q.After)
 		if err != nil {
-			return nil, "", err
+			return "", nil, nil, err
 		}
 		op := ">"
 		if q.Descending {
@@ -134,7 +179,7 @@ func (s EventStore) Query(ctx context.Context, q audit.Query) ([]audit.Event, st
 	if rest != nil {
 		w, a, err := s.db.eventFilterSQL(rest)
 		if err != nil {
-			return nil, "", err
+			return "", nil, nil, err
 		}
 		where, args = append(where, w), append(args, a...)
 	}
@@ -178,39 +223,7 @@ func (s EventStore) Query(ctx context.Context, q audit.Query) ([]audit.Event, st
 	} else {
 		stmt += orderBy(ord) + " LIMIT ?"
 	}
-	args = append(args, q.Limit+1)
-	rows, err := s.db.query(ctx, stmt, args...)
-	if err != nil {
-		return nil, "", err
-	}
-	defer rows.Close()
-	out := []audit.Event{}
-	key := make([]int64, len(ord))
-	dest := make([]any, len(ord)+1)
-	for i := range key {
-		dest[i] = &key[i]
-	}
-	var body string
-	dest[len(ord)] = &body
-	last := ""
-	for rows.Next() {
-		if len(out) == q.Limit {
-			return out, last, rows.Err()
-		}
-		if err := rows.Scan(dest...); err != nil {
-			return nil, "", err
-		}
-		var ev audit.Event
-		if err := json.Unmarshal([]byte(body), &ev); err != nil {
-			return nil, "", fmt.Errorf("decode event %d: %w", key[len(key)-1], err)
-		}
-		out = append(out, ev)
-		last = s.cursorOf(q.Polling, key)
-	}
-	if q.Polling && len(out) > 0 {
-		return out, last, rows.Err()
-	}
-	return out, "", rows.Err()
+	return stmt, append(args, q.Limit+1), ord, nil
 }
 
 // pollOrder is commit order, the order of a polling page. SQLite: seq, as
@@ -224,6 +237,20 @@ func (s EventStore) pollOrder() []string {
 	}
 	return []string{"seq"}
 }
+
+// pgPollHorizon is the id below which every transaction that may have
+// written events has ended, as of the statement's snapshot: the smallest
+// id the snapshot has as running (pg_snapshot_xip), or the first id not yet
+// given (xmax) when none runs. The ids of the server are shared by its
+// databases, so a transaction that pg_stat_activity shows in another
+// database does not count (those it cannot place, such as prepared
+// transactions, count). Any transaction that commits after the snapshot
+// has an id at or above this, so a cursor below it never passes over its
+// events. One evaluation per statement (an InitPlan), in the snapshot that
+// reads the events.
+const pgPollHorizon = `(SELECT COALESCE((SELECT min(v) FROM pg_snapshot_xip(c.s) v WHERE v::xid NOT IN (SELECT backend_xid FROM pg_stat_activity
+	WHERE backend_xid IS NOT NULL AND datid <> (SELECT oid FROM pg_database WHERE datname = current_database()))), pg_snapshot_xmax(c.s))::text::bigint
+	FROM (SELECT pg_current_snapshot() AS s) c)`
 
 // cursorOf renders the cursor after the event whose order columns are key.
 func (s EventStore) cursorOf(polling bool, key []int64) string {
@@ -288,7 +315,7 @@ func (s EventStore) cursor(ctx context.Context, c string) (pub, seq int64, err e
 // SQLite). A published-order cursor ("<published>.<seq>" or a bare seq:
 // a poller's next link from before migration 16) continues after the same
 // event in commit order: on PostgreSQL at its transaction's id, which is
-// looked up.
+// looked up. A bare seq must name an event, as in published order.
 func (s EventStore) pollCursor(ctx context.Context, c string) (xid, seq int64, err error) {
 	if x, sq, ok := parsePollCursor(c); ok {
 		if s.db.dialect != Postgres {
@@ -298,22 +325,33 @@ func (s EventStore) pollCursor(ctx context.Context, c string) (xid, seq int64, e
 	} else if strings.HasPrefix(c, "c") {
 		return 0, 0, badCursor()
 	}
-	_, sq, found := strings.Cut(c, ".")
-	if !found {
+	p, sq, pair := strings.Cut(c, ".")
+	if !pair {
 		sq = c
+	} else if _, err := strconv.ParseInt(p, 10, 64); err != nil {
+		return 0, 0, badCursor()
 	}
 	if seq, err = strconv.ParseInt(sq, 10, 64); err != nil || seq < 0 {
 		return 0, 0, badCursor()
+	}
+	if pair && s.db.dialect != Postgres {
+		return 0, seq, nil
 	}
 	col := "0"
 	if s.db.dialect == Postgres {
 		col = "xid"
 	}
 	if err := s.db.queryRow(ctx, "SELECT "+col+" FROM events WHERE seq = ?", seq).Scan(&xid); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
+		if !errors.Is(err, sql.ErrNoRows) {
+			return 0, 0, err
+		}
+		if !pair {
 			return 0, 0, badCursor()
 		}
-		return 0, 0, err
+		// Like the published order, a pair need not name an event ("0.0":
+		// from the start): after seq among the events written before
+		// migration 16, then every later one.
+		xid = 0
 	}
 	return xid, seq, nil
 }
