@@ -46,7 +46,6 @@ func (s EventStore) ExplainEvents(ctx context.Context, q audit.Query) (string, e
 	explain := "EXPLAIN QUERY PLAN "
 	if s.db.dialect == Postgres {
 		explain = "EXPLAIN "
-
 		for _, set := range []string{"SET enable_seqscan = off", "SET enable_sort = off"} {
 			if _, err := conn.ExecContext(ctx, set); err != nil {
 				return "", err
