@@ -69,10 +69,10 @@ func (s EventStore) Query(ctx context.Context, q audit.Query) ([]audit.Event, st
 	}
 	var body string
 	dest[len(ord)] = &body
-	last := ""
+	last := make([]int64, len(ord)) // the order columns of the last event
 	for rows.Next() {
 		if len(out) == q.Limit {
-			return out, last, rows.Err()
+			return out, s.cursorOf(q.Polling, last), rows.Err()
 		}
 		if err := rows.Scan(dest...); err != nil {
 			return nil, "", err
@@ -82,10 +82,10 @@ func (s EventStore) Query(ctx context.Context, q audit.Query) ([]audit.Event, st
 			return nil, "", fmt.Errorf("decode event %d: %w", key[len(key)-1], err)
 		}
 		out = append(out, ev)
-		last = s.cursorOf(q.Polling, key)
+		copy(last, key)
 	}
 	if q.Polling && len(out) > 0 {
-		return out, last, rows.Err()
+		return out, s.cursorOf(q.Polling, last), rows.Err()
 	}
 	return out, "", rows.Err()
 }
