@@ -2,6 +2,7 @@ package sqlstore_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -234,6 +235,31 @@ func TestEventPollingCommitOrder(t *testing.T) {
 					var e *errs.Error
 					if !errors.As(err, &e) || e.Code != "E0000054" {
 						t.Errorf("cursor %q (polling %v): %v", bad, polling, err)
+					}
+				}
+			}
+			if pg {
+				// A transaction open in another database of the server does
+				// not hold polling back.
+				other, err := sql.Open("pgx", storetest.PostgresAdminURL())
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer other.Close()
+				otx, err := other.BeginTx(ctx, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var x string
+				if err := otx.QueryRowContext(ctx, "SELECT pg_current_xact_id()::text").Scan(&x); err != nil {
+					t.Fatal(err)
+				}
+				appendOne(ev("beside-other-db", base.Add(30*time.Second), "user.session.start"))
+				pollAll()
+				otx.Rollback()
+				for _, p := range pollers {
+					if p.seen["beside-other-db"] != 1 {
+						t.Errorf("%s: an event waited for a transaction of another database (xid %s): %v", p.name, x, p.order)
 					}
 				}
 			}
