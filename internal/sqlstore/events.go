@@ -244,10 +244,13 @@ func (s EventStore) pollOrder() []string {
 // given (xmax) when none runs. The ids of the server are shared by its
 // databases, so a transaction that pg_stat_activity shows in another
 // database does not count (those it cannot place, such as prepared
-// transactions, count). Any transaction that commits after the snapshot
-// has an id at or above this, so a cursor below it never passes over its
-// events. One evaluation per statement (an InitPlan), in the snapshot that
-// reads the events.
+// transactions, count). pg_stat_activity is read after the snapshot: a
+// backend slot reused between its reads of database and id can only pair
+// another database with an id given after the snapshot, which is not among
+// the snapshot's running ones. Any transaction that commits after the
+// snapshot has an id at or above this, so a cursor below it never passes
+// over its events. One evaluation per statement (an InitPlan), in the
+// snapshot that reads the events.
 const pgPollHorizon = `(SELECT COALESCE((SELECT min(v) FROM pg_snapshot_xip(c.s) v WHERE v::xid NOT IN (SELECT backend_xid FROM pg_stat_activity
 	WHERE backend_xid IS NOT NULL AND datid <> (SELECT oid FROM pg_database WHERE datname = current_database()))), pg_snapshot_xmax(c.s))::text::bigint
 	FROM (SELECT pg_current_snapshot() AS s) c)`
