@@ -505,6 +505,7 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 		MFA:            a.mfa,
 		Policies:       a.policies,
 		GroupRules:     a.groupRules,
+		EventHooks:     a.hooks,
 		IdPs:           fed,
 		TrustedOrigins: originSvc,
 		Emails:         a.recovery,
