@@ -14,6 +14,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Gatehouse, freePort } from '../lib/gatehouse.js';
 import { launch } from '../lib/chromium.js';
+import { checkPage } from '../lib/pages.js';
 
 const require = createRequire(import.meta.url);
 const SDK = path.join(path.dirname(require.resolve('@okta/okta-auth-js/package.json')), 'dist', 'okta-auth-js.authn.min.js');
@@ -87,11 +88,14 @@ test('a trusted origin signs in with okta-auth-js from the browser', async () =>
   }, { issuer: `${gh.baseURL}/oauth2/default`, username: LOGIN });
   assert.equal(wrong, 'AuthApiError E0000004');
 
+  // The refused sign-in above was a 401 the page asked for, no problem.
+  page.problems.splice(0);
   // setCookieAndRedirect: Gatehouse asks before a sign-in another page
   // started, then sets the cookie and sends the browser back to the app.
   await page.evaluate(({ issuer, token, back }) => new OktaAuth({ issuer, clientId: 'spa' }).session.setCookieAndRedirect(token, back),
     { issuer: `${gh.baseURL}/oauth2/default`, token: out.sessionToken, back: trusted.origin + '/done?from=gatehouse' });
   await page.waitForURL((u) => u.href.startsWith(gh.baseURL));
+  await checkPage(page, 'trusted-origin-continue', { screenshot: false });
   await page.getByRole('link', { name: `Continue as ${LOGIN}` }).click();
   await page.waitForURL(trusted.origin + '/done?from=gatehouse');
   assert.equal(await page.locator('h1').textContent(), 'Back in the app');
