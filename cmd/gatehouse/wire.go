@@ -133,7 +133,11 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 		return nil, err
 	}
 	busy := &inflight.Counter{}
-	hasher, err := credential.NewHasher(credential.Config{MaxConcurrent: hashSlots, Busy: busy})
+	hcfg := credential.Config{MaxConcurrent: hashSlots, Busy: busy}
+	if hashBoost != nil {
+		hcfg.Boost = hashBoost
+	}
+	hasher, err := credential.NewHasher(hcfg)
 	if err != nil {
 		db.Close()
 		return nil, err
