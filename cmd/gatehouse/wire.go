@@ -507,6 +507,7 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 		MFA:          a.mfa,
 		Policies:     a.policies,
 		GroupRules:   a.groupRules,
+		EventHooks:   a.hooks,
 		IdPs:         fed,
 		Emails:       a.recovery,
 		IDs:          a.ids,
