@@ -74,6 +74,9 @@ type app struct {
 	policies  *policy.Service
 	// groupRules applies Okta group rules; its hooks are the directory's.
 	groupRules *grouprule.Service
+	// adminRoles grants and revokes administrator roles; its hooks keep
+	// an active super administrator.
+	adminRoles *adminrole.Service
 	oneTime    *session.OneTime
 	recovery   *recovery.Service
 	hooks      *eventhook.Service
@@ -231,6 +234,10 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 	a.directory.OnChange = append(a.directory.OnChange, a.groupRules.OnUserChange)
 	a.directory.OnMembership = append(a.directory.OnMembership, a.groupRules.OnMembership)
 	a.directory.OnGroupDelete = append(a.directory.OnGroupDelete, a.groupRules.OnGroupDelete)
+	a.adminRoles = &adminrole.Service{Store: db.Tokens(), Events: events, Now: now}
+	a.directory.OnChange = append(a.directory.OnChange, a.adminRoles.OnUserChange)
+	a.directory.OnMembership = append(a.directory.OnMembership, a.adminRoles.OnMembership)
+	a.directory.OnGroupDelete = append(a.directory.OnGroupDelete, a.adminRoles.OnGroupDelete)
 	a.policies = &policy.Service{Store: db.Policies(), Groups: db.Directory(), IDs: src, Now: now, Events: events, DefaultPassword: credential.DefaultPolicy()}
 	if err := a.policies.EnsureDefaults(ctx); err != nil {
 		db.Close()
@@ -394,7 +401,7 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 			Help: "Events committed by the group-commit event log; divided by the commits, the mean group size."},
 			func() float64 { _, e := log.Counts(); return float64(e) }))
 	oneTime := a.oneTime
-	adminRoles := &adminrole.Service{Store: a.db.Tokens(), Events: a.events, Now: a.now}
+	adminRoles := a.adminRoles
 	api := &oktaapi.API{
 		Directory:    a.directory,
 		Tokens:       a.db.Tokens(),

@@ -140,6 +140,8 @@ var eligible = []string{
 	"application.user_membership.update",
 	"group.lifecycle.create",
 	"group.lifecycle.delete",
+	"group.privilege.grant",
+	"group.privilege.revoke",
 	"group.profile.update",
 	"group.user_membership.add",
 	"group.user_membership.remove",
