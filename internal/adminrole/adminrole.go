@@ -174,6 +174,13 @@ type Tx interface {
 // ErrAlreadyAssigned is Okta's E0000090 (409).
 var ErrAlreadyAssigned = &errs.Error{Kind: errs.Conflict, Code: "E0000090", Msg: "The role specified is already assigned to the user."}
 
+// ErrGroupRuleTarget refuses a role for a group that a group rule adds
+// people to: as Okta, "a group that is already the target of a group rule
+// cannot be granted admin privileges", so that nobody becomes an
+// administrator by a profile attribute.
+var ErrGroupRuleTarget = errs.InvalidFields("Api validation failed: role",
+	errs.Field("type", "A group that is the target of a group rule cannot be given an administrator role; delete the rule first."))
+
 // ErrLastSuperAdmin refuses a revoke that would leave no active super
 // administrator.
 var ErrLastSuperAdmin = errs.IllegalStatef("The last active Super Administrator cannot lose the role; grant it to another person first.")

@@ -3,6 +3,7 @@ package grouprule
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -214,6 +215,25 @@ func (s *Service) Create(ctx context.Context, in Input) (*Rule, error) {
 	r := &Rule{ID: s.IDs.NewOrdered(ids.Rule, now), Name: in.Name, Status: Inactive, Expression: in.Expression,
 		GroupIDs: in.GroupIDs, ExcludeUserIDs: in.ExcludeUserIDs, Created: now, LastUpdated: now}
 	err = s.Store.Update(ctx, func(tx Tx) error {
+		// As Okta, "group rules cannot be used to assign users to admin
+		// groups": nobody becomes an administrator by a profile attribute.
+		var fe []errs.FieldError
+		for _, gid := range slices.Sorted(slices.Values(r.GroupIDs)) { // one lock order
+			admin, err := tx.AdminGroup(gid)
+			if errs.Is(err, errs.NotFound) {
+				fe = append(fe, errs.Field(FieldGroups, "actions.assignUserToGroups.groupIds: group %s does not exist", gid))
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if admin {
+				fe = append(fe, errs.Field(FieldGroups, "actions.assignUserToGroups.groupIds: group %s holds an administrator role; rules cannot add people to it", gid))
+			}
+		}
+		if fe != nil {
+			return invalid(fe)
+		}
 		if err := tx.InsertGroupRule(r); err != nil {
 			return nameTaken(err)
 		}

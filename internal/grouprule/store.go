@@ -44,6 +44,10 @@ type Tx interface {
 	directory.Tx
 	// GroupRuleForUpdate reads a rule and locks it until commit.
 	GroupRuleForUpdate(id string) (*Rule, error)
+	// AdminGroup reports whether a group holds an administrator role,
+	// locking it until commit so that no role is granted to it meanwhile;
+	// errs.NotFound when there is no such group.
+	AdminGroup(groupID string) (bool, error)
 	// InsertGroupRule adds a rule; a rule with the same name (compared
 	// case-insensitively) is an errs.Conflict.
 	InsertGroupRule(r *Rule) error

@@ -113,6 +113,19 @@ func ruleNameTaken(err error, name string) error {
 	return err
 }
 
+// AdminGroup reports whether the group holds an administrator role,
+// locking its row until commit (GrantGroupRole takes the same lock), or
+// errs.NotFound.
+func (t *Tx) AdminGroup(groupID string) (bool, error) {
+	var one int
+	if err := t.queryRow("SELECT 1 FROM groups WHERE id = ?"+t.forUpdate(), groupID).Scan(&one); err != nil {
+		return false, notFound(err, groupID+" (UserGroup)")
+	}
+	var admin bool
+	err := t.queryRow("SELECT EXISTS (SELECT 1 FROM group_admin_roles WHERE group_id = ?)", groupID).Scan(&admin)
+	return admin, err
+}
+
 // InsertGroupRule adds a rule and its target groups.
 func (t *Tx) InsertGroupRule(r *grouprule.Rule) error {
 	body, err := groupRuleBodyJSON(r)

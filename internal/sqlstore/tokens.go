@@ -216,8 +216,17 @@ func (s TokenStore) RevokeRole(ctx context.Context, userID, role string, ev audi
 func (s TokenStore) GrantGroupRole(ctx context.Context, groupID, role string, at time.Time, ev audit.Event) error {
 	return s.db.InTx(ctx, func(tx *Tx) error {
 		var one int
-		if err := tx.queryRow("SELECT 1 FROM groups WHERE id = ?", groupID).Scan(&one); err != nil {
+		// The group's row lock orders this with a group rule created to
+		// target it (Tx.AdminGroup).
+		if err := tx.queryRow("SELECT 1 FROM groups WHERE id = ?"+tx.forUpdate(), groupID).Scan(&one); err != nil {
 			return notFound(err, groupID+" (UserGroup)")
+		}
+		var targeted bool
+		if err := tx.queryRow("SELECT EXISTS (SELECT 1 FROM group_rule_targets WHERE group_id = ?)", groupID).Scan(&targeted); err != nil {
+			return err
+		}
+		if targeted {
+			return adminrole.ErrGroupRuleTarget
 		}
 		res, err := tx.exec("INSERT INTO group_admin_roles (group_id, role, created) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", groupID, role, ms(at))
 		if err != nil {
