@@ -371,6 +371,8 @@ func (c *Console) routes() []route {
 		{"/admin/security/administrators", 0, c.administrators},
 		{"/admin/security/administrators/grant", areaSecurity, c.grantRole},
 		{"/admin/security/administrators/revoke", areaSecurity, c.revokeRole},
+		{"/admin/security/administrators/groups/grant", areaSecurity, c.grantGroupRole},
+		{"/admin/security/administrators/groups/revoke", areaSecurity, c.revokeGroupRole},
 		{idpBase, 0, c.idps},
 		{idpBase + "/new", 0, c.newIdPPage},
 		{idpBase + "/new", areaSecurity, c.createIdP},

@@ -2,10 +2,12 @@ package console
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"sort"
 	"strings"
 
+	"github.com/gatehouse/gatehouse/internal/adminrole"
 	"github.com/gatehouse/gatehouse/internal/audit"
 	"github.com/gatehouse/gatehouse/internal/directory"
 	"github.com/gatehouse/gatehouse/internal/errs"
@@ -120,6 +122,8 @@ type adminRow struct {
 type groupAdminRow struct {
 	GroupID, Name string
 	Roles         []string
+	// Error is why a revoke of one of the group's roles was refused.
+	Error string
 }
 
 type adminsData struct {
@@ -132,6 +136,14 @@ type adminsData struct {
 	Found     *adminRow
 	Grant     []Field
 	Unclaimed []string
+	// GroupGrant is the form that gives a group a role; GroupError a
+	// refused group revoke (shown beside the group's row).
+	GroupGrant     []Field
+	GroupUnclaimed []string
+	GroupError     struct{ GroupID, Message string }
+	// GroupRoles says groups can be given roles here (the console has
+	// the role service).
+	GroupRoles bool
 }
 
 // maxAdminRows bounds the people the Administrators page lists.
@@ -145,6 +157,53 @@ func grantFields(username, role string) []Field {
 	rf := choice("role", "Role", role, Roles...)
 	rf.Help = "Super Administrator changes everything; Application Administrator changes applications and their assignments; Read-only Administrator sees everything and changes nothing."
 	return []Field{u, rf}
+}
+
+// groupGrantFields is the form that gives a group a role.
+func groupGrantFields(group, role string) []Field {
+	g := Field{Name: "group", Label: "Group", Type: "text", Value: group, Required: true, Autocomplete: "off",
+		Help: "The group's name (or id). Every member holds the role while they are in the group."}
+	if role == "" {
+		role = RoleReadOnlyAdmin
+	}
+	rf := choice("groupRole", "Role", role, Roles...)
+	rf.Help = "A group that a group rule adds people to cannot be given a role."
+	return []Field{g, rf}
+}
+
+// groupByName finds the group an admin named: by id, or by its name
+// (case-insensitive). msg says why none was found.
+func (c *Console) groupByName(ctx context.Context, ref string) (g *directory.Group, msg string, err error) {
+	if g, err := c.Directory.Store.Group(ctx, ref); err == nil {
+		return g, "", nil
+	} else if !errs.Is(err, errs.NotFound) {
+		return nil, "", err
+	}
+	var match []*directory.Group
+	q := directory.GroupQuery{Q: ref, Limit: 200}
+	for scanned := 0; scanned < 2000; {
+		gs, err := c.Directory.Store.Groups(ctx, q)
+		if err != nil {
+			return nil, "", err
+		}
+		for _, g := range gs {
+			if strings.EqualFold(g.Name, ref) {
+				match = append(match, g)
+			}
+		}
+		scanned += len(gs)
+		if len(gs) < q.Limit {
+			break
+		}
+		q.After = gs[len(gs)-1].ID
+	}
+	switch len(match) {
+	case 0:
+		return nil, fmt.Sprintf("No group is named %q.", ref), nil
+	case 1:
+		return match[0], "", nil
+	}
+	return nil, fmt.Sprintf("Several groups are named %q; give the id of the one you mean.", ref), nil
 }
 
 // groupName names a group for the page (its id when it cannot be read).
@@ -191,6 +250,7 @@ func (c *Console) adminsPage(w http.ResponseWriter, r *http.Request, rq *request
 	ctx := r.Context()
 	names := map[string]string{}
 	if c.AdminRoles != nil {
+		d.GroupRoles = true
 		// Everyone who holds a role, in their own name or through a
 		// group, as Okta's Administrators page lists them.
 		ids, err := c.AdminRoles.Assignees(ctx, "", maxAdminRows)
@@ -263,6 +323,16 @@ func (c *Console) adminsPage(w http.ResponseWriter, r *http.Request, rq *request
 	}
 	if d.Grant == nil {
 		d.Grant = grantFields(lookup, "")
+	}
+	if d.GroupGrant == nil {
+		d.GroupGrant = groupGrantFields(strings.TrimSpace(r.URL.Query().Get("group")), "")
+	}
+	if d.GroupError.GroupID != "" {
+		for i := range d.Groups {
+			if d.Groups[i].GroupID == d.GroupError.GroupID {
+				d.Groups[i].Error = d.GroupError.Message
+			}
+		}
 	}
 	if summary != "" {
 		c.render(w, r, rq, status, "admin_admins", "Administrators", "security", "admins", d, withError(summary))
@@ -340,6 +410,83 @@ func (c *Console) revokeRole(w http.ResponseWriter, r *http.Request, rq *request
 		return err
 	}
 	return done(w, r, "/admin/security/administrators?lookup="+urlQuery(u.Login()), "revoked")
+}
+
+// grantGroupRole gives a group a role, with the rules and events of
+// POST /api/v1/groups/{groupId}/roles (adminrole.Service.GrantGroup).
+func (c *Console) grantGroupRole(w http.ResponseWriter, r *http.Request, rq *request) error {
+	ctx := r.Context()
+	ref, role := strings.TrimSpace(r.PostFormValue("group")), r.PostFormValue("groupRole")
+	if c.AdminRoles == nil {
+		return errs.IllegalStatef("Group roles are not available in this configuration.")
+	}
+	fields := groupGrantFields(ref, role)
+	if !validRole(role) {
+		fields[1].Error = "Choose one of the listed roles."
+	}
+	var g *directory.Group
+	if ref == "" {
+		fields[0].Error = "Enter the name of a group."
+	} else if found, msg, err := c.groupByName(ctx, ref); err != nil {
+		return err
+	} else if found == nil {
+		fields[0].Error = msg
+	} else {
+		g = found
+		fields[0].Value = g.Name
+	}
+	if fields[0].Error == "" && fields[1].Error == "" {
+		_, err := c.AdminRoles.GrantGroup(ctx, g, role)
+		if err == nil {
+			return done(w, r, "/admin/security/administrators#group-roles", "granted")
+		}
+		e, ok := errs.As(err)
+		switch {
+		case !ok || (e.Kind != errs.Invalid && e.Kind != errs.Conflict):
+			return err
+		case e.Kind == errs.Conflict:
+			fields[1].Error = g.Name + " already holds this role."
+		case e == adminrole.ErrGroupRuleTarget:
+			fields[0].Error = "A group rule adds people to " + g.Name + ", so it cannot be given an administrator role; delete the rule first."
+		default:
+			for _, f := range e.Fields {
+				fields[1].Error = strings.TrimPrefix(f.Message, f.Field+": ")
+			}
+			if fields[1].Error == "" {
+				fields[1].Error = e.Msg
+			}
+		}
+	}
+	return c.adminsPage(w, r, rq, http.StatusBadRequest, adminsData{GroupGrant: fields}, "Fix the fields marked below.")
+}
+
+// revokeGroupRole takes a role from a group, with the rules and events of
+// DELETE /api/v1/groups/{groupId}/roles/{id} (adminrole.Service.RevokeGroup):
+// the Super Administrator role stays with a group whose members are the
+// last active super administrators.
+func (c *Console) revokeGroupRole(w http.ResponseWriter, r *http.Request, rq *request) error {
+	ctx := r.Context()
+	if c.AdminRoles == nil {
+		return errs.IllegalStatef("Group roles are not available in this configuration.")
+	}
+	g, err := c.Directory.Store.Group(ctx, r.PostFormValue("groupId"))
+	if err != nil {
+		return err
+	}
+	role := r.PostFormValue("role")
+	if !validRole(role) {
+		return errs.Invalidf("There is no role %q.", role)
+	}
+	if err := c.AdminRoles.RevokeGroup(ctx, g, role); err != nil {
+		e, ok := errs.As(err)
+		if !ok || e.Kind != errs.IllegalState {
+			return err
+		}
+		d := adminsData{}
+		d.GroupError.GroupID, d.GroupError.Message = g.ID, e.Msg
+		return c.adminsPage(w, r, rq, http.StatusBadRequest, d, e.Msg)
+	}
+	return done(w, r, "/admin/security/administrators#group-roles", "revoked")
 }
 
 // maxGrantEvents bounds the System Log scan for role grants.
