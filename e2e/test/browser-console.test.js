@@ -79,15 +79,15 @@ test('a read-only administrator sees the console without any form and every chan
   await signIn(info.admin.email, info.admin.password);
   await page.goto(`${info.gatehouse_url}/admin`);
   await adminNav().getByRole('link', { name: 'Administrators' }).click();
-  await page.getByRole('heading', { name: 'Grant a role' }).waitFor();
+  await page.getByRole('heading', { name: 'Grant a role', exact: true }).waitFor();
   await page.getByLabel(labelled('Username')).fill('rita.reader@example.org');
   await page.getByLabel('Role', { exact: true }).selectOption('READ_ONLY_ADMIN');
-  await page.getByRole('button', { name: 'Grant' }).click();
+  await page.getByRole('button', { name: 'Grant', exact: true }).click();
   await page.getByRole('alert').first().waitFor();
   assert.match(await fieldError(page, 'Username'), /No person has the username/);
   await checkPage(page, 'admin-20-grant-error');
   await page.getByLabel(labelled('Username')).fill(READER.login);
-  await page.getByRole('button', { name: 'Grant' }).click();
+  await page.getByRole('button', { name: 'Grant', exact: true }).click();
   await page.waitForURL((u) => u.searchParams.get('lookup') === READER.login);
   await page.getByText('READ_ONLY_ADMIN').first().waitFor();
   await checkPage(page, 'admin-21-administrators');

@@ -166,7 +166,7 @@ func groupGrantFields(group, role string) []Field {
 	if role == "" {
 		role = RoleReadOnlyAdmin
 	}
-	rf := choice("groupRole", "Role", role, Roles...)
+	rf := choice("groupRole", "Group's role", role, Roles...)
 	rf.Help = "A group that a group rule adds people to cannot be given a role."
 	return []Field{g, rf}
 }
