@@ -91,6 +91,14 @@ test('a read-only administrator sees the console without any form and every chan
   await page.waitForURL((u) => u.searchParams.get('lookup') === READER.login);
   await page.getByText('READ_ONLY_ADMIN').first().waitFor();
   await checkPage(page, 'admin-21-administrators');
+  // Grant a role to a group: the group is named by its name, and a name
+  // that names no group is refused beside it.
+  await page.getByLabel(labelled('Group')).fill('No such group');
+  await page.getByLabel("Group's role").selectOption('APP_ADMIN');
+  await page.getByRole('button', { name: 'Grant to Group' }).click();
+  await page.getByRole('alert').first().waitFor();
+  assert.match(await fieldError(page, 'Group'), /No group is named "No such group"/);
+  await checkPage(page, 'admin-22-group-grant-error');
   await signOut();
 
   await signIn(READER.login, READER.password);
