@@ -276,7 +276,10 @@ func (h *Apps) listAppGroups(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	gs, err := h.Catalog.Store.GroupAssignments(r.Context(), a.ID, r.URL.Query().Get("after"), limit+1)
+	// q keeps the groups whose name starts with it (Okta's startsWith
+	// on the group name).
+	qs := r.URL.Query()
+	gs, err := h.Catalog.Store.GroupAssignments(r.Context(), a.ID, qs.Get("q"), qs.Get("after"), limit+1)
 	if err != nil {
 		return err
 	}
