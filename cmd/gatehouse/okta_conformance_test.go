@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/okta/okta-sdk-golang/v5/okta"
@@ -77,5 +80,97 @@ func TestAppGroupAssignmentsQ(t *testing.T) {
 	}
 	if got := names(all); !slices.Equal(got, []string{"Editors", "Engineers"}) {
 		t.Fatalf("pages of q=E: %v", got)
+	}
+}
+
+// nullAt returns the dotted paths (list items as [i]) below v at which
+// one of the named members is JSON null.
+func nullAt(v any, at string, names map[string]bool) []string {
+	var out []string
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			p := k
+			if at != "" {
+				p = at + "." + k
+			}
+			if e == nil && names[k] {
+				out = append(out, p)
+			}
+			out = append(out, nullAt(e, p, names)...)
+		}
+	case []any:
+		for i, e := range x {
+			out = append(out, nullAt(e, fmt.Sprintf("%s[%d]", at, i), names)...)
+		}
+	}
+	return out
+}
+
+// TestAppsNoNullNonNullableStrings: the members Okta's spec types as
+// strings that are not nullable are left out when unset, never null:
+// an app's accessibility.errorRedirectUrl and loginRedirectUrl (Application),
+// an app user's externalId (AppUser), an app link's logoUrl and
+// appAssignmentId (AssignedAppLink). Each was null, which a client
+// validating against the spec refuses. The SDK still reads every answer.
+func TestAppsNoNullNonNullableStrings(t *testing.T) {
+	ts := newTestServer(t, false)
+	ctx := context.Background()
+	c := sdkClient(t, ts)
+	u := ts.createUser(t, "ana@example.com", "Secret-Passw0rd")
+	appID, _ := ts.newSAMLApp(t, "Wiki", "")
+	g := ts.group(t, "Editors")
+	if r := ts.call(t, "PUT", "/api/v1/apps/"+appID+"/groups/"+g, ts.token, ""); r.status != 200 {
+		t.Fatalf("assign group: %d %s", r.status, r.raw)
+	}
+	assign := ts.call(t, "POST", "/api/v1/apps/"+appID+"/users", ts.token, `{"id":"`+u.ID+`","scope":"USER"}`)
+	if assign.status != 200 {
+		t.Fatalf("assign user: %d %s", assign.status, assign.raw)
+	}
+	names := map[string]bool{"errorRedirectUrl": true, "loginRedirectUrl": true, "externalId": true, "logoUrl": true, "appAssignmentId": true}
+	check := func(what, raw string) {
+		t.Helper()
+		var v any
+		if err := json.Unmarshal([]byte(raw), &v); err != nil {
+			t.Fatalf("%s: %v: %s", what, err, raw)
+		}
+		if nulls := nullAt(v, "", names); len(nulls) > 0 {
+			t.Errorf("%s: null at %v: %s", what, nulls, raw)
+		}
+	}
+	check("assign user", assign.raw)
+	for _, path := range []string{
+		"/api/v1/apps/" + appID,
+		"/api/v1/apps",
+		"/api/v1/groups/" + g + "/apps",
+		"/api/v1/apps/" + appID + "/users",
+		"/api/v1/apps/" + appID + "/users/" + u.ID,
+		"/api/v1/users/" + u.ID + "/appLinks",
+	} {
+		r := ts.call(t, "GET", path, ts.token, "")
+		if r.status != 200 {
+			t.Fatalf("GET %s: %d %s", path, r.status, r.raw)
+		}
+		check("GET "+path, r.raw)
+	}
+	// A set redirect URL is still a string.
+	if r := ts.call(t, "GET", "/api/v1/apps/"+appID, ts.token, ""); true {
+		body := strings.Replace(r.raw, `"selfService":false`, `"selfService":false,"errorRedirectUrl":"https://wiki.example.com/error"`, 1)
+		if p := ts.call(t, "PUT", "/api/v1/apps/"+appID, ts.token, body); p.status != 200 || !strings.Contains(p.raw, `"errorRedirectUrl":"https://wiki.example.com/error"`) {
+			t.Fatalf("replace with errorRedirectUrl: %d %s", p.status, p.raw)
+		}
+	}
+	// The SDK reads them.
+	if app, _, err := c.ApplicationAPI.GetApplication(ctx, appID).Execute(); err != nil || app.SamlApplication == nil ||
+		app.SamlApplication.Accessibility.GetErrorRedirectUrl() != "https://wiki.example.com/error" || app.SamlApplication.Accessibility.LoginRedirectUrl != nil {
+		t.Fatalf("SDK get app: %v %+v", err, app)
+	}
+	if au, _, err := c.ApplicationUsersAPI.GetApplicationUser(ctx, appID, u.ID).Execute(); err != nil || au.GetId() != u.ID || au.ExternalId != nil {
+		t.Fatalf("SDK get app user: %v %+v", err, au)
+	}
+	// (SDK v5.0.2 types listAppLinks' items as AppLink, not the spec's
+	// AssignedAppLink, so it can only count them.)
+	if links, _, err := c.UserAPI.ListAppLinks(ctx, u.ID).Execute(); err != nil || len(links) != 1 {
+		t.Fatalf("SDK app links: %v %+v", err, links)
 	}
 }

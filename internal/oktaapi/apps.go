@@ -71,19 +71,20 @@ func (h *Apps) AppJSON(a *catalog.App) map[string]any {
 	} else {
 		links["activate"] = map[string]any{"href": base + "/api/v1/apps/" + a.ID + "/lifecycle/activate", "hints": post}
 	}
+	// Okta's spec types errorRedirectUrl and loginRedirectUrl as
+	// strings, not nullable: an unset one is left out.
+	accessibility := map[string]any{"selfService": a.Accessibility.SelfService}
+	setNonEmpty(accessibility, "errorRedirectUrl", a.Accessibility.ErrorRedirectURL)
+	setNonEmpty(accessibility, "loginRedirectUrl", a.Accessibility.LoginRedirectURL)
 	return map[string]any{
-		"id":          a.ID,
-		"name":        a.Name,
-		"label":       a.Label,
-		"status":      string(a.Status),
-		"created":     Time(a.Created),
-		"lastUpdated": Time(a.LastUpdated),
-		"signOnMode":  a.SignOnMode,
-		"accessibility": map[string]any{
-			"selfService":      a.Accessibility.SelfService,
-			"errorRedirectUrl": nullIfEmpty(a.Accessibility.ErrorRedirectURL),
-			"loginRedirectUrl": nullIfEmpty(a.Accessibility.LoginRedirectURL),
-		},
+		"id":            a.ID,
+		"name":          a.Name,
+		"label":         a.Label,
+		"status":        string(a.Status),
+		"created":       Time(a.Created),
+		"lastUpdated":   Time(a.LastUpdated),
+		"signOnMode":    a.SignOnMode,
+		"accessibility": accessibility,
 		"visibility": map[string]any{
 			"autoSubmitToolbar": a.Visibility.AutoSubmitToolbar,
 			"hide":              map[string]any{"iOS": a.Visibility.Hide.IOS, "web": a.Visibility.Hide.Web},
@@ -102,6 +103,15 @@ func (h *Apps) AppJSON(a *catalog.App) map[string]any {
 			"signOn":             so,
 		},
 		"_links": links,
+	}
+}
+
+// setNonEmpty sets m[key] to s unless s is empty: for the members Okta's
+// spec types as a string that is not nullable, which an unset value
+// leaves out rather than sends as null.
+func setNonEmpty(m map[string]any, key, s string) {
+	if s != "" {
+		m[key] = s
 	}
 }
 

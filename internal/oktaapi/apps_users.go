@@ -34,9 +34,8 @@ func (h *Apps) AppUserJSON(as *catalog.Assignment) map[string]any {
 	if profile == nil {
 		profile = map[string]any{}
 	}
-	return map[string]any{
+	out := map[string]any{
 		"id":              as.UserID,
-		"externalId":      nullIfEmpty(as.ExternalID),
 		"created":         Time(as.Created),
 		"lastUpdated":     Time(as.LastUpdated),
 		"scope":           string(as.Scope),
@@ -48,6 +47,10 @@ func (h *Apps) AppUserJSON(as *catalog.Assignment) map[string]any {
 		"profile":         profile,
 		"_links":          links,
 	}
+	// externalId is a string in Okta's spec, not nullable, and set only
+	// once the app's own id of the user is known (provisioning).
+	setNonEmpty(out, "externalId", as.ExternalID)
+	return out
 }
 
 // AppGroupJSON renders a group assignment as Okta does.
@@ -350,14 +353,15 @@ func (h *Apps) userAppLinks(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := make([]map[string]any, 0, len(apps))
 	for i, a := range apps {
+		// No logoUrl (Gatehouse has no app logos) and no appAssignmentId
+		// (assignments have no id of their own): Okta's spec types both as
+		// strings, not nullable, so they are left out rather than null.
 		out = append(out, map[string]any{
 			"id":               a.ID + "_login",
 			"label":            a.Label,
 			"linkUrl":          h.API.BaseURL + a.LoginLinkPath(),
-			"logoUrl":          nil,
 			"appName":          a.Name,
 			"appInstanceId":    a.ID,
-			"appAssignmentId":  nil,
 			"credentialsSetup": false,
 			"hidden":           a.Visibility.Hide.Web || !a.Visibility.AppLinks["login"],
 			"sortOrder":        i,
