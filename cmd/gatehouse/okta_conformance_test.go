@@ -174,3 +174,66 @@ func TestAppsNoNullNonNullableStrings(t *testing.T) {
 		t.Fatalf("SDK app links: %v %+v", err, links)
 	}
 }
+
+// TestAppsFilterIDAndExpandUser: the apps list's filter takes id eq (one
+// of the properties Okta's listApplications filters on; it answered 400
+// E0000031), and expand=user/{userId} embeds the user's app user in
+// _embedded.user, on GET /api/v1/apps/{id} and, with the filter user.id
+// eq that user, on the list (it embedded nothing).
+func TestAppsFilterIDAndExpandUser(t *testing.T) {
+	ts := newTestServer(t, false)
+	ctx := context.Background()
+	c := sdkClient(t, ts)
+	ana := ts.createUser(t, "ana@example.com", "Secret-Passw0rd")
+	bob := ts.createUser(t, "bob@example.com", "Secret-Passw0rd")
+	wiki, _ := ts.newSAMLApp(t, "Wiki", "")
+	mail, _ := ts.newSAMLApp(t, "Mail", "")
+	ts.assign(t, wiki, ana.ID)
+
+	appID := func(a okta.ListApplications200ResponseInner) string {
+		if a.SamlApplication == nil {
+			t.Fatalf("not a SAML app: %+v", a)
+		}
+		return a.SamlApplication.GetId()
+	}
+	list, _, err := c.ApplicationAPI.ListApplications(ctx).Filter(`id eq "` + mail + `"`).Execute()
+	if err != nil || len(list) != 1 || appID(list[0]) != mail {
+		t.Fatalf("filter id eq: %v %+v", err, list)
+	}
+	list, _, err = c.ApplicationAPI.ListApplications(ctx).Filter(`id eq "` + mail + `" and status eq "INACTIVE"`).Execute()
+	if err != nil || len(list) != 0 {
+		t.Fatalf("filter id eq and status INACTIVE: %v %d", err, len(list))
+	}
+
+	got, _, err := c.ApplicationAPI.GetApplication(ctx, wiki).Expand("user/" + ana.ID).Execute()
+	if err != nil || got.SamlApplication == nil {
+		t.Fatalf("get with expand: %v", err)
+	}
+	emb := got.SamlApplication.GetEmbedded()["user"]
+	if emb["id"] != ana.ID || emb["scope"] != "USER" || emb["status"] != "ACTIVE" {
+		t.Fatalf("_embedded.user: %v", got.SamlApplication.GetEmbedded())
+	}
+	// Not assigned, unknown, or no expand: nothing embedded.
+	for _, x := range []string{"user/" + bob.ID, "user/00unknown", ""} {
+		req := c.ApplicationAPI.GetApplication(ctx, wiki)
+		if x != "" {
+			req = req.Expand(x)
+		}
+		if got, _, err := req.Execute(); err != nil || got.SamlApplication.HasEmbedded() {
+			t.Fatalf("get with expand=%q: %v %v", x, err, got.SamlApplication.GetEmbedded())
+		}
+	}
+
+	list, _, err = c.ApplicationAPI.ListApplications(ctx).Filter(`user.id eq "` + ana.ID + `"`).Expand("user/" + ana.ID).Execute()
+	if err != nil || len(list) != 1 || appID(list[0]) != wiki {
+		t.Fatalf("list for ana: %v %+v", err, list)
+	}
+	if emb := list[0].SamlApplication.GetEmbedded()["user"]; emb["id"] != ana.ID {
+		t.Fatalf("list _embedded.user: %v", list[0].SamlApplication.GetEmbedded())
+	}
+	// Without the matching filter, the list embeds nothing.
+	list, _, err = c.ApplicationAPI.ListApplications(ctx).Expand("user/" + ana.ID).Execute()
+	if err != nil || len(list) != 2 || list[0].SamlApplication.HasEmbedded() || list[1].SamlApplication.HasEmbedded() {
+		t.Fatalf("list with expand, no filter: %v %d", err, len(list))
+	}
+}

@@ -9,6 +9,7 @@ import (
 
 // AppQuery selects apps for a list.
 type AppQuery struct {
+	ID     string // exact id ("" for any)
 	Q      string // case-insensitive prefix of the name or the label
 	Status Status // "" for any
 	Name   string // exact name

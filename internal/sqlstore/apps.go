@@ -126,6 +126,9 @@ func (s catalogStore) Apps(ctx context.Context, q catalog.AppQuery) ([]*catalog.
 	if q.After != "" {
 		where, args = append(where, "id > ?"), append(args, q.After)
 	}
+	if q.ID != "" {
+		where, args = append(where, "id = ?"), append(args, q.ID)
+	}
 	if q.Status != "" {
 		where, args = append(where, "status = ?"), append(args, string(q.Status))
 	}

@@ -401,6 +401,12 @@ func testAssignments(t *testing.T, st Stores) {
 	if ga, err := s.GroupApps(ctx, f.g2.ID, f.app.ID, 10); err != nil || len(ga) != 0 {
 		t.Fatalf("apps of group g2 after the app: %v %+v", err, ga)
 	}
+	if apps, err := s.Apps(ctx, catalog.AppQuery{ID: f.app.ID, Limit: 10}); err != nil || len(apps) != 1 || apps[0].ID != f.app.ID {
+		t.Fatalf("apps by id: %v %d", err, len(apps))
+	}
+	if apps, err := s.Apps(ctx, catalog.AppQuery{ID: f.app.ID + "x", Limit: 10}); err != nil || len(apps) != 0 {
+		t.Fatalf("apps by an unknown id: %v %d", err, len(apps))
+	}
 	if apps, err := s.Apps(ctx, catalog.AppQuery{GroupID: f.g2.ID, Limit: 10}); err != nil || len(apps) != 1 || apps[0].ID != f.app.ID {
 		t.Fatalf("apps filtered by group g2: %v %d", err, len(apps))
 	}
