@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -235,5 +236,64 @@ func TestAppsFilterIDAndExpandUser(t *testing.T) {
 	list, _, err = c.ApplicationAPI.ListApplications(ctx).Expand("user/" + ana.ID).Execute()
 	if err != nil || len(list) != 2 || list[0].SamlApplication.HasEmbedded() || list[1].SamlApplication.HasEmbedded() {
 		t.Fatalf("list with expand, no filter: %v %d", err, len(list))
+	}
+}
+
+// TestGroupNameUnique: Okta refuses a group name another group has, on
+// create and on replace (400 E0000001 "Api validation failed: name"), and
+// nothing changes; Gatehouse made a second group of the same name. The
+// name is compared without case, as logins are; a group keeps its own
+// name when replaced.
+func TestGroupNameUnique(t *testing.T) {
+	for _, pg := range []bool{false, true} {
+		t.Run(map[bool]string{false: "sqlite", true: "postgres"}[pg], func(t *testing.T) {
+			ts := newTestServer(t, pg)
+			ctx := context.Background()
+			c := sdkClient(t, ts)
+			mk := func(name string) (*okta.Group, error) {
+				g, _, err := c.GroupAPI.CreateGroup(ctx).Group(okta.Group{Profile: &okta.GroupProfile{Name: okta.PtrString(name)}}).Execute()
+				return g, err
+			}
+			editors, err := mk("Editors")
+			if err != nil {
+				t.Fatal(err)
+			}
+			readers, err := mk("Readers")
+			if err != nil {
+				t.Fatal(err)
+			}
+			refused := func(what string, err error) {
+				t.Helper()
+				var ge *okta.GenericOpenAPIError
+				if !errors.As(err, &ge) {
+					t.Fatalf("%s: %v, want 400 E0000001", what, err)
+				}
+				m, _ := ge.Model().(okta.Error)
+				if m.GetErrorCode() != "E0000001" || m.GetErrorSummary() != "Api validation failed: name" || len(m.ErrorCauses) != 1 ||
+					m.ErrorCauses[0].GetErrorSummary() != "name: An object with this field already exists in the current organization" {
+					t.Fatalf("%s: %s", what, ge.Body())
+				}
+			}
+			_, err = mk("editors")
+			refused("create editors", err)
+			_, _, err = c.GroupAPI.ReplaceGroup(ctx, readers.GetId()).Group(okta.Group{Profile: &okta.GroupProfile{Name: okta.PtrString("EDITORS")}}).Execute()
+			refused("rename Readers to EDITORS", err)
+			if g, _, err := c.GroupAPI.GetGroup(ctx, readers.GetId()).Execute(); err != nil || g.Profile.GetName() != "Readers" {
+				t.Fatalf("Readers after the refused rename: %v %v", err, g.Profile.GetName())
+			}
+			if gs, _, err := c.GroupAPI.ListGroups(ctx).Execute(); err != nil || len(gs) != 2 {
+				t.Fatalf("groups: %v %d, want 2", err, len(gs))
+			}
+			// A group keeps its name (another case of it, too) and takes a free one.
+			for _, name := range []string{"Editors", "editors", "Editors team"} {
+				if g, _, err := c.GroupAPI.ReplaceGroup(ctx, editors.GetId()).Group(okta.Group{Profile: &okta.GroupProfile{Name: okta.PtrString(name)}}).Execute(); err != nil || g.Profile.GetName() != name {
+					t.Fatalf("rename Editors to %q: %v", name, err)
+				}
+			}
+			// The freed name is free again.
+			if _, err := mk("Editors"); err != nil {
+				t.Fatalf("create Editors after the rename: %v", err)
+			}
+		})
 	}
 }

@@ -615,6 +615,9 @@ func (s *Service) CreateGroup(ctx context.Context, name, description string) (*G
 	var out *Group
 	err := s.Store.Update(ctx, func(tx Tx) error {
 		now := s.now()
+		if err := groupNameFree(tx, name, ""); err != nil {
+			return err
+		}
 		g := &Group{ID: s.IDs.New(ids.Group), Type: "OKTA_GROUP", Name: name, Description: description, Created: now, LastUpdated: now, LastMembershipUpdated: now}
 		if err := tx.InsertGroup(g); err != nil {
 			return err
@@ -623,6 +626,20 @@ func (s *Service) CreateGroup(ctx context.Context, name, description string) (*G
 		return tx.Append(s.Events.New(ctx, "group.lifecycle.create", "Create Okta group", audit.Success, audit.GroupTarget(g.ID, g.Name)))
 	})
 	return out, err
+}
+
+// groupNameFree refuses a group name another group has (in any case), as
+// Okta does for every group: 400 E0000001 beside the name.
+func groupNameFree(tx Tx, name, exceptID string) error {
+	taken, err := tx.LockGroupName(name, exceptID)
+	if err != nil {
+		return err
+	}
+	if taken {
+		return errs.InvalidFields("Api validation failed: name",
+			errs.Field("name", "name: An object with this field already exists in the current organization"))
+	}
+	return nil
 }
 
 func validateGroup(name, description string) error {
@@ -656,6 +673,11 @@ func (s *Service) UpdateGroup(ctx context.Context, id, name, description string)
 		g, err := tx.GroupForUpdate(id)
 		if err != nil {
 			return err
+		}
+		if !strings.EqualFold(g.Name, name) {
+			if err := groupNameFree(tx, name, g.ID); err != nil {
+				return err
+			}
 		}
 		g.Name, g.Description, g.LastUpdated = name, description, s.now()
 		if err := tx.UpdateGroup(g); err != nil {
