@@ -298,6 +298,10 @@ func (a *API) listUsers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	fields, err := parseUserFields(qs.Get("fields"))
+	if err != nil {
+		return err
+	}
 	q := directory.UserQuery{Q: qs.Get("q"), After: qs.Get("after"), Limit: limit + 1}
 	if f := qs.Get("filter"); f != "" {
 		if q.Filter, err = filter.Parse(f, UserFilterOptions); err != nil {
@@ -326,9 +330,107 @@ func (a *API) listUsers(w http.ResponseWriter, r *http.Request) error {
 	a.LinkHeaders(w, r, next)
 	out := make([]map[string]any, len(users))
 	for i, u := range users {
-		out[i] = a.UserJSON(u)
+		out[i] = fields.project(a.UserJSON(u))
 	}
 	return WriteJSON(w, out)
+}
+
+// userFields is the fields parameter of the users list (Okta's field
+// projection): the top-level members to keep, and the profile attributes
+// to keep when it names them with profile:(...). nil keeps everything.
+type userFields struct {
+	top     map[string]bool
+	profile map[string]bool // nil: the whole profile (when top has it)
+}
+
+// parseUserFields reads a comma-separated list of top-level member names
+// and at most one profile:(name, ...) directive, such as
+// "status,profile:(firstName, city)". Names a user does not have are
+// ignored; a list that does not parse is refused.
+func parseUserFields(s string) (*userFields, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	bad := func(why string) error {
+		return errs.InvalidFields("Api validation failed: fields", errs.Field("fields", "fields: %s", why))
+	}
+	f := &userFields{top: map[string]bool{}}
+	rest := s
+	for {
+		rest = strings.TrimLeft(rest, " ")
+		var item string
+		if i := strings.IndexAny(rest, ",("); i >= 0 && rest[i] == '(' {
+			j := strings.IndexByte(rest, ')')
+			if j < i {
+				return nil, bad("a ( is not closed")
+			}
+			item, rest = rest[:j+1], rest[j+1:]
+			if t := strings.TrimLeft(rest, " "); t != "" && t[0] != ',' {
+				return nil, bad("a ) must end an item")
+			}
+		} else if i >= 0 {
+			item, rest = rest[:i], rest[i:]
+		} else {
+			item, rest = rest, ""
+		}
+		item = strings.TrimSpace(item)
+		if strings.ContainsAny(item, ")") && !strings.Contains(item, "(") {
+			return nil, bad("a ) is not opened")
+		}
+		if name, attrs, ok := strings.Cut(item, "("); ok {
+			if strings.TrimSpace(name) != "profile:" {
+				return nil, bad("only profile takes a list of attributes, as profile:(firstName, lastName)")
+			}
+			f.top["profile"] = true
+			if f.profile == nil {
+				f.profile = map[string]bool{}
+			}
+			for _, at := range strings.Split(strings.TrimSuffix(attrs, ")"), ",") {
+				if at = strings.TrimSpace(at); at != "" {
+					f.profile[at] = true
+				}
+			}
+		} else if item == "" {
+			return nil, bad("a name is missing")
+		} else {
+			f.top[item] = true
+		}
+		rest = strings.TrimLeft(rest, " ")
+		if rest == "" {
+			return f, nil
+		}
+		rest = rest[1:] // the comma
+		if strings.TrimSpace(rest) == "" {
+			return nil, bad("a name is missing")
+		}
+	}
+}
+
+// project keeps what the fields ask for of a rendered user, and its id
+// always (as Okta's projection does).
+func (f *userFields) project(u map[string]any) map[string]any {
+	if f == nil {
+		return u
+	}
+	out := map[string]any{"id": u["id"]}
+	for k := range f.top {
+		v, ok := u[k]
+		if !ok {
+			continue
+		}
+		if k == "profile" && f.profile != nil {
+			full, _ := v.(map[string]any)
+			p := map[string]any{}
+			for at := range f.profile {
+				if x, ok := full[at]; ok {
+					p[at] = x
+				}
+			}
+			v = p
+		}
+		out[k] = v
+	}
+	return out
 }
 
 func (a *API) updateUser(replace bool) HandlerFunc {
