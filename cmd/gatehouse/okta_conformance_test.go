@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -352,5 +353,33 @@ func TestListUsersFields(t *testing.T) {
 	}
 	if r := ts.call(t, "GET", "/api/v1/users?fields="+url.QueryEscape("profile:(firstName"), ts.token, ""); r.status != 400 || r.body["errorCode"] != "E0000001" {
 		t.Fatalf("unclosed profile:( : %d %s", r.status, r.raw)
+	}
+}
+
+// TestAppMetadataMediaType: GET /api/v1/apps/{id}/sso/saml/metadata
+// (Okta's previewSAMLmetadataForApplication) answers text/xml, the one
+// media type Okta's spec gives it (it answered application/xml); the
+// public metadata URL keeps application/xml.
+func TestAppMetadataMediaType(t *testing.T) {
+	ts := newTestServer(t, false)
+	c := sdkClient(t, ts)
+	appID, _ := ts.newSAMLApp(t, "Wiki", "")
+	md, resp, err := c.ApplicationSSOAPI.PreviewSAMLmetadataForApplication(context.Background(), appID).Execute()
+	if err != nil {
+		t.Fatalf("metadata: %v", err)
+	}
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/xml") {
+		t.Fatalf("Content-Type %q, want text/xml", ct)
+	}
+	if !strings.Contains(md, "EntityDescriptor") || !strings.Contains(md, "IDPSSODescriptor") {
+		t.Fatalf("metadata: %.200s", md)
+	}
+	pub, err := http.Get(ts.srv.URL + "/app/" + ssoKey(t, ts, appID) + "/sso/saml/metadata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub.Body.Close()
+	if ct := pub.Header.Get("Content-Type"); pub.StatusCode != 200 || !strings.HasPrefix(ct, "application/xml") {
+		t.Fatalf("public metadata: %d %q", pub.StatusCode, ct)
 	}
 }

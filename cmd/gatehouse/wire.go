@@ -477,7 +477,7 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 			if err != nil {
 				return err
 			}
-			single.WriteMetadata(w, r, app)
+			single.WriteMetadataAs(w, r, app, "text/xml; charset=utf-8")
 			return nil
 		})
 	})
