@@ -383,3 +383,52 @@ func TestAppMetadataMediaType(t *testing.T) {
 		t.Fatalf("public metadata: %d %q", pub.StatusCode, ct)
 	}
 }
+
+// TestCreateUserNextLoginRefusals: nextLogin=changePassword needs
+// activate=true (400 E0000125) and a password (400 E0000124), with Okta's
+// texts, and nothing is created; Gatehouse made a STAGED user for the
+// first and an activated one without a password for the second.
+func TestCreateUserNextLoginRefusals(t *testing.T) {
+	ts := newTestServer(t, false)
+	ctx := context.Background()
+	c := sdkClient(t, ts)
+	body := func(login string, password string) okta.CreateUserRequest {
+		b := okta.CreateUserRequest{Profile: okta.UserProfile{
+			Login: okta.PtrString(login), Email: okta.PtrString(login),
+			FirstName: *okta.NewNullableString(okta.PtrString("Gil")), LastName: *okta.NewNullableString(okta.PtrString("Doe")),
+		}}
+		if password != "" {
+			b.Credentials = &okta.UserCredentials{Password: &okta.PasswordCredential{Value: okta.PtrString(password)}}
+		}
+		return b
+	}
+	before := ts.userCount(t)
+	for _, c2 := range []struct {
+		activate bool
+		password string
+		code     string
+		summary  string
+	}{
+		{false, "Correct-Horse-42", "E0000125", "Could not create user. To create a user and expire their password immediately, `activate` must be true."},
+		{false, "", "E0000125", "Could not create user. To create a user and expire their password immediately, `activate` must be true."},
+		{true, "", "E0000124", "Could not create user. To create a user and expire their password immediately, a password must be specified."},
+	} {
+		_, resp, err := c.UserAPI.CreateUser(ctx).Activate(c2.activate).NextLogin("changePassword").Body(body("gil@example.com", c2.password)).Execute()
+		var ge *okta.GenericOpenAPIError
+		if !errors.As(err, &ge) || resp == nil || resp.StatusCode != 400 {
+			t.Fatalf("activate=%v password=%q: %v, want 400 %s", c2.activate, c2.password, err, c2.code)
+		}
+		m, _ := ge.Model().(okta.Error)
+		if m.GetErrorCode() != c2.code || m.GetErrorSummary() != c2.summary || len(m.ErrorCauses) != 1 || m.ErrorCauses[0].GetErrorSummary() != c2.summary {
+			t.Fatalf("activate=%v password=%q: %s", c2.activate, c2.password, ge.Body())
+		}
+	}
+	if n := ts.userCount(t); n != before {
+		t.Fatalf("users: %d, want %d", n, before)
+	}
+	// With activate=true and a password: created, the password expired.
+	u, _, err := c.UserAPI.CreateUser(ctx).Activate(true).NextLogin("changePassword").Body(body("gil@example.com", "Correct-Horse-42")).Execute()
+	if err != nil || u.GetStatus() != "PASSWORD_EXPIRED" {
+		t.Fatalf("create with nextLogin: %v %v", err, u)
+	}
+}

@@ -208,6 +208,20 @@ func (a *API) createUser(w http.ResponseWriter, r *http.Request) error {
 			ci.RecoveryQuestion, ci.RecoveryAnswer = c.RecoveryQuestion.Question, c.RecoveryQuestion.Answer
 		}
 	}
+	if ci.ChangePasswordAtNextLogin {
+		// Okta's two refusals of nextLogin=changePassword, checked in
+		// this order: the user must be activated, and have a password to
+		// expire.
+		nextLoginError := func(code, msg string) error {
+			return &errs.Error{Kind: errs.Invalid, Code: code, Msg: msg, Fields: []errs.FieldError{{Message: msg}}}
+		}
+		if !activate {
+			return nextLoginError("E0000125", "Could not create user. To create a user and expire their password immediately, `activate` must be true.")
+		}
+		if ci.Password == "" && ci.ImportedHash == nil {
+			return nextLoginError("E0000124", "Could not create user. To create a user and expire their password immediately, a password must be specified.")
+		}
+	}
 	u, err := a.Directory.CreateUser(r.Context(), ci)
 	if err != nil {
 		return policyError(err)
