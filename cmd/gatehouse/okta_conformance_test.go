@@ -432,3 +432,51 @@ func TestCreateUserNextLoginRefusals(t *testing.T) {
 		t.Fatalf("create with nextLogin: %v %v", err, u)
 	}
 }
+
+// TestUpdateUserPasswordStrict: a password an administrator sets with
+// POST /api/v1/users/{id} (Okta's updateUser) meets the complexity rules;
+// the password history applies only with strict=true, as Okta's strict
+// says ("validates against minimum age and history password policy").
+// The history was always checked, so the SDK's default call was refused.
+// The console's set password and change_password keep the history check.
+func TestUpdateUserPasswordStrict(t *testing.T) {
+	ts := newTestServer(t, false)
+	ctx := context.Background()
+	c := sdkClient(t, ts)
+	u := ts.createUser(t, "ana@example.com", "Correct-Horse-42")
+	set := func(pw string, strict *bool) error {
+		req := c.UserAPI.UpdateUser(ctx, u.ID).User(okta.UpdateUserRequest{Credentials: &okta.UserCredentials{Password: &okta.PasswordCredential{Value: okta.PtrString(pw)}}})
+		if strict != nil {
+			req = req.Strict(*strict)
+		}
+		_, _, err := req.Execute()
+		return err
+	}
+	yes, no := true, false
+	// The current password again, with strict=true: refused by the history.
+	if err := set("Correct-Horse-42", &yes); oktaErrorCode(err) != "E0000001" {
+		t.Fatalf("strict reuse: %v (%s)", err, oktaErrorCode(err))
+	}
+	// Without strict (or strict=false): set.
+	if err := set("Correct-Horse-42", nil); err != nil {
+		t.Fatalf("reuse without strict: %v (%s)", err, oktaErrorCode(err))
+	}
+	if err := set("Correct-Horse-42", &no); err != nil {
+		t.Fatalf("reuse with strict=false: %v (%s)", err, oktaErrorCode(err))
+	}
+	if got, err := ts.directory.Authenticate(ctx, "ana@example.com", "Correct-Horse-42", 10); err != nil || got.ID != u.ID {
+		t.Fatalf("sign-in with the password set again: %v", err)
+	}
+	// Complexity applies either way.
+	if err := set("short", nil); oktaErrorCode(err) != "E0000001" {
+		t.Fatalf("weak password: %v", err)
+	}
+	// change_password keeps the history.
+	_, _, err := c.UserAPI.ChangePassword(ctx, u.ID).ChangePasswordRequest(okta.ChangePasswordRequest{
+		OldPassword: &okta.PasswordCredential{Value: okta.PtrString("Correct-Horse-42")},
+		NewPassword: &okta.PasswordCredential{Value: okta.PtrString("Correct-Horse-42")},
+	}).Execute()
+	if oktaErrorCode(err) != "E0000001" {
+		t.Fatalf("change_password to the same password: %v (%s)", err, oktaErrorCode(err))
+	}
+}

@@ -465,13 +465,19 @@ func (a *API) updateUser(replace bool) HandlerFunc {
 			return err
 		}
 		if in.Credentials != nil && in.Credentials.Password != nil && in.Credentials.Password.Value != nil {
+			// Okta's strict=true checks the password history too (Okta's
+			// minimum age is always 0 here); by default an administrator's
+			// password meets the complexity rules only.
+			strict, err := BoolParam(r.URL.Query(), "strict", false)
+			if err != nil {
+				return err
+			}
 			// Profile and password change together, or neither does.
 			var u *directory.User
-			var err error
 			if in.Profile != nil {
-				u, err = a.Directory.UpdateProfileAndPassword(ctx, id, in.Profile, replace, *in.Credentials.Password.Value)
+				u, err = a.Directory.UpdateProfileAndPassword(ctx, id, in.Profile, replace, *in.Credentials.Password.Value, strict)
 			} else {
-				u, err = a.Directory.SetPassword(ctx, id, *in.Credentials.Password.Value)
+				u, err = a.Directory.AdminSetPassword(ctx, id, *in.Credentials.Password.Value, strict)
 			}
 			if err != nil {
 				return policyError(err)
