@@ -480,3 +480,62 @@ func TestUpdateUserPasswordStrict(t *testing.T) {
 		t.Fatalf("change_password to the same password: %v (%s)", err, oktaErrorCode(err))
 	}
 }
+
+// TestPatchAppGroupAssignment: PATCH /api/v1/apps/{id}/groups/{groupId}
+// (Okta's updateGroupAssignmentToApplication) applies JSON Patch replace
+// and remove operations to the assignment's profile and priority; it
+// answered 405. A refused operation changes nothing; a group not assigned
+// is 404.
+func TestPatchAppGroupAssignment(t *testing.T) {
+	ts := newTestServer(t, false)
+	ctx := context.Background()
+	c := sdkClient(t, ts)
+	appID, _ := ts.newSAMLApp(t, "Wiki", "")
+	g := ts.group(t, "Editors")
+	other := ts.group(t, "Readers")
+	if r := ts.call(t, "PUT", "/api/v1/apps/"+appID+"/groups/"+g, ts.token, `{"priority":2,"profile":{"team":"docs"}}`); r.status != 200 {
+		t.Fatalf("assign: %d %s", r.status, r.raw)
+	}
+	// Through the SDK: replace the whole profile.
+	ga, _, err := c.ApplicationGroupsAPI.UpdateGroupAssignmentToApplication(ctx, appID, g).JsonPatchOperation([]okta.JsonPatchOperation{
+		{Op: okta.PtrString("replace"), Path: okta.PtrString("/profile"), Value: map[string]any{"team": "wiki", "manager": "Ana"}},
+	}).Execute()
+	if err != nil || ga.GetPriority() != 2 || ga.Profile["team"] != "wiki" || ga.Profile["manager"] != "Ana" {
+		t.Fatalf("SDK patch: %v (%s) %+v", err, oktaErrorCode(err), ga)
+	}
+	path := "/api/v1/apps/" + appID + "/groups/" + g
+	r := ts.call(t, "PATCH", path, ts.token, `[{"op":"replace","path":"/profile/manager","value":"Carlo"},{"op":"remove","path":"/profile/team"},{"op":"replace","path":"/priority","value":0}]`)
+	profile, _ := r.body["profile"].(map[string]any)
+	if r.status != 200 || r.body["priority"] != float64(0) || profile["manager"] != "Carlo" || len(profile) != 1 {
+		t.Fatalf("patch: %d %s", r.status, r.raw)
+	}
+	if got, _, err := c.ApplicationGroupsAPI.GetApplicationGroupAssignment(ctx, appID, g).Execute(); err != nil || got.Profile["manager"] != "Carlo" || got.GetPriority() != 0 {
+		t.Fatalf("after patch: %v %+v", err, got)
+	}
+	// Refused operations change nothing.
+	for _, body := range []string{
+		`[{"op":"replace","path":"/profile/manager","value":"Dora"},{"op":"add","path":"/profile/x","value":1}]`,
+		`[{"op":"replace","path":"/priority","value":"high"}]`,
+		`[{"op":"remove","path":"/priority"}]`,
+		`[{"op":"replace","path":"/id","value":"x"}]`,
+		`[{"op":"replace","path":"/priority","value":-1}]`,
+		`{"op":"replace"}`,
+	} {
+		if r := ts.call(t, "PATCH", path, ts.token, body); r.status != 400 {
+			t.Fatalf("%s: %d %s", body, r.status, r.raw)
+		}
+	}
+	if got, _, _ := c.ApplicationGroupsAPI.GetApplicationGroupAssignment(ctx, appID, g).Execute(); got.Profile["manager"] != "Carlo" || got.GetPriority() != 0 {
+		t.Fatalf("after refused patches: %+v", got)
+	}
+	if r := ts.call(t, "PATCH", "/api/v1/apps/"+appID+"/groups/"+other, ts.token, `[{"op":"remove","path":"/profile"}]`); r.status != 404 || r.body["errorCode"] != "E0000007" {
+		t.Fatalf("patch of a group not assigned: %d %s", r.status, r.raw)
+	}
+	if r := ts.call(t, "GET", "/api/v1/apps/"+appID+"/groups/"+other, ts.token, ""); r.status != 404 {
+		t.Fatalf("the unassigned group got assigned: %d", r.status)
+	}
+	// The 405 of another method names PATCH among the methods there are.
+	if r := ts.call(t, "POST", path, ts.token, "{}"); r.status != 405 || r.header.Get("Allow") != "GET, PUT, PATCH, DELETE" {
+		t.Fatalf("POST: %d Allow %q", r.status, r.header.Get("Allow"))
+	}
+}

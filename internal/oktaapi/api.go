@@ -196,7 +196,7 @@ func IsManagement(path string) bool {
 // method has no route there (Okta answers 405 E0000022, not 404).
 func otherMethods(mux *http.ServeMux, r *http.Request) []string {
 	var allow []string
-	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete} {
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
 		if m == r.Method {
 			continue
 		}

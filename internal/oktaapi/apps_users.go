@@ -1,7 +1,11 @@
 package oktaapi
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/catalog"
 	"github.com/gatehouse/gatehouse/internal/errs"
@@ -16,6 +20,7 @@ func (h *Apps) mountAssignments(m *Mux) {
 	m.Handle("GET /api/v1/apps/{id}/groups", ReadAccess, h.listAppGroups)
 	m.Handle("GET /api/v1/apps/{id}/groups/{groupId}", ReadAccess, h.getAppGroup)
 	m.Handle("PUT /api/v1/apps/{id}/groups/{groupId}", AppAccess, h.assignGroup)
+	m.Handle("PATCH /api/v1/apps/{id}/groups/{groupId}", AppAccess, h.patchGroup)
 	m.Handle("DELETE /api/v1/apps/{id}/groups/{groupId}", AppAccess, h.unassignGroup)
 	m.Handle("GET /api/v1/users/{id}/appLinks", ReadAccess, h.userAppLinks)
 	m.HandleGroupSub("apps", h.listGroupApps)
@@ -241,6 +246,107 @@ func (h *Apps) assignGroup(w http.ResponseWriter, r *http.Request) error {
 		return errs.InvalidFields("Api validation failed: id", errs.Field("id", "id: does not match the group in the path"))
 	}
 	g, err := h.Catalog.AssignGroup(r.Context(), r.PathValue("id"), r.PathValue("groupId"), catalog.AssignGroupInput{Priority: in.Priority, Profile: in.Profile})
+	if err != nil {
+		return err
+	}
+	return WriteJSON(w, h.AppGroupJSON(g))
+}
+
+// patchOp is one operation of Okta's updateGroupAssignmentToApplication,
+// a JSON Patch subset: replace or remove.
+type patchOp struct {
+	Op    string          `json:"op"`
+	Path  string          `json:"path"`
+	Value json.RawMessage `json:"value"`
+}
+
+// patchGroup updates an app's group assignment with Okta's JSON Patch
+// operations (PATCH /api/v1/apps/{id}/groups/{groupId}): replace
+// /priority (a whole number), replace /profile (an object), replace
+// /profile/{attribute} (any value), remove /profile/{attribute} and
+// remove /profile. The result is checked and written as PUT writes an
+// assignment; a refused operation changes nothing. The group must be
+// assigned already (404 otherwise).
+func (h *Apps) patchGroup(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	b, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	var ops []patchOp
+	if t := bytes.TrimSpace(b); len(t) > 0 && string(t) != "null" {
+		if err := checkBodyText(b); err != nil {
+			return err
+		}
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&ops); err != nil {
+			return Malformed(jsonProblem(err))
+		}
+	}
+	a, err := h.Catalog.Store.App(ctx, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	cur, err := h.Catalog.Store.GroupAssignment(ctx, a.ID, r.PathValue("groupId"))
+	if err != nil {
+		return err
+	}
+	priority := cur.Priority
+	profile := map[string]any{}
+	for k, v := range cur.Profile {
+		profile[k] = v
+	}
+	for i, op := range ops {
+		bad := func(format string, args ...any) error {
+			field := fmt.Sprintf("[%d]", i)
+			return errs.InvalidFields("Api validation failed: "+op.Path, errs.Field(field, "%s: "+format, append([]any{field}, args...)...))
+		}
+		hasValue := len(bytes.TrimSpace(op.Value)) > 0
+		switch {
+		case op.Op != "replace" && op.Op != "remove":
+			return bad("op must be replace or remove, not %q", op.Op)
+		case op.Path == "/priority":
+			if op.Op == "remove" {
+				return bad("/priority cannot be removed")
+			}
+			var n int
+			if err := json.Unmarshal(op.Value, &n); err != nil || !hasValue {
+				return bad("/priority takes a whole number")
+			}
+			priority = n
+		case op.Path == "/profile":
+			if op.Op == "remove" {
+				profile = map[string]any{}
+				continue
+			}
+			var m map[string]any
+			if err := json.Unmarshal(op.Value, &m); err != nil || m == nil {
+				return bad("/profile takes an object")
+			}
+			profile = m
+		case strings.HasPrefix(op.Path, "/profile/") && len(op.Path) > len("/profile/"):
+			attr := strings.NewReplacer("~1", "/", "~0", "~").Replace(strings.TrimPrefix(op.Path, "/profile/"))
+			if strings.Contains(attr, "/") {
+				return bad("only top-level profile attributes can be changed")
+			}
+			if op.Op == "remove" {
+				delete(profile, attr)
+				continue
+			}
+			var v any
+			if err := json.Unmarshal(op.Value, &v); err != nil || !hasValue {
+				return bad("replace needs a value")
+			}
+			profile[attr] = v
+		default:
+			return bad("path must be /priority, /profile or /profile/{attribute}")
+		}
+	}
+	if len(ops) == 0 {
+		return WriteJSON(w, h.AppGroupJSON(cur))
+	}
+	g, err := h.Catalog.AssignGroup(ctx, a.ID, cur.GroupID, catalog.AssignGroupInput{Priority: &priority, Profile: profile})
 	if err != nil {
 		return err
 	}
