@@ -539,3 +539,41 @@ func TestPatchAppGroupAssignment(t *testing.T) {
 		t.Fatalf("POST: %d Allow %q", r.status, r.header.Get("Allow"))
 	}
 }
+
+// TestGroupSearchContains: search on GET /api/v1/groups takes co on
+// profile.name and profile.description, as Okta's listGroups says ("You
+// can only use co with these select profile attributes"), in any case; it
+// answered 400 E0000031.
+func TestGroupSearchContains(t *testing.T) {
+	ts := newTestServer(t, false)
+	ctx := context.Background()
+	c := sdkClient(t, ts)
+	for _, g := range [][2]string{{"Senior Editors", "Edits the wiki"}, {"Readers", "Reads the WIKI"}, {"Admins", "Everything"}} {
+		if _, _, err := c.GroupAPI.CreateGroup(ctx).Group(okta.Group{Profile: &okta.GroupProfile{Name: okta.PtrString(g[0]), Description: okta.PtrString(g[1])}}).Execute(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for search, want := range map[string][]string{
+		`profile.name co "EDIT"`:                                {"Senior Editors"},
+		`profile.description co "wiki"`:                         {"Readers", "Senior Editors"},
+		`profile.name co "e" and profile.description co "wiki"`: {"Readers", "Senior Editors"},
+		`profile.name co "zzz"`:                                 nil,
+	} {
+		gs, _, err := c.GroupAPI.ListGroups(ctx).Search(search).Execute()
+		if err != nil {
+			t.Fatalf("%s: %v (%s)", search, err, oktaErrorCode(err))
+		}
+		var got []string
+		for _, g := range gs {
+			got = append(got, g.Profile.GetName())
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Fatalf("%s: %v, want %v", search, got, want)
+		}
+	}
+	// co stays refused where Okta has no contains: on the type.
+	if _, _, err := c.GroupAPI.ListGroups(ctx).Search(`type co "OKTA"`).Execute(); !strings.Contains(oktaErrorCode(err), "E0000031") {
+		t.Fatalf("type co: %v", err)
+	}
+}
