@@ -577,3 +577,41 @@ func TestGroupSearchContains(t *testing.T) {
 		t.Fatalf("type co: %v", err)
 	}
 }
+
+// TestUserSearchOperators: search on GET /api/v1/users takes Okta's
+// operators: eq, sw, the comparisons, pr, and co on profile.firstName,
+// lastName, email and login only; ne ("isn't supported"), ew and co on
+// other attributes are refused with 400 E0000031. ne, ew and co on any
+// attribute were accepted.
+func TestUserSearchOperators(t *testing.T) {
+	ts := newTestServer(t, false)
+	ctx := context.Background()
+	c := sdkClient(t, ts)
+	ts.createUser(t, "ana.lopez@example.com", "Secret-Passw0rd")
+	ts.createUser(t, "bob.stone@example.com", "Secret-Passw0rd")
+	for search, want := range map[string]int{
+		`profile.login co "lopez"`:                            1,
+		`profile.email co "EXAMPLE"`:                          2,
+		`profile.login sw "bob"`:                              1,
+		`status eq "ACTIVE"`:                                  2,
+		`(status lt "ACTIVE" or status gt "ACTIVE")`:          0,
+		`profile.login pr`:                                    2,
+		`created gt "2000-01-01T00:00:00.000Z"`:               2,
+		`profile.firstName co "a" or profile.lastName co "a"`: 2,
+	} {
+		us, _, err := c.UserAPI.ListUsers(ctx).Search(search).Execute()
+		if err != nil || len(us) != want {
+			t.Fatalf("%s: %v (%s) %d, want %d", search, err, oktaErrorCode(err), len(us), want)
+		}
+	}
+	for _, search := range []string{
+		`status ne "ACTIVE"`,
+		`profile.login ew "example.com"`,
+		`profile.department co "x"`,
+		`status co "ACT"`,
+	} {
+		if _, _, err := c.UserAPI.ListUsers(ctx).Search(search).Execute(); !strings.Contains(oktaErrorCode(err), "E0000031") {
+			t.Fatalf("%s: %v (%s), want 400 E0000031", search, err, oktaErrorCode(err))
+		}
+	}
+}

@@ -285,15 +285,25 @@ var UserFilterOptions = filter.Options{
 	},
 }
 
+// userSearchOps are the operators of the users list's `search`: Okta's
+// eq, sw, the comparisons and pr, without ne ("The ne (not equal)
+// operator isn't supported") or ew; co only on userSearchContains.
+var userSearchOps = filter.AllOps &^ filter.Ops(filter.OpNe, filter.OpEw, filter.OpCo)
+
+// userSearchContains are the attributes Okta's search takes co on.
+var userSearchContains = userSearchOps | filter.Ops(filter.OpCo)
+
 // UserSearchOptions are those of the `search` parameter: any profile
-// attribute and the top-level properties, with every operator.
+// attribute and the top-level properties.
 var UserSearchOptions = filter.Options{
 	Attributes: map[string]filter.OpSet{
-		"id": filter.AllOps, "status": filter.AllOps, "created": filter.AllOps, "activated": filter.AllOps,
-		"statusChanged": filter.AllOps, "lastUpdated": filter.AllOps, "lastLogin": filter.AllOps,
-		"passwordChanged": filter.AllOps, "type.id": filter.AllOps,
+		"id": userSearchOps, "status": userSearchOps, "created": userSearchOps, "activated": userSearchOps,
+		"statusChanged": userSearchOps, "lastUpdated": userSearchOps, "lastLogin": userSearchOps,
+		"passwordChanged": userSearchOps, "type.id": userSearchOps,
+		"profile.firstName": userSearchContains, "profile.lastName": userSearchContains,
+		"profile.email": userSearchContains, "profile.login": userSearchContains,
 	},
-	Prefixes: map[string]filter.OpSet{"profile.": filter.AllOps},
+	Prefixes: map[string]filter.OpSet{"profile.": userSearchOps},
 }
 
 func searchError(param string, err error) error {
