@@ -358,8 +358,10 @@ func TestListUsersFields(t *testing.T) {
 
 // TestAppMetadataMediaType: GET /api/v1/apps/{id}/sso/saml/metadata
 // (Okta's previewSAMLmetadataForApplication) answers text/xml, the one
-// media type Okta's spec gives it (it answered application/xml); the
-// public metadata URL keeps application/xml.
+// media type Okta's spec gives it (it answered application/xml, which the
+// Okta Node SDK cannot parse), and a kid that is not one of the app's
+// keys is 404 (it was ignored); the public metadata URL keeps
+// application/xml.
 func TestAppMetadataMediaType(t *testing.T) {
 	ts := newTestServer(t, false)
 	c := sdkClient(t, ts)
@@ -373,6 +375,18 @@ func TestAppMetadataMediaType(t *testing.T) {
 	}
 	if !strings.Contains(md, "EntityDescriptor") || !strings.Contains(md, "IDPSSODescriptor") {
 		t.Fatalf("metadata: %.200s", md)
+	}
+	// kid (which the Node SDK always sends): a key of the app serves the
+	// metadata, which carries every key of the app; another is 404.
+	keys, _, err := c.ApplicationCredentialsAPI.ListApplicationKeys(context.Background(), appID).Execute()
+	if err != nil || len(keys) == 0 {
+		t.Fatalf("keys: %v", err)
+	}
+	if r := ts.call(t, "GET", "/api/v1/apps/"+appID+"/sso/saml/metadata?kid="+keys[0].GetKid(), ts.token, ""); r.status != 200 || !strings.Contains(r.raw, keys[0].X5c[0]) {
+		t.Fatalf("metadata for kid %s: %d %.200s", keys[0].GetKid(), r.status, r.raw)
+	}
+	if r := ts.call(t, "GET", "/api/v1/apps/"+appID+"/sso/saml/metadata?kid=nosuchkey", ts.token, ""); r.status != 404 || r.body["errorCode"] != "E0000007" {
+		t.Fatalf("metadata for an unknown kid: %d %s", r.status, r.raw)
 	}
 	pub, err := http.Get(ts.srv.URL + "/app/" + ssoKey(t, ts, appID) + "/sso/saml/metadata")
 	if err != nil {
