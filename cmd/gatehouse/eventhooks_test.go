@@ -336,7 +336,7 @@ func TestEventHookValidation(t *testing.T) {
 		{"no types", body(rc.srv.URL, ``, ""), "events.items"},
 		{"secret without value", body(rc.srv.URL, `"user.lifecycle.create"`, `,"authScheme":{"type":"HEADER","key":"Authorization"}`), "authScheme.value"},
 		{"reserved header", body(rc.srv.URL, `"user.lifecycle.create"`, `,"headers":[{"key":"Host","value":"x"}]`), "headers"},
-		{"filter", `{"name":"x","events":{"type":"EVENT_TYPE","items":["user.lifecycle.create"],"filter":{"type":"EXPRESSION_LANGUAGE"}},"channel":{"type":"HTTP","version":"1.0.0","config":{"uri":"` + rc.srv.URL + `"}}}`, "events.filter"},
+		{"filter", `{"name":"x","events":{"type":"EVENT_TYPE","items":["user.lifecycle.create"],"filter":{"type":"EXPRESSION_LANGUAGE","eventFilterMap":[{"event":"user.lifecycle.create","condition":{"expression":"event.target.?[type eq 'User'].size()"}}]}},"channel":{"type":"HTTP","version":"1.0.0","config":{"uri":"` + rc.srv.URL + `"}}}`, "condition.expression: the filter must be true or false, not a number at 1:1"},
 	} {
 		r := ts.call(t, "POST", "/api/v1/eventHooks", ts.token, c.body)
 		if r.status != 400 || r.body["errorCode"] != "E0000001" || !strings.Contains(r.raw, c.cause) {

@@ -3,6 +3,8 @@ package main
 import (
 	"runtime"
 	"runtime/debug"
+	"sync"
+	"time"
 )
 
 // Garbage-collector defaults for the server. Gatehouse's live heap is small
@@ -45,25 +47,83 @@ func tuneGC(getenv func(string) string) (restore func()) {
 // 10 ms: with GOMAXPROCS equal to the CPUs, as Go sets it, and one hash
 // slot per processor, a flood of sign-ins held every processor and each
 // request of a person already signed in waited behind hashes (one core,
-// 100 SSO/s beside 40 connections of sign-ins: p99 197 ms). The server
-// therefore runs with twice Go's default and lets the Hasher use only as
-// many slots as Go's default: requests always find a free processor, and
-// the kernel interleaves their threads with the hashing ones in much finer
-// slices (the same flood: p99 24-32 ms; docs/benchmarks.md). Hashing on
-// threads of lower priority was measured and not kept: it shortened the
-// tail under a flood at high SSO rates, but starved sign-ins behind any
-// other busy process on the machine. A GOMAXPROCS in the environment
-// overrides this, and then hashes may take every processor, as before.
-// (Setting GOMAXPROCS also stops Go from following a later change of the
-// container's CPU limit; restart the server after one.)
-var hashSlots int // 0: the Hasher's default, GOMAXPROCS
+// 100 SSO/s beside 40 connections of sign-ins: p99 197 ms). So while
+// hashes run the server has twice Go's default processors, and the Hasher
+// uses only as many slots as Go's default: requests always find a free
+// processor, and the kernel interleaves their threads with the hashing
+// ones in much finer slices (the same flood: p99 24-32 ms;
+// docs/benchmarks.md). When no hash has run for a second the server goes
+// back to Go's default: idle processors cost CPU of their own (threads
+// woken to look for work), 10-20 % more per SSO response at half the
+// peak rate on one core. Hashing on threads of lower priority was measured
+// and not kept: it shortened the tail under a flood at high SSO rates, but
+// starved sign-ins behind any other busy process on the machine. A
+// GOMAXPROCS in the environment overrides all of this, and then hashes
+// may take every processor.
+var (
+	hashSlots int        // 0: the Hasher's default, GOMAXPROCS
+	hashBoost *procBoost // nil: GOMAXPROCS stays as it is
+)
+
+// boostLinger is how long the extra processors stay after the last hash.
+const boostLinger = time.Second
 
 func tuneProcs(getenv func(string) string) (restore func()) {
 	if getenv("GOMAXPROCS") != "" {
 		return func() {}
 	}
-	cpus := runtime.GOMAXPROCS(0)
-	hashSlots = cpus
-	runtime.GOMAXPROCS(2 * cpus)
-	return func() { hashSlots = 0; runtime.GOMAXPROCS(cpus) }
+	hashSlots = runtime.GOMAXPROCS(0)
+	hashBoost = &procBoost{linger: boostLinger, raise: func() {
+		runtime.GOMAXPROCS(2 * runtime.GOMAXPROCS(0))
+	}, lower: runtime.SetDefaultGOMAXPROCS}
+	return func() { hashSlots, hashBoost = 0, nil; runtime.SetDefaultGOMAXPROCS() }
+}
+
+// procBoost raises the processors while hashes run (credential.Boost):
+// raise when the first hash begins, lower once none has run for linger.
+type procBoost struct {
+	linger       time.Duration
+	raise, lower func()
+	after        func(time.Duration, func()) // nil: time.AfterFunc
+
+	mu     sync.Mutex
+	n      int  // hashes running
+	raised bool // raise called, lower not since
+	idle   int  // counts the idle spells; a timer lowers only in its own
+}
+
+func (p *procBoost) Begin() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.n++
+	if !p.raised {
+		p.raise()
+		p.raised = true
+	}
+}
+
+func (p *procBoost) End() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.n--
+	if p.n == 0 {
+		p.idle++
+		spell := p.idle
+		expire := func() { p.expire(spell) }
+		if p.after != nil {
+			p.after(p.linger, expire)
+		} else {
+			time.AfterFunc(p.linger, expire)
+		}
+	}
+}
+
+// expire lowers the processors if no hash began since idle spell began.
+func (p *procBoost) expire(spell int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.n == 0 && p.raised && p.idle == spell {
+		p.lower()
+		p.raised = false
+	}
 }

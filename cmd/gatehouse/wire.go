@@ -130,7 +130,11 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 		return nil, err
 	}
 	busy := &inflight.Counter{}
-	hasher, err := credential.NewHasher(credential.Config{MaxConcurrent: hashSlots, Busy: busy})
+	hcfg := credential.Config{MaxConcurrent: hashSlots, Busy: busy}
+	if hashBoost != nil {
+		hcfg.Boost = hashBoost
+	}
+	hasher, err := credential.NewHasher(hcfg)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -504,6 +508,7 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 		MFA:          a.mfa,
 		Policies:     a.policies,
 		GroupRules:   a.groupRules,
+		EventHooks:   a.hooks,
 		IdPs:         fed,
 		Emails:       a.recovery,
 		IDs:          a.ids,

@@ -33,6 +33,28 @@ after(async () => {
   await demo?.stop();
 });
 
+// A group rule and an event hook, made through the API, whose pages the
+// sweeps below visit (the hook is never verified, so nothing is sent).
+let extras;
+async function sweepExtras() {
+  if (!extras) {
+    const group = await demo.api('POST', '/api/v1/groups', { profile: { name: 'Contractors', description: 'Filled by a rule' } });
+    const rule = await demo.api('POST', '/api/v1/groups/rules', {
+      type: 'group_rule', name: 'Contractors by type',
+      conditions: { expression: { value: 'user.userType == "Contractor"', type: 'urn:okta:expression:1.0' } },
+      actions: { assignUserToGroups: { groupIds: [group.id] } },
+    });
+    const hook = await demo.api('POST', '/api/v1/eventHooks', {
+      name: 'SIEM', events: { type: 'EVENT_TYPE', items: ['user.lifecycle.create'] },
+      channel: { type: 'HTTP', version: '1.0.0', config: { uri: 'https://siem.example.test/okta', headers: [],
+        authScheme: { type: 'HEADER', key: 'Authorization', value: 'Bearer never-shown' } } },
+    });
+    assert.ok(rule.id && hook.id, 'fixtures for the sweeps');
+    extras = { rule: rule.id, hook: hook.id };
+  }
+  return extras;
+}
+
 const adminNav = () => page.getByRole('navigation', { name: 'Admin' });
 
 async function signIn(username, password) {
@@ -78,6 +100,7 @@ test('a read-only administrator sees the console without any form and every chan
 
   const reader = await demo.api('GET', `/api/v1/users/${READER.login}`);
   const agent = await demo.api('GET', `/api/v1/users/${info.agent.username}`);
+  const { rule, hook } = await sweepExtras();
   const pages = [
     ['/admin', 'dashboard'],
     ['/admin/people', 'people'],
@@ -96,6 +119,10 @@ test('a read-only administrator sees the console without any form and every chan
     ['/admin/reports/system-log', 'system-log'],
     ['/admin/security/api-tokens', 'api-tokens'],
     ['/admin/security/administrators', 'administrators'],
+    ['/admin/group-rules', 'group-rules'],
+    [`/admin/group-rules/${rule}`, 'group-rule'],
+    ['/admin/workflow/event-hooks', 'event-hooks'],
+    [`/admin/workflow/event-hooks/${hook}`, 'event-hook'],
   ];
   for (const [path, name] of pages) {
     const resp = await page.goto(info.gatehouse_url + path);
@@ -110,7 +137,8 @@ test('a read-only administrator sees the console without any form and every chan
     // Nor a button or button-styled link that would lead to a change.
     const actions = await page.locator('main button, main a.button').evaluateAll((els) => els.map((e) => e.textContent.trim()));
     const changes = ['Save', 'Add', 'Add Person', 'Add Application', 'Assign Applications', 'Assign to People', 'Assign to Groups',
-      'Assign', 'Edit', 'Configure API Integration', 'Grant', 'Revoke', 'Create Token', 'Deactivate', 'Activate', 'Delete', 'Generate new certificate'];
+      'Assign', 'Edit', 'Configure API Integration', 'Grant', 'Revoke', 'Create Token', 'Deactivate', 'Activate', 'Delete', 'Generate new certificate',
+      'Add Rule', 'Delete rule', 'Create Event Hook', 'Verify', 'Delete event hook'];
     assert.deepEqual(actions.filter((a) => changes.includes(a)), [], `${path} offers changes to a read-only administrator`);
     await checkPage(page, `readonly-${name}`, { screenshot: name === 'app-sign-on' });
   }
@@ -124,6 +152,11 @@ test('a read-only administrator sees the console without any form and every chan
     [`/admin/people/${agent.id}/lifecycle/suspend`, {}],
     ['/admin/security/administrators/grant', { username: READER.login, role: 'SUPER_ADMIN' }],
     ['/admin/security/api-tokens', { name: 'reader token', role: 'SUPER_ADMIN' }],
+    ['/admin/group-rules', { name: 'reader rule', expression: 'true', groups: 'Contractors' }],
+    [`/admin/group-rules/${rule}/lifecycle/activate`, {}],
+    ['/admin/workflow/event-hooks', { name: 'reader hook', uri: 'https://reader.example.test/', events: 'user.lifecycle.create' }],
+    [`/admin/workflow/event-hooks/${hook}/lifecycle/deactivate`, {}],
+    [`/admin/workflow/event-hooks/${hook}/verify`, {}],
   ];
   for (const [path, form] of attempts) {
     const r = await page.request.post(info.gatehouse_url + path, {
@@ -139,6 +172,10 @@ test('a read-only administrator sees the console without any form and every chan
   assert.equal((await demo.api('GET', `/api/v1/users/${agent.id}`)).status, 'ACTIVE');
   const tokens = await demo.api('GET', '/api/v1/api-tokens');
   assert.ok(!tokens.some((t) => t.name === 'reader token'), 'the reader created a token');
+  assert.equal((await demo.api('GET', `/api/v1/groups/rules/${rule}`)).status, 'INACTIVE');
+  assert.ok(!(await demo.api('GET', '/api/v1/groups/rules')).some((r) => r.name === 'reader rule'), 'the reader created a rule');
+  const hooks = await demo.api('GET', '/api/v1/eventHooks');
+  assert.deepEqual(hooks.map((h) => [h.name, h.status]), [['SIEM', 'ACTIVE']], 'the reader changed the event hooks');
   const roles = await page.request.get(`${info.gatehouse_url}/admin/security/administrators?lookup=${encodeURIComponent(READER.login)}`);
   assert.doesNotMatch(await roles.text(), /SUPER_ADMIN<\/li>|<li>SUPER_ADMIN/);
   assert.ok(reader.id);
@@ -165,6 +202,7 @@ async function sweepIDs() {
 test('every other console page passes axe for a super administrator', async () => {
   const base = demo.url;
   const { agent, group, app } = await sweepIDs();
+  const { rule, hook } = await sweepExtras();
   // The pages the tests above did not reach (each page is checked once).
   const pages = [
     ['/admin/people?q=agent', 'people-search'],
@@ -183,6 +221,10 @@ test('every other console page passes axe for a super administrator', async () =
     ['/admin/reports/system-log', 'system-log'],
     ['/admin/reports/system-log?outcome=SUCCESS', 'system-log-filtered'],
     ['/admin/security/api-tokens', 'api-tokens'],
+    ['/admin/group-rules', 'group-rules'],
+    [`/admin/group-rules/${rule}`, 'group-rule'],
+    ['/admin/workflow/event-hooks', 'event-hooks'],
+    [`/admin/workflow/event-hooks/${hook}`, 'event-hook'],
   ];
   const failed = [];
   for (const [path, name] of pages) {
@@ -227,6 +269,63 @@ test('an API token created in the console is shown once', async () => {
   assert.equal(await page.getByLabel('Token value').count(), 0);
   assert.ok(!(await page.content()).includes(value));
   assert.match(await page.locator('tbody').innerText(), /reporting/);
+});
+
+test('an event hook is created under Workflow → Event Hooks: errors beside the fields, CSRF required, the secret never shown', async () => {
+  await sweepIDs();
+  await page.goto(`${demo.url}/admin`);
+  await adminNav().getByRole('link', { name: 'Event Hooks' }).click();
+  await page.getByRole('heading', { name: 'Create Event Hook' }).waitFor();
+  const fill = async (uri, secret, filter) => {
+    await page.getByLabel(labelled('Name')).fill('Audit trail');
+    await page.getByLabel(labelled('Endpoint URL')).fill(uri);
+    await page.getByLabel(labelled('Authentication field')).fill('Authorization');
+    await page.getByLabel(labelled('Authentication secret')).fill(secret);
+    await page.getByLabel(labelled('Custom headers')).fill('X-Tenant: contact-center');
+    await page.getByLabel(labelled('Event types')).selectOption(['user.lifecycle.create', 'group.user_membership.add']);
+    await page.getByLabel(labelled('Filters (Okta Expression Language)')).fill(filter);
+  };
+  // Submitted with the keyboard: every problem beside its field.
+  await fill('http://audit.example.test/hook', '', 'user.lifecycle.create: event.actor.type eq');
+  await page.getByRole('button', { name: 'Create Event Hook' }).focus();
+  await page.keyboard.press('Enter');
+  await page.getByRole('alert').first().waitFor();
+  assert.match(await fieldError(page, 'Endpoint URL'), /must be https/);
+  assert.match(await fieldError(page, 'Authentication secret'), /required/);
+  assert.match(await fieldError(page, 'Filters (Okta Expression Language)'), /ends too early at 1:20/);
+  await checkPage(page, 'page-event-hook-errors');
+
+  // The same form without its CSRF token is refused and stores nothing.
+  await fill('https://audit.example.test/hook', 'Bearer audit-s3cret', "user.lifecycle.create: event.actor.type eq 'User'");
+  await page.locator('form[action="/admin/workflow/event-hooks"] input[name=csrf]').evaluate((el) => el.remove());
+  const [refused] = await Promise.all([
+    page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/admin/workflow/event-hooks'),
+    page.getByRole('button', { name: 'Create Event Hook' }).click(),
+  ]);
+  assert.equal(refused.status(), 403);
+  assert.ok(!(await demo.api('GET', '/api/v1/eventHooks')).some((h) => h.name === 'Audit trail'), 'a form without CSRF created a hook');
+
+  await page.goto(`${demo.url}/admin/workflow/event-hooks`);
+  await fill('https://audit.example.test/hook', 'Bearer audit-s3cret', "user.lifecycle.create: event.actor.type eq 'User'");
+  await page.getByRole('button', { name: 'Create Event Hook' }).click();
+  await page.waitForURL((u) => /^\/admin\/workflow\/event-hooks\/who\w+$/.test(u.pathname));
+  await page.getByRole('heading', { name: 'Audit trail' }).waitFor();
+  assert.match(await page.locator('main').innerText(), /Authorization: secret set/);
+  assert.ok(!(await page.content()).includes('audit-s3cret'), 'the hook page shows the secret');
+  await checkPage(page, 'page-event-hook-created');
+  const id = new URL(page.url()).pathname.split('/').pop();
+  const hook = await demo.api('GET', `/api/v1/eventHooks/${id}`);
+  assert.equal(hook.verificationStatus, 'UNVERIFIED');
+  assert.deepEqual(hook.events.filter.eventFilterMap, [{ event: 'user.lifecycle.create', condition: { version: null, expression: "event.actor.type eq 'User'" } }]);
+  assert.equal(hook.channel.config.authScheme.value, undefined);
+
+  // Deleting needs the hook inactive; "Deactivate" first.
+  await page.getByRole('button', { name: 'Deactivate' }).click();
+  await page.waitForURL((u) => u.searchParams.get('ok') === 'deactivated');
+  page.once('dialog', (d) => d.accept());
+  await page.getByRole('button', { name: 'Delete event hook' }).click();
+  await page.waitForURL((u) => u.pathname === '/admin/workflow/event-hooks' && u.searchParams.get('ok') === 'deleted');
+  assert.ok(!(await demo.api('GET', '/api/v1/eventHooks')).some((h) => h.id === id));
 });
 
 test('the main pages fit a phone screen without sideways scrolling', async () => {

@@ -1,7 +1,8 @@
 // Package console serves the server-rendered admin console under /admin:
 // the directory (people, groups, profile editor), applications (catalog,
 // general and SAML sign-on settings, signing keys, provisioning,
-// assignments), the system log, API tokens and administrators.
+// assignments), event hooks (Workflow), the system log, API tokens and
+// administrators.
 //
 // Only people with an admin role reach it. SUPER_ADMIN changes everything,
 // APP_ADMIN changes applications and their assignments only, and
@@ -26,6 +27,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/catalog"
 	"github.com/gatehouse/gatehouse/internal/directory"
 	"github.com/gatehouse/gatehouse/internal/errs"
+	"github.com/gatehouse/gatehouse/internal/eventhook"
 	"github.com/gatehouse/gatehouse/internal/federation"
 	"github.com/gatehouse/gatehouse/internal/grouprule"
 	"github.com/gatehouse/gatehouse/internal/ids"
@@ -94,6 +96,8 @@ type Console struct {
 	Provisioning Provisioning
 	// GroupRules are Okta's group rules (Directory → Groups → Rules).
 	GroupRules *grouprule.Service
+	// EventHooks runs Workflow → Event Hooks; nil hides them.
+	EventHooks *eventhook.Service
 	// Policies are the sign-on and password policies; nil hides them.
 	Policies *policy.Service
 	// MFA lists and resets people's second factors; nil hides them.
@@ -333,6 +337,14 @@ func (c *Console) routes() []route {
 		{"/admin/apps/{id}/assign/groups/{groupId}", areaApps, c.appAssignGroupSave},
 		{"/admin/apps/{id}/unassign/people/{userId}", areaApps, c.appUnassignPerson},
 		{"/admin/apps/{id}/unassign/groups/{groupId}", areaApps, c.appUnassignGroup},
+		// Workflow: event hooks.
+		{hookBase, 0, c.eventHooks},
+		{hookBase, areaSecurity, c.createEventHook},
+		{hookBase + "/{id}", 0, c.eventHook},
+		{hookBase + "/{id}", areaSecurity, c.saveEventHook},
+		{hookBase + "/{id}/verify", areaSecurity, c.verifyEventHook},
+		{hookBase + "/{id}/lifecycle/{op}", areaSecurity, c.eventHookLifecycle},
+		{hookBase + "/{id}/delete", areaSecurity, c.deleteEventHook},
 		// Reports.
 		{"/admin/reports/system-log", 0, c.systemLog},
 		// Security.
@@ -537,6 +549,7 @@ var flashes = map[string]string{
 	"factorreset":  "The factor was reset. The person can set it up again.",
 	"rule":         "The rule was added.",
 	"factorsreset": "All factors and recovery codes were reset.",
+	"verified":     "The endpoint answered the verification request: the event hook is verified.",
 }
 
 // done redirects after a successful action, announcing it.

@@ -92,6 +92,15 @@ type Config struct {
 	// Busy, when set, counts the server's requests in progress: hashes
 	// give way to them (yield.go).
 	Busy Busy
+	// Boost, when set, is told as each hash begins and ends: the server
+	// adds processors while hashes run (cmd/gatehouse/gc.go).
+	Boost Boost
+}
+
+// Boost hears of every hash computed: Begin before it starts, End after.
+type Boost interface {
+	Begin()
+	End()
 }
 
 // Hasher hashes new passwords with Argon2id and verifies stored hashes. It is
@@ -102,6 +111,7 @@ type Hasher struct {
 	rand   io.Reader
 	sem    chan struct{}
 	yield  *yielder
+	boost  Boost // nil: none
 	// dummy is an Argon2id hash of a random secret, verified by VerifyDummy.
 	dummySalt []byte
 	dummyKey  []byte
@@ -124,7 +134,7 @@ func NewHasher(cfg Config) (*Hasher, error) {
 	if r == nil {
 		r = rand.Reader
 	}
-	h := &Hasher{params: p, rand: r, sem: make(chan struct{}, n), yield: &yielder{busy: cfg.Busy, slots: int64(n)}}
+	h := &Hasher{params: p, rand: r, sem: make(chan struct{}, n), yield: &yielder{busy: cfg.Busy, slots: int64(n)}, boost: cfg.Boost}
 	h.dummySalt = make([]byte, p.SaltLen)
 	h.dummyKey = make([]byte, p.KeyLen)
 	if _, err := io.ReadFull(r, h.dummySalt); err != nil {
@@ -156,6 +166,9 @@ func (h *Hasher) acquire(ctx context.Context) (slot, error) {
 		return slot{}, fmt.Errorf("credential: waiting to hash: %w", ctx.Err())
 	}
 	h.yield.wait(ctx)
+	if h.boost != nil {
+		h.boost.Begin()
+	}
 	h.yield.hashing.Add(1)
 	return slot{back: back, start: time.Now()}, nil
 }
@@ -163,6 +176,9 @@ func (h *Hasher) acquire(ctx context.Context) (slot, error) {
 func (h *Hasher) release(s slot) {
 	h.yield.lastNS.Store(int64(time.Since(s.start)))
 	h.yield.hashing.Add(-1)
+	if h.boost != nil {
+		h.boost.End()
+	}
 	<-h.sem
 	s.back()
 }

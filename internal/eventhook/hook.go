@@ -52,9 +52,30 @@ type Hook struct {
 	// the context SealContext(ID); it is never rendered.
 	AuthSealed string
 	Events     []string
-	CreatedBy  string
-	Created    time.Time
-	Updated    time.Time
+	// Filter is Okta's events.filter: a condition per event type; nil
+	// when the hook has none.
+	Filter    *Filter
+	CreatedBy string
+	Created   time.Time
+	Updated   time.Time
+}
+
+// FilterType is the one type of event hook filter Okta defines.
+const FilterType = "EXPRESSION_LANGUAGE"
+
+// Filter is an event hook's filter (Okta's EventHookFilters): events of a
+// type that has a condition are delivered only when it is true; events of
+// the other subscribed types are delivered as without a filter.
+type Filter struct {
+	Type string            `json:"type"`
+	Map  []FilterCondition `json:"eventFilterMap"`
+}
+
+// FilterCondition is the condition of one event type (Okta's
+// eventFilterMap item).
+type FilterCondition struct {
+	Event      string `json:"event"`
+	Expression string `json:"expression"`
 }
 
 // Delivers reports whether the hook receives events: Okta delivers only to

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/audit"
+	"github.com/gatehouse/gatehouse/internal/expr"
 	"github.com/gatehouse/gatehouse/internal/provisioning"
 )
 
@@ -50,18 +51,79 @@ type Registry struct {
 	Now   func() time.Time
 	Log   *slog.Logger
 
-	subs atomic.Pointer[map[string][]string]
+	subs atomic.Pointer[map[string]*subscribers]
 	mu   sync.Mutex // serializes reloads
 }
 
-// Subscribers lists the hooks that take events of the type; nil when none.
-// It reads only memory.
-func (r *Registry) Subscribers(eventType string) []string {
+// subscribers are the hooks that take one event type, with the filter
+// condition each has for it (nil: every event of the type).
+type subscribers struct {
+	ids      []string
+	conds    []*expr.EventFilter
+	filtered bool // some hook has a condition
+}
+
+// Subscribers lists the hooks that take the event: they subscribe to its
+// type and their filter, if they have one for the type, is true for it; nil
+// when none. It reads only memory.
+func (r *Registry) Subscribers(ev audit.Event) []string {
 	m := r.subs.Load()
 	if m == nil {
 		return nil
 	}
-	return (*m)[eventType]
+	s := (*m)[ev.EventType]
+	if s == nil {
+		return nil
+	}
+	if !s.filtered {
+		return s.ids
+	}
+	var view *expr.Event
+	var out []string
+	for i, id := range s.ids {
+		if c := s.conds[i]; c != nil {
+			if view == nil {
+				view = FilterView(&ev)
+			}
+			if !c.Match(view) {
+				continue
+			}
+		}
+		out = append(out, id)
+	}
+	return out
+}
+
+// FilterView is what a filter sees of an event.
+func FilterView(ev *audit.Event) *expr.Event {
+	v := &expr.Event{EventType: ev.EventType, OutcomeResult: ev.Outcome.Result, OutcomeReason: ev.Outcome.Reason,
+		Actor: expr.EventObject{ID: ev.Actor.ID, Type: ev.Actor.Type, AlternateID: ev.Actor.AlternateID, DisplayName: ev.Actor.DisplayName},
+		Debug: ev.Debug}
+	for _, t := range ev.Target {
+		v.Targets = append(v.Targets, expr.EventObject{ID: t.ID, Type: t.Type, AlternateID: t.AlternateID, DisplayName: t.DisplayName})
+	}
+	return v
+}
+
+// conditions compiles a hook's filter: event type → condition. A stored
+// condition that no longer compiles (it was checked when saved) takes no
+// event of its type rather than every one.
+func conditions(h *Hook, log *slog.Logger) map[string]*expr.EventFilter {
+	if h.Filter == nil {
+		return nil
+	}
+	out := map[string]*expr.EventFilter{}
+	for _, c := range h.Filter.Map {
+		f, err := expr.CompileEventFilter(c.Expression)
+		if err != nil {
+			if log != nil {
+				log.Warn("event hooks: a stored filter does not compile; its events are not delivered", "hook", h.ID, "event", c.Event, "err", err)
+			}
+			f, _ = expr.CompileEventFilter("false")
+		}
+		out[c.Event] = f
+	}
+	return out
 }
 
 // Refresh reloads the subscriptions from the store.
@@ -72,13 +134,22 @@ func (r *Registry) Refresh(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("load event hooks: %w", err)
 	}
-	m := map[string][]string{}
+	m := map[string]*subscribers{}
 	for _, h := range hooks {
 		if !h.Delivers() {
 			continue
 		}
+		conds := conditions(h, r.Log)
 		for _, t := range h.Events {
-			m[t] = append(m[t], h.ID)
+			s := m[t]
+			if s == nil {
+				s = &subscribers{}
+				m[t] = s
+			}
+			c := conds[t]
+			s.ids = append(s.ids, h.ID)
+			s.conds = append(s.conds, c)
+			s.filtered = s.filtered || c != nil
 		}
 	}
 	r.subs.Store(&m)

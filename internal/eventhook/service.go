@@ -12,6 +12,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/audit"
 	"github.com/gatehouse/gatehouse/internal/errs"
+	"github.com/gatehouse/gatehouse/internal/expr"
 	"github.com/gatehouse/gatehouse/internal/ids"
 )
 
@@ -42,9 +43,8 @@ type Input struct {
 	// EventsType is events.type (EVENT_TYPE); Events its items.
 	EventsType string
 	Events     []string
-	// Filter is true when the request has an events.filter, which
-	// Gatehouse does not implement.
-	Filter         bool
+	// Filter is events.filter; nil for none.
+	Filter         *Filter
 	ChannelType    string
 	ChannelVersion string
 	Method         string
@@ -91,9 +91,6 @@ func (s *Service) validate(in *Input, old *Hook) error {
 	if in.EventsType != "EVENT_TYPE" {
 		fe = append(fe, errs.Field("events.type", "events.type: must be EVENT_TYPE"))
 	}
-	if in.Filter {
-		fe = append(fe, errs.Field("events.filter", "events.filter: event hook filters are not supported"))
-	}
 	if len(in.Events) == 0 {
 		fe = append(fe, errs.Field("events.items", "events.items: at least one event type is required"))
 	}
@@ -108,6 +105,7 @@ func (s *Service) validate(in *Input, old *Hook) error {
 		}
 	}
 	in.Events = items
+	fe = append(fe, checkFilter(in, items)...)
 	if in.ChannelType != "HTTP" {
 		fe = append(fe, errs.Field("channel.type", "channel.type: must be HTTP"))
 	}
@@ -153,7 +151,9 @@ func (s *Service) validate(in *Input, old *Hook) error {
 		switch {
 		case in.AuthValue != nil && (*in.AuthValue == "" || !validHeaderValue(*in.AuthValue)):
 			fe = append(fe, errs.Field("channel.config.authScheme.value", "channel.config.authScheme.value: required, one line"))
-		case in.AuthValue == nil && (old == nil || old.AuthSealed == "" || old.URI != in.URI || !strings.EqualFold(old.AuthKey, in.AuthKey)):
+		case in.AuthValue == nil && (old == nil || old.AuthSealed == ""):
+			fe = append(fe, errs.Field("channel.config.authScheme.value", "channel.config.authScheme.value: required"))
+		case in.AuthValue == nil && (old.URI != in.URI || !strings.EqualFold(old.AuthKey, in.AuthKey)):
 			// A replace may leave the secret out (it is never returned)
 			// only while it goes to the same header of the same URI.
 			fe = append(fe, errs.Field("channel.config.authScheme.value", "channel.config.authScheme.value: required (with a new uri or key, the secret must be given again)"))
@@ -163,6 +163,40 @@ func (s *Service) validate(in *Input, old *Hook) error {
 		return errs.InvalidFields("Api validation failed: eventHook", fe...)
 	}
 	return nil
+}
+
+// checkFilter checks events.filter: its type, one condition per subscribed
+// event type, and each condition's expression (compiled, so that an error
+// is reported with its position now and evaluation cannot fail later). An
+// empty eventFilterMap is no filter.
+func checkFilter(in *Input, items []string) []errs.FieldError {
+	f := in.Filter
+	if f == nil {
+		return nil
+	}
+	var fe []errs.FieldError
+	if f.Type != FilterType {
+		fe = append(fe, errs.Field("events.filter", "events.filter.type: must be %s", FilterType))
+	}
+	if len(f.Map) == 0 {
+		in.Filter = nil
+		return fe
+	}
+	seen := map[string]bool{}
+	for i, c := range f.Map {
+		at := fmt.Sprintf("events.filter.eventFilterMap[%d]", i)
+		switch {
+		case !slices.Contains(items, c.Event):
+			fe = append(fe, errs.Field("events.filter", "%s.event: %q is not one of events.items", at, c.Event))
+		case seen[c.Event]:
+			fe = append(fe, errs.Field("events.filter", "%s.event: %s has a condition already (one per event type)", at, c.Event))
+		}
+		seen[c.Event] = true
+		if _, err := expr.CompileEventFilter(c.Expression); err != nil {
+			fe = append(fe, errs.Field("events.filter", "%s.condition.expression: %s", at, err.Error()))
+		}
+	}
+	return fe
 }
 
 // checkURI returns what is wrong with a hook's URI, or "".
@@ -203,6 +237,20 @@ func (s *Service) seal(id string, value *string) (string, error) {
 	return s.Sealer.Seal([]byte(*value), SealContext(id))
 }
 
+// Check validates in as Create (id "") or Replace of the hook id would,
+// changing nothing: the console adds what it says to its own form errors.
+func (s *Service) Check(ctx context.Context, id string, in Input) error {
+	var old *Hook
+	if id != "" {
+		h, err := s.Store.EventHook(ctx, id)
+		if err != nil {
+			return err
+		}
+		old = h
+	}
+	return s.validate(&in, old)
+}
+
 // Create registers a hook, ACTIVE and UNVERIFIED, as Okta does.
 func (s *Service) Create(ctx context.Context, in Input) (*Hook, error) {
 	if err := s.validate(&in, nil); err != nil {
@@ -215,7 +263,7 @@ func (s *Service) Create(ctx context.Context, in Input) (*Hook, error) {
 	}
 	now := s.now()
 	h := &Hook{ID: s.IDs.New(ids.EventHook), Name: in.Name, Description: in.Description, Status: Active, VerificationStatus: Unverified,
-		URI: in.URI, Headers: in.Headers, Events: in.Events, CreatedBy: audit.FromContext(ctx).Actor.ID, Created: now, Updated: now}
+		URI: in.URI, Headers: in.Headers, Events: in.Events, Filter: in.Filter, CreatedBy: audit.FromContext(ctx).Actor.ID, Created: now, Updated: now}
 	if in.Auth {
 		h.AuthKey = in.AuthKey
 		sealed, err := s.seal(h.ID, in.AuthValue)
@@ -266,7 +314,7 @@ func (s *Service) Replace(ctx context.Context, id string, in Input) (*Hook, erro
 		}
 		channel := h.URI != in.URI || !slices.Equal(h.Headers, in.Headers) || !in.Auth && h.AuthKey != "" ||
 			in.Auth && (!strings.EqualFold(h.AuthKey, in.AuthKey) || in.AuthValue != nil)
-		h.Name, h.Description, h.URI, h.Headers, h.Events = in.Name, in.Description, in.URI, in.Headers, in.Events
+		h.Name, h.Description, h.URI, h.Headers, h.Events, h.Filter = in.Name, in.Description, in.URI, in.Headers, in.Events, in.Filter
 		switch {
 		case !in.Auth:
 			h.AuthKey, h.AuthSealed = "", ""

@@ -4,6 +4,7 @@ import (
 	"context"
 	"reflect"
 	"strings"
+	"time"
 
 	"github.com/gatehouse/gatehouse/internal/audit"
 	"github.com/gatehouse/gatehouse/internal/catalog"
@@ -29,7 +30,9 @@ const (
 
 // evaluate runs (or resumes) the activation pass of a rule: every person
 // after r.EvalAfter, in id order, Batch at a time, each batch in one
-// transaction that also records how far the pass got.
+// transaction that also records how far the pass got; a batch that takes
+// longer than BatchTime commits the people done so far and leaves the rest
+// of its page to the next transaction.
 func (s *Service) evaluate(ctx context.Context, id string) error {
 	for {
 		r, err := s.Store.Rule(ctx, id)
@@ -68,7 +71,13 @@ func (s *Service) evaluate(ctx context.Context, id string) error {
 			if err != nil {
 				return err // validated at save: the engine changed
 			}
-			for _, p := range page {
+			todo, cut := page, false
+			start := time.Now()
+			for i, p := range page {
+				if i > 0 && time.Since(start) >= s.batchTime() {
+					todo, cut = page[:i], true // the rest in the next transaction
+					break
+				}
 				u, err := tx.UserForUpdate(p.ID)
 				if errs.Is(err, errs.NotFound) {
 					continue // deleted since the page was read
@@ -83,10 +92,10 @@ func (s *Service) evaluate(ctx context.Context, id string) error {
 					return err
 				}
 			}
-			if len(page) > 0 {
-				r.EvalAfter = page[len(page)-1].ID
+			if len(todo) > 0 {
+				r.EvalAfter = todo[len(todo)-1].ID
 			}
-			if len(page) < s.batch() {
+			if !cut && len(page) < s.batch() {
 				r.Evaluating, r.EvalAfter, done = false, "", true
 			}
 			if err := tx.UpdateGroupRule(r); err != nil {

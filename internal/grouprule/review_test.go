@@ -97,3 +97,41 @@ func waitFor(t *testing.T, ok func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// A batch that outlasts BatchTime commits the people it has done and
+// leaves the rest of its page to the next transaction, so a pass never
+// holds the writer for long; the pass still reaches everyone, and a
+// removal pass cut the same way removes every membership.
+func TestBatchTime(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	g := w.group(t, "G")
+	for i := 0; i < 3; i++ {
+		w.person(t, fmt.Sprintf("s%d@example.com", i), "Sales", true)
+	}
+	r, err := w.rules.Create(ctx, grouprule.Input{Name: "r", Expression: `user.department == "Sales"`, GroupIDs: []string{g.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gate := &gatedPeople{People: w.db.Directory(), step: make(chan struct{})}
+	rules := *w.rules
+	rules.People, rules.Batch, rules.BatchTime, rules.Wait = gate, 200, time.Nanosecond, 10*time.Millisecond
+	if err := rules.Activate(ctx, r.ID); err != nil {
+		t.Fatal(err)
+	}
+	gate.step <- struct{}{} // one page of all three, cut after the first
+	waitFor(t, func() bool { got, _ := w.rules.Get(ctx, r.ID); return got.EvalAfter != "" })
+	if n := len(w.members(t, g)); n != 1 {
+		t.Fatalf("%d members after one transaction, want 1", n)
+	}
+	close(gate.step)
+	waitFor(t, func() bool { got, _ := w.rules.Get(ctx, r.ID); return !got.Evaluating })
+	want(t, "members after the pass", w.members(t, g), "s0@example.com", "s1@example.com", "s2@example.com")
+	if n := w.eventCount(t, grouprule.EventEvaluation); n != 1 {
+		t.Fatalf("%d evaluation events, want 1", n)
+	}
+	if err := rules.Delete(ctx, r.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	want(t, "members after delete with removeUsers", w.members(t, g))
+}

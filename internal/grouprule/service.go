@@ -38,8 +38,12 @@ type Service struct {
 	Now     func() time.Time
 	Events  audit.Builder
 	// Batch is how many people one transaction of an activation or
-	// removal pass handles (default 200).
+	// removal pass handles at most (default 200).
 	Batch int
+	// BatchTime is how long one such transaction goes on before it
+	// commits what it did so far (default 100 ms): it holds the
+	// database's writer, which every sign-in and change waits for.
+	BatchTime time.Duration
 	// Wait bounds how long Activate waits for its pass over the directory
 	// (default 20 seconds, under the server's write timeout); a longer
 	// pass goes on in the background, durably (see Resume).
@@ -67,6 +71,13 @@ func (s *Service) batch() int {
 		return s.Batch
 	}
 	return 200
+}
+
+func (s *Service) batchTime() time.Duration {
+	if s.BatchTime > 0 {
+		return s.BatchTime
+	}
+	return 100 * time.Millisecond
 }
 
 // RuleTarget is a rule as the target of a system log event.
@@ -398,21 +409,26 @@ func (s *Service) Delete(ctx context.Context, id string, removeUsers bool) error
 // and no other rule does.
 func (s *Service) removeManaged(ctx context.Context, ruleID string) error {
 	for {
-		n := 0
+		n, cut := 0, false
 		err := s.Store.Update(ctx, func(tx Tx) error {
 			ms, err := tx.ManagedByRule(ruleID, Managed{}, s.batch())
 			if err != nil {
 				return err
 			}
-			n = len(ms)
-			for _, m := range ms {
+			n, cut = len(ms), false
+			start := time.Now()
+			for i, m := range ms {
+				if i > 0 && time.Since(start) >= s.batchTime() {
+					cut = true // the rest in the next transaction
+					break
+				}
 				if err := s.unmanage(ctx, tx, m); err != nil {
 					return err
 				}
 			}
 			return nil
 		})
-		if err != nil || n < s.batch() {
+		if err != nil || !cut && n < s.batch() {
 			return err
 		}
 	}

@@ -65,10 +65,33 @@ func decodeEventHook(r *http.Request) (eventhook.Input, error) {
 	}
 	c := b.Channel.Config
 	in := eventhook.Input{Name: b.Name, Description: b.Description, EventsType: b.Events.Type, Events: b.Events.Items,
-		Filter: !isNull(b.Events.Filter), ChannelType: b.Channel.Type, ChannelVersion: b.Channel.Version,
+		ChannelType: b.Channel.Type, ChannelVersion: b.Channel.Version,
 		Method: c.Method, URI: c.URI, Headers: c.Headers}
 	if in.Headers == nil {
 		in.Headers = []eventhook.Header{}
+	}
+	if !isNull(b.Events.Filter) {
+		var f struct {
+			Type           string `json:"type"`
+			EventFilterMap []struct {
+				Event     string `json:"event"`
+				Condition *struct {
+					Version    *string `json:"version"`
+					Expression string  `json:"expression"`
+				} `json:"condition"`
+			} `json:"eventFilterMap"`
+		}
+		if err := json.Unmarshal(b.Events.Filter, &f); err != nil {
+			return eventhook.Input{}, Malformed(jsonProblem(err))
+		}
+		in.Filter = &eventhook.Filter{Type: f.Type, Map: []eventhook.FilterCondition{}}
+		for _, m := range f.EventFilterMap {
+			c := eventhook.FilterCondition{Event: m.Event}
+			if m.Condition != nil {
+				c.Expression = m.Condition.Expression
+			}
+			in.Filter.Map = append(in.Filter.Map, c)
+		}
 	}
 	if !isNull(c.AuthScheme) {
 		var a struct {
@@ -118,10 +141,23 @@ func (h *EventHooks) EventHookJSON(x *eventhook.Hook) map[string]any {
 		"created":            Time(x.Created),
 		"createdBy":          createdBy,
 		"lastUpdated":        Time(x.Updated),
-		"events":             map[string]any{"type": "EVENT_TYPE", "items": x.Events, "filter": nil},
+		"events":             map[string]any{"type": "EVENT_TYPE", "items": x.Events, "filter": filterJSON(x.Filter)},
 		"channel":            map[string]any{"type": "HTTP", "version": "1.0.0", "config": config},
 		"_links":             links,
 	}
+}
+
+// filterJSON renders events.filter in Okta's shape (condition.version is
+// Okta's internal field, always null); nil without a filter.
+func filterJSON(f *eventhook.Filter) any {
+	if f == nil {
+		return nil
+	}
+	m := make([]map[string]any, 0, len(f.Map))
+	for _, c := range f.Map {
+		m = append(m, map[string]any{"event": c.Event, "condition": map[string]any{"version": nil, "expression": c.Expression}})
+	}
+	return map[string]any{"type": f.Type, "eventFilterMap": m}
 }
 
 func (h *EventHooks) list(w http.ResponseWriter, r *http.Request) error {

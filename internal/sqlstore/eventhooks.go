@@ -30,14 +30,29 @@ type hookBody struct {
 	CreatedBy   string             `json:"createdBy"`
 }
 
-const hookCols = "id, name, status, verification_status, body, auth_value, created, last_updated"
+// filterJSON renders a hook's filter for the filter column (” for none).
+func filterJSON(f *eventhook.Filter) (string, error) {
+	if f == nil {
+		return "", nil
+	}
+	b, err := json.Marshal(f)
+	return string(b), err
+}
+
+const hookCols = "id, name, status, verification_status, body, auth_value, filter, created, last_updated"
 
 func scanHook(sc scanner) (*eventhook.Hook, error) {
 	var h eventhook.Hook
-	var body string
+	var body, filter string
 	var created, updated int64
-	if err := sc.Scan(&h.ID, &h.Name, &h.Status, &h.VerificationStatus, &body, &h.AuthSealed, &created, &updated); err != nil {
+	if err := sc.Scan(&h.ID, &h.Name, &h.Status, &h.VerificationStatus, &body, &h.AuthSealed, &filter, &created, &updated); err != nil {
 		return nil, err
+	}
+	if filter != "" {
+		h.Filter = &eventhook.Filter{}
+		if err := json.Unmarshal([]byte(filter), h.Filter); err != nil {
+			return nil, fmt.Errorf("decode the filter of event hook %s: %w", h.ID, err)
+		}
 	}
 	var b hookBody
 	if err := json.Unmarshal([]byte(body), &b); err != nil {
@@ -95,8 +110,12 @@ func (t *Tx) InsertEventHook(h *eventhook.Hook) error {
 	if err != nil {
 		return err
 	}
-	_, err = t.exec("INSERT INTO event_hooks ("+hookCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-		h.ID, h.Name, h.Status, h.VerificationStatus, body, h.AuthSealed, ms(h.Created), ms(h.Updated))
+	filter, err := filterJSON(h.Filter)
+	if err != nil {
+		return err
+	}
+	_, err = t.exec("INSERT INTO event_hooks ("+hookCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		h.ID, h.Name, h.Status, h.VerificationStatus, body, h.AuthSealed, filter, ms(h.Created), ms(h.Updated))
 	return err
 }
 
@@ -105,8 +124,12 @@ func (t *Tx) UpdateEventHook(h *eventhook.Hook) error {
 	if err != nil {
 		return err
 	}
-	res, err := t.exec("UPDATE event_hooks SET name = ?, status = ?, verification_status = ?, body = ?, auth_value = ?, last_updated = ? WHERE id = ?",
-		h.Name, h.Status, h.VerificationStatus, body, h.AuthSealed, ms(h.Updated), h.ID)
+	filter, err := filterJSON(h.Filter)
+	if err != nil {
+		return err
+	}
+	res, err := t.exec("UPDATE event_hooks SET name = ?, status = ?, verification_status = ?, body = ?, auth_value = ?, filter = ?, last_updated = ? WHERE id = ?",
+		h.Name, h.Status, h.VerificationStatus, body, h.AuthSealed, filter, ms(h.Updated), h.ID)
 	if err != nil {
 		return err
 	}
@@ -126,9 +149,11 @@ func (t *Tx) DeleteEventHook(id string) error {
 // the deliveries of those its subscribers take, in the same transaction,
 // just before it commits (eventhook.Registry).
 type EventTap interface {
-	// Subscribers lists the subscribers of an event type. It is called
-	// for every event written and must read only memory.
-	Subscribers(eventType string) []string
+	// Subscribers lists the subscribers that take the event (its type,
+	// and their filters). It is called for every event written and must
+	// read only memory; the event is passed by value so that it stays on
+	// the writer's stack.
+	Subscribers(ev audit.Event) []string
 	// Enqueue adds the delivery of evs to a subscriber in tx.
 	Enqueue(tx provisioning.Enqueuer, subscriber string, evs []audit.Event) error
 }
@@ -144,7 +169,7 @@ func (t *Tx) tapped(ev audit.Event) {
 	if ref == nil {
 		return
 	}
-	for _, s := range ref.Subscribers(ev.EventType) {
+	for _, s := range ref.Subscribers(ev) {
 		if t.hookEvents == nil {
 			t.hookEvents = map[string][]audit.Event{}
 			t.hookOrder = nil

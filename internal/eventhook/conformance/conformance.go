@@ -29,7 +29,8 @@ func sample(name string, at time.Time) *eventhook.Hook {
 	return &eventhook.Hook{ID: src.New(ids.EventHook), Name: name, Description: &desc, Status: eventhook.Active,
 		VerificationStatus: eventhook.Unverified, URI: "https://hooks.example.com/" + name,
 		Headers: []eventhook.Header{{Key: "X-Other", Value: "v"}}, AuthKey: "Authorization", AuthSealed: "sealed:" + name,
-		Events: []string{"user.lifecycle.create", "group.lifecycle.create"}, CreatedBy: "00uadmin", Created: at, Updated: at}
+		Events: []string{"user.lifecycle.create", "group.lifecycle.create"}, CreatedBy: "00uadmin", Created: at, Updated: at,
+		Filter: &eventhook.Filter{Type: eventhook.FilterType, Map: []eventhook.FilterCondition{{Event: "user.lifecycle.create", Expression: "event.actor.type eq 'User'"}}}}
 }
 
 func event(typ string) audit.Event {
@@ -53,7 +54,7 @@ func testRoundTrip(t *testing.T, s eventhook.Store) {
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	a, b := sample("a", now), sample("b", now.Add(time.Second))
-	b.Description, b.AuthKey, b.AuthSealed, b.Headers = nil, "", "", []eventhook.Header{}
+	b.Description, b.AuthKey, b.AuthSealed, b.Headers, b.Filter = nil, "", "", []eventhook.Header{}, nil
 	insert(t, s, b)
 	insert(t, s, a)
 	got, err := s.EventHook(ctx, a.ID)
@@ -79,6 +80,7 @@ func testUpdateDelete(t *testing.T, s eventhook.Store) {
 			return err
 		}
 		cur.Status, cur.VerificationStatus, cur.URI, cur.Events = eventhook.Inactive, eventhook.Verified, "https://other.example.com/", []string{"user.session.start"}
+		cur.Filter = nil
 		cur.Updated = cur.Updated.Add(time.Minute)
 		return tx.UpdateEventHook(cur)
 	})
@@ -87,7 +89,7 @@ func testUpdateDelete(t *testing.T, s eventhook.Store) {
 	}
 	got, _ := s.EventHook(ctx, h.ID)
 	if got.Status != eventhook.Inactive || got.VerificationStatus != eventhook.Verified || got.URI != "https://other.example.com/" ||
-		!reflect.DeepEqual(got.Events, []string{"user.session.start"}) || !got.Updated.Equal(h.Updated.Add(time.Minute)) || !got.Created.Equal(h.Created) {
+		!reflect.DeepEqual(got.Events, []string{"user.session.start"}) || !got.Updated.Equal(h.Updated.Add(time.Minute)) || !got.Created.Equal(h.Created) || got.Filter != nil {
 		t.Fatalf("after update: %+v", got)
 	}
 	if err := s.UpdateEventHooks(ctx, func(tx eventhook.Tx) error { return tx.DeleteEventHook(h.ID) }); err != nil {
