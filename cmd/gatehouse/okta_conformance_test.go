@@ -629,3 +629,38 @@ func TestUserSearchOperators(t *testing.T) {
 		}
 	}
 }
+
+// TestAppUserPasswordRefused: a password in an app user's credentials
+// (POST /api/v1/apps/{id}/users and …/users/{userId}) is refused with
+// Okta's 400 E0000041 "Credentials should not be set on this resource
+// based on the scheme." (the error Okta's spec gives
+// updateApplicationUser), not E0000001, and nothing changes.
+func TestAppUserPasswordRefused(t *testing.T) {
+	ts := newTestServer(t, false)
+	ctx := context.Background()
+	c := sdkClient(t, ts)
+	u := ts.createUser(t, "ana@example.com", "Secret-Passw0rd")
+	appID, _ := ts.newSAMLApp(t, "Wiki", "")
+	check := func(what string, err error) {
+		t.Helper()
+		var ge *okta.GenericOpenAPIError
+		if !errors.As(err, &ge) || !strings.Contains(string(ge.Body()), `"errorCode":"E0000041"`) ||
+			!strings.Contains(string(ge.Body()), `"errorSummary":"Credentials should not be set on this resource based on the scheme."`) {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	ar := okta.NewAppUserAssignRequest(u.ID)
+	ar.Credentials = &okta.AppUserCredentials{UserName: okta.PtrString("ana"), Password: &okta.AppUserPasswordCredential{Value: okta.PtrString("x")}}
+	_, _, err := c.ApplicationUsersAPI.AssignUserToApplication(ctx, appID).AppUser(*ar).Execute()
+	check("assign with a password", err)
+	if _, _, err := c.ApplicationUsersAPI.GetApplicationUser(ctx, appID, u.ID).Execute(); err == nil {
+		t.Fatal("the refused assignment was made")
+	}
+	ts.assign(t, appID, u.ID)
+	_, _, err = c.ApplicationUsersAPI.UpdateApplicationUser(ctx, appID, u.ID).AppUser(okta.AppUserCredentialsRequestPayloadAsAppUserUpdateRequest(&okta.AppUserCredentialsRequestPayload{
+		Credentials: &okta.AppUserCredentials{UserName: okta.PtrString("changed"), Password: &okta.AppUserPasswordCredential{Value: okta.PtrString("x")}}})).Execute()
+	check("update with a password", err)
+	if au, _, err := c.ApplicationUsersAPI.GetApplicationUser(ctx, appID, u.ID).Execute(); err != nil || au.Credentials.GetUserName() == "changed" {
+		t.Fatalf("after the refused update: %v %+v", err, au)
+	}
+}

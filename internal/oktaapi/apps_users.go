@@ -98,7 +98,10 @@ func (in *appUserIn) input() (catalog.AssignUserInput, error) {
 	out := catalog.AssignUserInput{Profile: in.Profile}
 	if c := in.Credentials; c != nil {
 		if c.Password != nil {
-			return out, errs.InvalidFields("Api validation failed: credentials.password", errs.Field("credentials.password", "credentials.password: SAML apps do not store passwords"))
+			// Okta's answer for credentials a sign-on scheme has no
+			// place for (SAML apps keep no passwords).
+			return out, &errs.Error{Kind: errs.Invalid, Code: "E0000041", Msg: "Credentials should not be set on this resource based on the scheme.",
+				Fields: []errs.FieldError{{Message: "User level credentials should not be provided for this scheme."}}}
 		}
 		out.UserName = c.UserName
 	}
