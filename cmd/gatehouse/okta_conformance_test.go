@@ -664,3 +664,47 @@ func TestAppUserPasswordRefused(t *testing.T) {
 		t.Fatalf("after the refused update: %v %+v", err, au)
 	}
 }
+
+// TestAPIUncleanPaths: a management API path with an empty segment (an
+// empty id, as in /api/v1/users//groups) or a . or .. segment answers
+// Okta's 404 E0000008; ServeMux redirected it (307) to the cleaned path,
+// which names another resource, and a POST was then replayed there.
+func TestAPIUncleanPaths(t *testing.T) {
+	ts := newTestServer(t, false)
+	u := ts.createUser(t, "ana@example.com", "Secret-Passw0rd")
+	g := ts.group(t, "Editors")
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, c := range []struct{ method, path string }{
+		{"GET", "/api/v1/users//groups"},
+		{"POST", "/api/v1/users//lifecycle/suspend"},
+		{"GET", "/api/v1/groups//users"},
+		{"PUT", "/api/v1/groups//users/" + u.ID},
+		{"GET", "/api/v1/groups/" + g + "/../" + g},
+		{"DELETE", "/api/v1/users/" + u.ID + "/."},
+		{"GET", "/api/v1//users"},
+	} {
+		req, _ := http.NewRequest(c.method, ts.srv.URL+c.path, nil)
+		req.Header.Set("Authorization", "SSWS "+ts.token)
+		req.Header.Set("Accept", "application/json")
+		resp, err := noRedirect.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body map[string]any
+		json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if resp.StatusCode != 404 || body["errorCode"] != "E0000008" || resp.Header.Get("Location") != "" {
+			t.Fatalf("%s %s: %d %v Location %q", c.method, c.path, resp.StatusCode, body, resp.Header.Get("Location"))
+		}
+	}
+	if got, _ := ts.directory.Store.User(context.Background(), u.ID); got.Status != "ACTIVE" {
+		t.Fatalf("the user changed: %s", got.Status)
+	}
+	// Clean paths, with or without a trailing slash, are routed as before.
+	if r := ts.call(t, "GET", "/api/v1/users/"+u.ID+"/groups", ts.token, ""); r.status != 200 {
+		t.Fatalf("clean path: %d %s", r.status, r.raw)
+	}
+	if r := ts.call(t, "GET", "/api/v1/users/", ts.token, ""); r.status != 404 || r.body["errorCode"] != "E0000008" {
+		t.Fatalf("trailing slash: %d %s", r.status, r.raw)
+	}
+}
