@@ -83,9 +83,11 @@ type Query struct {
 	Limit        int
 	After        string // opaque cursor
 	Descending   bool
-	// Polling asks for the cursor after the last returned event even when
-	// no more events follow yet (Okta's polling requests, whose next link
-	// is always present); an empty page then has no cursor.
+	// Polling asks for commit order, in which a cursor never passes over
+	// an event that commits later, and for the cursor after the last
+	// returned event even when no more events follow yet (Okta's polling
+	// requests, whose next link is always present); an empty page then
+	// has no cursor. Without it events are in published order.
 	Polling bool
 }
 

@@ -45,7 +45,10 @@ func parseTime(param, s string) (time.Time, error) {
 // any other request (a bounded one, with until, or a descending one) has
 // a next link only while more events match. since defaults to 7 days
 // before until (which defaults to now); a request with a cursor (after)
-// starts at the cursor instead.
+// starts at the cursor instead. A polling request's pages are in commit
+// order (the store's Query with Polling), so a poller following the next
+// links sees every event exactly once however transactions interleave;
+// the others are in published order (docs/systemlog.md).
 func (a *API) listLogs(w http.ResponseWriter, r *http.Request) error {
 	qs := r.URL.Query()
 	limit, err := Limit(r, 100, 1000)
