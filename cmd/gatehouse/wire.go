@@ -48,6 +48,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/session"
 	"github.com/gatehouse/gatehouse/internal/sqlstore"
 	"github.com/gatehouse/gatehouse/internal/sso"
+	"github.com/gatehouse/gatehouse/internal/trustedorigin"
 	"github.com/gatehouse/gatehouse/internal/web"
 	"github.com/gatehouse/gatehouse/ui"
 )
@@ -73,6 +74,9 @@ type app struct {
 	policies  *policy.Service
 	// groupRules applies Okta group rules; its hooks are the directory's.
 	groupRules *grouprule.Service
+	// adminRoles grants and revokes administrator roles; its hooks keep
+	// an active super administrator.
+	adminRoles *adminrole.Service
 	oneTime    *session.OneTime
 	recovery   *recovery.Service
 	hooks      *eventhook.Service
@@ -230,6 +234,10 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 	a.directory.OnChange = append(a.directory.OnChange, a.groupRules.OnUserChange)
 	a.directory.OnMembership = append(a.directory.OnMembership, a.groupRules.OnMembership)
 	a.directory.OnGroupDelete = append(a.directory.OnGroupDelete, a.groupRules.OnGroupDelete)
+	a.adminRoles = &adminrole.Service{Store: db.Tokens(), Events: events, Now: now}
+	a.directory.OnChange = append(a.directory.OnChange, a.adminRoles.OnUserChange)
+	a.directory.OnMembership = append(a.directory.OnMembership, a.adminRoles.OnMembership)
+	a.directory.OnGroupDelete = append(a.directory.OnGroupDelete, a.adminRoles.OnGroupDelete)
 	a.policies = &policy.Service{Store: db.Policies(), Groups: db.Directory(), IDs: src, Now: now, Events: events, DefaultPassword: credential.DefaultPolicy()}
 	if err := a.policies.EnsureDefaults(ctx); err != nil {
 		db.Close()
@@ -393,7 +401,7 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 			Help: "Events committed by the group-commit event log; divided by the commits, the mean group size."},
 			func() float64 { _, e := log.Counts(); return float64(e) }))
 	oneTime := a.oneTime
-	adminRoles := &adminrole.Service{Store: a.db.Tokens(), Events: a.events, Now: a.now}
+	adminRoles := a.adminRoles
 	api := &oktaapi.API{
 		Directory:    a.directory,
 		Tokens:       a.db.Tokens(),
@@ -454,6 +462,10 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 	api.Extra = append(api.Extra, (&oktaapi.AWSApps{API: api, Integration: a.aws, Queue: a.queue}).Mount)
 	api.Extra = append(api.Extra, (&oktaapi.Mappings{API: api, Integration: a.aws}).Mount)
 	api.Extra = append(api.Extra, (&oktaapi.EventHooks{API: api, Service: a.hooks}).Mount)
+	origins := &trustedorigin.Cache{Store: a.db.TrustedOrigins()}
+	originSvc := &trustedorigin.Service{Store: a.db.TrustedOrigins(), IDs: a.ids, Now: a.now, Events: a.events}
+	endUser.TrustedOrigins = origins
+	api.Extra = append(api.Extra, (&oktaapi.TrustedOrigins{API: api, Service: originSvc, Cache: origins}).Mount)
 	eventLog := a.db.EventLog()
 	eventLog.SetBusy(a.busy) // sign-on events of requests in progress share a commit
 	single := &sso.Surface{
@@ -494,34 +506,35 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 		})
 	})
 	admin, err := console.New(console.Console{
-		BaseURL:      a.cfg.EffectiveBaseURL(),
-		Login:        endUser,
-		Directory:    a.directory,
-		Catalog:      a.catalog,
-		Admins:       a.db.Tokens(),
-		AdminRoles:   adminRoles,
-		Tokens:       a.db.Tokens(),
-		Events:       a.db.Events(),
-		Roles:        a.aws,
-		Profiles:     a.aws,
-		Provisioning: consoleProvisioning{in: a.aws, queue: a.queue},
-		MFA:          a.mfa,
-		Policies:     a.policies,
-		GroupRules:   a.groupRules,
-		EventHooks:   a.hooks,
-		IdPs:         fed,
-		Emails:       a.recovery,
-		IDs:          a.ids,
-		Now:          a.now,
-		Audit:        a.events,
-		Log:          a.log,
+		BaseURL:        a.cfg.EffectiveBaseURL(),
+		Login:          endUser,
+		Directory:      a.directory,
+		Catalog:        a.catalog,
+		Admins:         a.db.Tokens(),
+		AdminRoles:     adminRoles,
+		Tokens:         a.db.Tokens(),
+		Events:         a.db.Events(),
+		Roles:          a.aws,
+		Profiles:       a.aws,
+		Provisioning:   consoleProvisioning{in: a.aws, queue: a.queue},
+		MFA:            a.mfa,
+		Policies:       a.policies,
+		GroupRules:     a.groupRules,
+		EventHooks:     a.hooks,
+		IdPs:           fed,
+		TrustedOrigins: originSvc,
+		Emails:         a.recovery,
+		IDs:            a.ids,
+		Now:            a.now,
+		Audit:          a.events,
+		Log:            a.log,
 	}, ui.Templates())
 	if err != nil {
 		// The templates are embedded: a parse error is a build defect.
 		panic(fmt.Errorf("admin console: %w", err))
 	}
 	root := server.New(a.log, reg, a.db, api, endUser, single, admin, federated)
-	return web.TrustProxies(counted(a.busy, root), a.trustedProxies)
+	return web.TrustProxies(counted(a.busy, oktaapi.CORS(root, origins, a.log)), a.trustedProxies)
 }
 
 // counted counts every request in progress (package inflight): password

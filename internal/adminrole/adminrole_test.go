@@ -35,3 +35,18 @@ func TestHighest(t *testing.T) {
 		}
 	}
 }
+
+func TestGroupAssignmentID(t *testing.T) {
+	a := GroupAssignmentID("00g1", SuperAdmin)
+	if a != GroupAssignmentID("00g1", SuperAdmin) || len(a) != 20 || a[:3] != "gra" {
+		t.Fatalf("id %q is not stable or not Okta-shaped", a)
+	}
+	// Never the id of a person's assignment, even for the same id string.
+	if a == AssignmentID("00g1", SuperAdmin) || GroupAssignmentID("00g1", AppAdmin) == a || GroupAssignmentID("00g2", SuperAdmin) == a {
+		t.Fatalf("ids repeat")
+	}
+	if (Grant{UserID: "00u1", GroupID: "00g1", Role: AppAdmin}).ID() != GroupAssignmentID("00g1", AppAdmin) ||
+		(Grant{UserID: "00u1", Role: AppAdmin}).ID() != AssignmentID("00u1", AppAdmin) {
+		t.Fatal("Grant.ID")
+	}
+}

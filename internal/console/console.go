@@ -36,6 +36,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/oktaapi"
 	"github.com/gatehouse/gatehouse/internal/policy"
 	"github.com/gatehouse/gatehouse/internal/session"
+	"github.com/gatehouse/gatehouse/internal/trustedorigin"
 	"github.com/gatehouse/gatehouse/internal/web"
 )
 
@@ -105,6 +106,8 @@ type Console struct {
 	// IdPs runs Security → Identity Providers and the links on a person's
 	// page; nil hides them.
 	IdPs *federation.Service
+	// TrustedOrigins runs Security → Trusted Origins; nil hides it.
+	TrustedOrigins *trustedorigin.Service
 	// Emails mails the link of "Reset Password" when email is configured.
 	Emails interface {
 		Enabled() bool
@@ -376,6 +379,12 @@ func (c *Console) routes() []route {
 		{idpBase + "/{id}/lifecycle/{op}", areaSecurity, c.idpLifecycle},
 		{idpBase + "/{id}/delete", areaSecurity, c.deleteIdP},
 		{"/admin/people/{id}/idps/{idpId}/unlink", areaDirectory, c.unlinkIdP},
+		{originBase, 0, c.trustedOrigins},
+		{originBase, areaSecurity, c.createTrustedOrigin},
+		{originBase + "/{id}", 0, c.trustedOrigin},
+		{originBase + "/{id}", areaSecurity, c.saveTrustedOrigin},
+		{originBase + "/{id}/lifecycle/{op}", areaSecurity, c.trustedOriginLifecycle},
+		{originBase + "/{id}/delete", areaSecurity, c.deleteTrustedOrigin},
 	}
 }
 

@@ -76,12 +76,25 @@ type groupData struct {
 	Pager     Pager
 	Add       Field
 	Apps      []groupAppRow
+	// Roles are the administrator roles the group holds: every member
+	// holds them.
+	Roles []string
 }
 
 func (c *Console) groupPage(w http.ResponseWriter, r *http.Request, rq *request, g *directory.Group, fields []Field, add Field, unclaimed []string, status int, summary string) error {
 	ctx := r.Context()
 	q := r.URL.Query()
 	after, trail := cursor(q)
+	var roles []string
+	if c.AdminRoles != nil {
+		gs, err := c.AdminRoles.GroupGrants(ctx, g.ID)
+		if err != nil {
+			return err
+		}
+		for _, gr := range gs {
+			roles = append(roles, gr.Role)
+		}
+	}
 	members, err := c.Directory.Store.GroupMembers(ctx, g.ID, after, pageSize+1)
 	if err != nil {
 		return err
@@ -90,7 +103,7 @@ func (c *Console) groupPage(w http.ResponseWriter, r *http.Request, rq *request,
 	if more {
 		members = members[:pageSize]
 	}
-	d := groupData{Group: g, Fields: fields, Add: add, Unclaimed: unclaimed}
+	d := groupData{Group: g, Fields: fields, Add: add, Unclaimed: unclaimed, Roles: roles}
 	last := ""
 	for _, u := range members {
 		d.Members = append(d.Members, rowOf(u))

@@ -104,9 +104,22 @@ func (c *Console) revokeToken(w http.ResponseWriter, r *http.Request, rq *reques
 	return done(w, r, "/admin/security/api-tokens", "revoked")
 }
 
+// adminRole is one role a person holds: in their own name (revoked here)
+// or through a group (GroupID set; revoked on the group).
+type adminRole struct {
+	Role               string
+	GroupID, GroupName string
+}
+
 type adminRow struct {
 	UserID, Name, Login string
-	Roles               []string
+	Roles               []adminRole
+}
+
+// groupAdminRow is a group that holds roles: every member holds them.
+type groupAdminRow struct {
+	GroupID, Name string
+	Roles         []string
 }
 
 type adminsData struct {
@@ -114,11 +127,15 @@ type adminsData struct {
 	// System Log (each checked against the current roles).
 	FromLog   bool
 	Admins    []adminRow
+	Groups    []groupAdminRow
 	Lookup    Field
 	Found     *adminRow
 	Grant     []Field
 	Unclaimed []string
 }
+
+// maxAdminRows bounds the people the Administrators page lists.
+const maxAdminRows = 1000
 
 func grantFields(username, role string) []Field {
 	u := Field{Name: "username", Label: "Username", Type: "text", Value: username, Required: true, Autocomplete: "off"}
@@ -130,44 +147,114 @@ func grantFields(username, role string) []Field {
 	return []Field{u, rf}
 }
 
+// groupName names a group for the page (its id when it cannot be read).
+func (c *Console) groupName(ctx context.Context, names map[string]string, id string) string {
+	if n, ok := names[id]; ok {
+		return n
+	}
+	names[id] = id
+	if g, err := c.Directory.Store.Group(ctx, id); err == nil {
+		names[id] = g.Name
+	}
+	return names[id]
+}
+
+// adminRow is a person's row: the roles they hold in their own name and
+// through their groups.
+func (c *Console) adminRowOf(ctx context.Context, names map[string]string, u *directory.User) (*adminRow, error) {
+	row := &adminRow{UserID: u.ID, Name: u.DisplayName(), Login: u.Login()}
+	if c.AdminRoles == nil {
+		roles, err := c.Admins.AdminRoles(ctx, u.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range roles {
+			row.Roles = append(row.Roles, adminRole{Role: r})
+		}
+		return row, nil
+	}
+	gs, err := c.AdminRoles.Grants(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range gs {
+		ar := adminRole{Role: g.Role, GroupID: g.GroupID}
+		if g.GroupID != "" {
+			ar.GroupName = c.groupName(ctx, names, g.GroupID)
+		}
+		row.Roles = append(row.Roles, ar)
+	}
+	return row, nil
+}
+
 func (c *Console) adminsPage(w http.ResponseWriter, r *http.Request, rq *request, status int, d adminsData, summary string) error {
 	ctx := r.Context()
-	var grants []AdminGrant
-	var err error
-	if l, ok := c.Admins.(AdminLister); ok {
-		grants, err = l.AdminGrants(ctx)
-	} else {
-		grants, err = c.grantsFromLog(ctx)
-		d.FromLog = true
-	}
-	if err != nil {
-		return err
-	}
-	by := map[string]*adminRow{}
-	for _, g := range grants {
-		row := by[g.UserID]
-		if row == nil {
-			row = &adminRow{UserID: g.UserID, Name: g.UserID}
-			if u, err := c.Directory.Store.User(ctx, g.UserID); err == nil {
-				row.Name, row.Login = u.DisplayName(), u.Login()
-			}
-			by[g.UserID] = row
+	names := map[string]string{}
+	if c.AdminRoles != nil {
+		// Everyone who holds a role, in their own name or through a
+		// group, as Okta's Administrators page lists them.
+		ids, err := c.AdminRoles.Assignees(ctx, "", maxAdminRows)
+		if err != nil {
+			return err
 		}
-		row.Roles = append(row.Roles, g.Role)
-	}
-	for _, row := range by {
-		d.Admins = append(d.Admins, *row)
+		for _, id := range ids {
+			u, err := c.Directory.Store.User(ctx, id)
+			if err != nil {
+				return err
+			}
+			row, err := c.adminRowOf(ctx, names, u)
+			if err != nil {
+				return err
+			}
+			d.Admins = append(d.Admins, *row)
+		}
+		gs, err := c.AdminRoles.AllGroupGrants(ctx)
+		if err != nil {
+			return err
+		}
+		for _, g := range gs {
+			if n := len(d.Groups); n == 0 || d.Groups[n-1].GroupID != g.GroupID {
+				d.Groups = append(d.Groups, groupAdminRow{GroupID: g.GroupID, Name: c.groupName(ctx, names, g.GroupID)})
+			}
+			d.Groups[len(d.Groups)-1].Roles = append(d.Groups[len(d.Groups)-1].Roles, g.Role)
+		}
+		sort.Slice(d.Groups, func(i, j int) bool { return d.Groups[i].Name < d.Groups[j].Name })
+	} else {
+		var grants []AdminGrant
+		var err error
+		if l, ok := c.Admins.(AdminLister); ok {
+			grants, err = l.AdminGrants(ctx)
+		} else {
+			grants, err = c.grantsFromLog(ctx)
+			d.FromLog = true
+		}
+		if err != nil {
+			return err
+		}
+		by := map[string]*adminRow{}
+		for _, g := range grants {
+			row := by[g.UserID]
+			if row == nil {
+				row = &adminRow{UserID: g.UserID, Name: g.UserID}
+				if u, err := c.Directory.Store.User(ctx, g.UserID); err == nil {
+					row.Name, row.Login = u.DisplayName(), u.Login()
+				}
+				by[g.UserID] = row
+			}
+			row.Roles = append(row.Roles, adminRole{Role: g.Role})
+		}
+		for _, row := range by {
+			d.Admins = append(d.Admins, *row)
+		}
 	}
 	sort.Slice(d.Admins, func(i, j int) bool { return d.Admins[i].Name < d.Admins[j].Name })
 	lookup := strings.TrimSpace(r.URL.Query().Get("lookup"))
 	d.Lookup = Field{Name: "lookup", Label: "Look up a person by username", Type: "search", Value: lookup}
 	if lookup != "" {
 		if u, err := c.Directory.Store.User(ctx, lookup); err == nil {
-			roles, err := c.Admins.AdminRoles(ctx, u.ID)
-			if err != nil {
+			if d.Found, err = c.adminRowOf(ctx, names, u); err != nil {
 				return err
 			}
-			d.Found = &adminRow{UserID: u.ID, Name: u.DisplayName(), Login: u.Login(), Roles: roles}
 		} else if errs.Is(err, errs.NotFound) {
 			d.Lookup.Error = "No person has this username."
 		} else {

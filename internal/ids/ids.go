@@ -31,6 +31,7 @@ const (
 	Rule           = "0pr"
 	Instance       = "exk"
 	EventHook      = "who"
+	TrustedOrigin  = "tos"
 )
 
 const alphabet = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"

@@ -15,6 +15,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/errs"
 	"github.com/gatehouse/gatehouse/internal/mfa"
 	"github.com/gatehouse/gatehouse/internal/session"
+	"github.com/gatehouse/gatehouse/internal/trustedorigin"
 	"github.com/gatehouse/gatehouse/internal/web"
 )
 
@@ -97,6 +98,27 @@ type sessionGrant struct {
 	Idle     time.Duration `json:"idle,omitempty"`
 	Max      time.Duration `json:"max,omitempty"`
 	Expires  time.Time     `json:"expires"`
+	// Cleared is the body of the person's session.ClearedKey entry when
+	// the token was issued ("" before any clearing): a clearing of their
+	// sessions since then changes it, and the token is refused.
+	Cleared string `json:"cleared,omitempty"`
+}
+
+// sessionsCleared reads the body of the person's session.ClearedKey entry
+// ("" when their sessions were never cleared, or long ago).
+func (s *Surface) sessionsCleared(ctx context.Context, userID string) (string, error) {
+	b, err := s.Sessions.Store.Pending(ctx, session.ClearedKey(userID))
+	if errs.Is(err, errs.NotFound) {
+		return "", nil
+	}
+	return string(b), err
+}
+
+// clearedSince reports whether the person's sessions were cleared after
+// the grant was issued.
+func (s *Surface) clearedSince(ctx context.Context, g *sessionGrant) (bool, error) {
+	now, err := s.sessionsCleared(ctx, g.UserID)
+	return now != "" && now != g.Cleared, err
 }
 
 // AuthnPrimary is primary authentication: a username and a password.
@@ -148,9 +170,13 @@ func (s *Surface) advanceAuthn(r *http.Request, t *authnTxn, stateToken string, 
 				return nil, err
 			}
 		}
+		cleared, err := s.sessionsCleared(ctx, u.ID)
+		if err != nil {
+			return nil, err
+		}
 		token := web.NewID(32)
 		exp := now.Add(AuthnTTL)
-		b, err := json.Marshal(sessionGrant{UserID: u.ID, AMR: t.AMR, AuthTime: t.AuthTime, MFATime: t.MFATime, Idle: t.Idle, Max: t.Max, Expires: exp})
+		b, err := json.Marshal(sessionGrant{UserID: u.ID, AMR: t.AMR, AuthTime: t.AuthTime, MFATime: t.MFATime, Idle: t.Idle, Max: t.Max, Expires: exp, Cleared: cleared})
 		if err != nil {
 			return nil, err
 		}
@@ -436,6 +462,14 @@ func (s *Surface) AuthnChangePassword(r *http.Request, stateToken, oldPassword, 
 	return s.advanceAuthn(r, t, stateToken, u)
 }
 
+// errOr is err, or fallback when err is nil.
+func errOr(err, fallback error) error {
+	if err != nil {
+		return err
+	}
+	return fallback
+}
+
 // ErrSessionToken is an unknown, used or expired sessionToken.
 var ErrSessionToken = errs.New(errs.Unauthorized, "This sign-in token is not valid any more: it was already used, it expired, or it is incomplete. Sign in again.")
 
@@ -461,7 +495,10 @@ func (s *Surface) peekSessionToken(ctx context.Context, token string) (*sessionG
 // RedeemSessionToken uses a sessionToken up and starts its session in
 // this browser, exactly as the sign-in form would (a new cookie value,
 // any previous session of the browser ended, the session policy's
-// timeouts, the transaction's AMR). The person must still be ACTIVE.
+// timeouts, the transaction's AMR). The person must still be ACTIVE, and
+// their sessions not cleared since the token was issued (DELETE
+// /api/v1/users/{id}/sessions, revokeSessions): checked before the
+// session starts and again after, so that a clearing in between ends it.
 func (s *Surface) RedeemSessionToken(w http.ResponseWriter, r *http.Request, token string) (*session.Session, *directory.User, error) {
 	ctx := r.Context()
 	g, err := s.peekSessionToken(ctx, token)
@@ -488,9 +525,16 @@ func (s *Surface) RedeemSessionToken(w http.ResponseWriter, r *http.Request, tok
 	if u.Status != directory.Active {
 		return nil, nil, ErrSessionToken
 	}
+	if cleared, err := s.clearedSince(ctx, g); err != nil || cleared {
+		return nil, nil, errOr(err, ErrSessionToken)
+	}
 	sess, err := s.newSession(w, r, u.ID, session.StartOptions{AMR: g.AMR, AuthTime: g.AuthTime, MFATime: g.MFATime, Idle: g.Idle, Max: g.Max})
 	if err != nil {
 		return nil, nil, err
+	}
+	if cleared, err := s.clearedSince(ctx, g); err != nil || cleared {
+		_ = s.Sessions.Store.DeleteSessionByID(ctx, sess.ID)
+		return nil, nil, errOr(err, ErrSessionToken)
 	}
 	return sess, u, nil
 }
@@ -570,20 +614,47 @@ func (s *Surface) SameOriginURL(raw string) (string, bool) {
 	return local, true
 }
 
+// RedirectTarget returns where a browser may be sent after signing in: a
+// URL on Gatehouse's own origin (SameOriginURL), or an absolute URL on an
+// ACTIVE trusted origin with the REDIRECT scope (Okta's Trusted Origins).
+// Anything else is refused (false).
+func (s *Surface) RedirectTarget(ctx context.Context, raw string) (string, bool, error) {
+	if local, ok := s.SameOriginURL(raw); ok {
+		return local, true, nil
+	}
+	if s.TrustedOrigins == nil || raw == "" || len(raw) > 4096 || strings.ContainsAny(raw, "\\\r\n\t ") {
+		return "", false, nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.User != nil || u.Opaque != "" || u.Host == "" || !u.IsAbs() {
+		return "", false, nil
+	}
+	ok, err := s.TrustedOrigins.Allows(ctx, u.Scheme+"://"+u.Host, trustedorigin.Redirect)
+	if err != nil || !ok {
+		return "", false, err
+	}
+	return u.String(), true, nil
+}
+
 func (s *Surface) mountSessionCookieRedirect(mux *http.ServeMux) {
 	mux.HandleFunc("GET /login/sessionCookieRedirect", s.sessionCookieRedirect)
 }
 
 // sessionCookieRedirect exchanges a sessionToken for the session cookie
-// and continues at redirectUrl, which must be on Gatehouse's own origin
-// (anything else is refused, never followed). A request that another site
+// and continues at redirectUrl, which must be on Gatehouse's own origin or
+// on a trusted origin with the REDIRECT scope (anything else is refused,
+// never followed). A request that another site
 // started asks for a click first, naming the account, so that no site can
 // sign a browser into an account of its choosing.
 func (s *Surface) sessionCookieRedirect(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	dest, ok := s.SameOriginURL(q.Get("redirectUrl"))
+	dest, ok, err := s.RedirectTarget(r.Context(), q.Get("redirectUrl"))
+	if err != nil {
+		s.unavailable(w, r, err)
+		return
+	}
 	if !ok {
-		s.Message(w, r, http.StatusBadRequest, "Sign In", "The address to continue to after signing in is not on this Gatehouse, so it was not followed.", "")
+		s.Message(w, r, http.StatusBadRequest, "Sign In", "The address to continue to after signing in is not on this Gatehouse or on a trusted origin, so it was not followed.", "")
 		return
 	}
 	token := q.Get("token")

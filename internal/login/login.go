@@ -76,6 +76,12 @@ type Surface struct {
 	Policy SignOnPolicy
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// TrustedOrigins are the origins besides Gatehouse's own that a
+	// browser may be sent to after signing in (the REDIRECT scope); nil
+	// allows none.
+	TrustedOrigins interface {
+		Allows(ctx context.Context, origin, scope string) (bool, error)
+	}
 	// Recovery sends password-reset links by email; nil (or not Enabled)
 	// offers no "Forgot password?".
 	Recovery Recovery

@@ -25,20 +25,36 @@ func (a *API) mountRoles(m *Mux) {
 	m.Handle("PUT /api/v1/users/{id}/roles/{roleId}/targets/catalog/apps/{appName}/{appId}", WriteAccess, a.assignAppTarget)
 	m.Handle("DELETE /api/v1/users/{id}/roles/{roleId}/targets/catalog/apps/{appName}/{appId}", WriteAccess, a.unassignAppTarget)
 	m.Handle("GET /api/v1/iam/assignees/users", ReadAccess, a.listRoleAssignees)
+
+	// A group's roles (RoleAssignmentBGroup): every member holds them.
+	m.HandleGroupSub("roles", a.listGroupRoles)
+	m.Handle("POST /api/v1/groups/{id}/roles", WriteAccess, a.assignGroupRole)
+	m.Handle("GET /api/v1/groups/{id}/roles/{roleId}", ReadAccess, a.getGroupRole)
+	m.Handle("DELETE /api/v1/groups/{id}/roles/{roleId}", WriteAccess, a.unassignGroupRole)
+	m.Handle("GET /api/v1/groups/{id}/roles/{roleId}/targets/catalog/apps", ReadAccess, a.listAppTargets)
+	m.Handle("PUT /api/v1/groups/{id}/roles/{roleId}/targets/catalog/apps/{appName}", WriteAccess, a.assignAppTarget)
+	m.Handle("DELETE /api/v1/groups/{id}/roles/{roleId}/targets/catalog/apps/{appName}", WriteAccess, a.unassignAppTarget)
+	m.Handle("PUT /api/v1/groups/{id}/roles/{roleId}/targets/catalog/apps/{appName}/{appId}", WriteAccess, a.assignAppTarget)
+	m.Handle("DELETE /api/v1/groups/{id}/roles/{roleId}/targets/catalog/apps/{appName}/{appId}", WriteAccess, a.unassignAppTarget)
 }
 
 // RoleJSON renders a grant as Okta's Role object (a standard role
-// assigned to a user).
+// assigned to a user, or to a group: assignmentType GROUP, the group as
+// assignee, also in a member's list of roles).
 func (a *API) RoleJSON(g adminrole.Grant) map[string]any {
+	kind, assignee := "USER", a.Href("/api/v1/users/%s", g.UserID)
+	if g.GroupID != "" {
+		kind, assignee = "GROUP", a.Href("/api/v1/groups/%s", g.GroupID)
+	}
 	return map[string]any{
-		"id":             adminrole.AssignmentID(g.UserID, g.Role),
+		"id":             g.ID(),
 		"label":          adminrole.Label(g.Role),
 		"type":           g.Role,
 		"status":         "ACTIVE",
 		"created":        Time(g.Created),
 		"lastUpdated":    Time(g.Created),
-		"assignmentType": "USER",
-		"_links":         map[string]any{"assignee": a.Href("/api/v1/users/%s", g.UserID)},
+		"assignmentType": kind,
+		"_links":         map[string]any{"assignee": assignee},
 	}
 }
 
@@ -74,29 +90,43 @@ func (a *API) assignUserRole(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var in struct {
-		Type string `json:"type"`
-	}
-	// role and resource-set come with type CUSTOM, which is refused below.
-	if err := DecodeStrict(r, &in, []string{"type"}, "role", "resource-set"); err != nil {
+	role, err := roleType(r)
+	if err != nil {
 		return err
-	}
-	if strings.TrimSpace(in.Type) == "" {
-		return errs.InvalidFields("Api validation failed: type",
-			errs.Field("type", "type: The field cannot be left blank; use one of SUPER_ADMIN, APP_ADMIN, READ_ONLY_ADMIN"))
-	}
-	if !adminrole.Valid(in.Type) {
-		return adminrole.InvalidRole(in.Type)
 	}
 	u, err := a.Directory.Store.User(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	g, err := svc.Grant(r.Context(), u, in.Type)
+	g, err := svc.Grant(r.Context(), u, role)
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusCreated, a.RoleJSON(g))
+}
+
+// roleType reads the body of a role assignment ({"type": ...}), one of
+// Gatehouse's roles.
+func roleType(r *http.Request) (string, error) {
+	var in struct {
+		Type string `json:"type"`
+	}
+	// role and resource-set come with type CUSTOM, which is refused below.
+	if err := DecodeStrict(r, &in, []string{"type"}, "role", "resource-set"); err != nil {
+		return "", err
+	}
+	if strings.TrimSpace(in.Type) == "" {
+		return "", errs.InvalidFields("Api validation failed: type",
+			errs.Field("type", "type: The field cannot be left blank; use one of SUPER_ADMIN, APP_ADMIN, READ_ONLY_ADMIN"))
+	}
+	if !adminrole.Valid(in.Type) {
+		return "", adminrole.InvalidRole(in.Type)
+	}
+	return in.Type, nil
+}
+
+func roleNotFound(id string) error {
+	return &errs.Error{Kind: errs.NotFound, Code: "E0000007", Msg: "Not found: Resource not found: " + id + " (Role)"}
 }
 
 // userRole finds the person of the path and their role assignment named
@@ -116,11 +146,94 @@ func (a *API) userRole(r *http.Request) (*adminrole.Service, *directory.User, ad
 	}
 	id := r.PathValue("roleId")
 	for _, g := range gs {
-		if adminrole.AssignmentID(u.ID, g.Role) == id {
+		if g.ID() == id {
 			return svc, u, g, nil
 		}
 	}
-	return nil, nil, adminrole.Grant{}, &errs.Error{Kind: errs.NotFound, Code: "E0000007", Msg: "Not found: Resource not found: " + id + " (Role)"}
+	return nil, nil, adminrole.Grant{}, roleNotFound(id)
+}
+
+// groupRole finds the group of the path and its role assignment named
+// roleId.
+func (a *API) groupRole(r *http.Request) (*adminrole.Service, *directory.Group, adminrole.Grant, error) {
+	svc, err := a.roleService()
+	if err != nil {
+		return nil, nil, adminrole.Grant{}, err
+	}
+	g, err := a.Directory.Store.Group(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return nil, nil, adminrole.Grant{}, err
+	}
+	gs, err := svc.GroupGrants(r.Context(), g.ID)
+	if err != nil {
+		return nil, nil, adminrole.Grant{}, err
+	}
+	id := r.PathValue("roleId")
+	for _, gr := range gs {
+		if gr.ID() == id {
+			return svc, g, gr, nil
+		}
+	}
+	return nil, nil, adminrole.Grant{}, roleNotFound(id)
+}
+
+func (a *API) listGroupRoles(w http.ResponseWriter, r *http.Request) error {
+	svc, err := a.roleService()
+	if err != nil {
+		return err
+	}
+	g, err := a.Directory.Store.Group(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	gs, err := svc.GroupGrants(r.Context(), g.ID)
+	if err != nil {
+		return err
+	}
+	out := make([]map[string]any, len(gs))
+	for i, gr := range gs {
+		out[i] = a.RoleJSON(gr)
+	}
+	return WriteJSON(w, out)
+}
+
+func (a *API) assignGroupRole(w http.ResponseWriter, r *http.Request) error {
+	svc, err := a.roleService()
+	if err != nil {
+		return err
+	}
+	role, err := roleType(r)
+	if err != nil {
+		return err
+	}
+	g, err := a.Directory.Store.Group(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	gr, err := svc.GrantGroup(r.Context(), g, role)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, a.RoleJSON(gr))
+}
+
+func (a *API) getGroupRole(w http.ResponseWriter, r *http.Request) error {
+	_, _, gr, err := a.groupRole(r)
+	if err != nil {
+		return err
+	}
+	return WriteJSON(w, a.RoleJSON(gr))
+}
+
+func (a *API) unassignGroupRole(w http.ResponseWriter, r *http.Request) error {
+	svc, g, gr, err := a.groupRole(r)
+	if err != nil {
+		return err
+	}
+	if err := svc.RevokeGroup(r.Context(), g, gr.Role); err != nil {
+		return err
+	}
+	return NoContent(w)
 }
 
 func (a *API) getUserRole(w http.ResponseWriter, r *http.Request) error {
@@ -136,16 +249,27 @@ func (a *API) unassignUserRole(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if g.GroupID != "" {
+		// Okta revokes a role held through a group on the group only.
+		return adminrole.ErrThroughGroup(g.GroupID)
+	}
 	if err := svc.Revoke(r.Context(), PrincipalFrom(r.Context()).UserID, u, g.Role); err != nil {
 		return err
 	}
 	return NoContent(w)
 }
 
-// appAdminRole is the role assignment of a targets path, which must be an
-// Application Administrator's (Okta's E0000091 otherwise).
+// appAdminRole is the role assignment of a targets path (a user's or a
+// group's), which must be an Application Administrator's (Okta's E0000091
+// otherwise).
 func (a *API) appAdminRole(r *http.Request) (adminrole.Grant, error) {
-	_, _, g, err := a.userRole(r)
+	var g adminrole.Grant
+	var err error
+	if strings.HasPrefix(r.URL.Path, "/api/v1/groups/") {
+		_, _, g, err = a.groupRole(r)
+	} else {
+		_, _, g, err = a.userRole(r)
+	}
 	if err != nil {
 		return g, err
 	}

@@ -48,6 +48,10 @@ type Store interface {
 	TouchSessionByID(ctx context.Context, id string, lastSeen, idleExpires time.Time) error
 	DeleteSession(ctx context.Context, hash string) error
 	DeleteSessionByID(ctx context.Context, id string) error
+	// DeleteUserSessions ends every session of the person and, in the
+	// same transaction, gives the pending entry ClearedKey(userID) a new
+	// random body, so that what was issued before (an Authentication API
+	// sessionToken) can tell it must not start a session any more.
 	DeleteUserSessions(ctx context.Context, userID string) (int, error)
 	UserSessions(ctx context.Context, userID string) ([]*Session, error)
 	// PutPending stores an SSO request that waits for sign-in, or
@@ -77,6 +81,15 @@ type Manager struct {
 	Idle  time.Duration
 	Max   time.Duration
 }
+
+// ClearedKey names the pending entry that DeleteUserSessions renews: its
+// body changes at every clearing of the person's sessions (absent before
+// the first).
+func ClearedKey(userID string) string { return "sessions-cleared:" + userID }
+
+// ClearedTTL is how long the entry of ClearedKey lives after a clearing:
+// far longer than anything issued before it that it must outlive.
+const ClearedTTL = 24 * time.Hour
 
 // Hash is how a cookie value is stored.
 func Hash(value string) string {

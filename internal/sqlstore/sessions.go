@@ -2,7 +2,9 @@ package sqlstore
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"strings"
 	"time"
@@ -83,13 +85,28 @@ func (s sessStore) DeleteSessionByID(ctx context.Context, id string) error {
 	return nil
 }
 
+// DeleteUserSessions ends the person's sessions and renews the body of
+// their session.ClearedKey entry (a new random value), in one transaction.
 func (s sessStore) DeleteUserSessions(ctx context.Context, userID string) (int, error) {
-	res, err := s.db.exec(ctx, "DELETE FROM sessions WHERE user_id = ?", userID)
-	if err != nil {
-		return 0, err
-	}
-	n, _ := res.RowsAffected()
-	return int(n), nil
+	n := 0
+	err := s.db.InTx(ctx, func(t *Tx) error {
+		mark := make([]byte, 16)
+		if _, err := rand.Read(mark); err != nil {
+			return err
+		}
+		if _, err := t.exec("INSERT INTO sso_pending (id, body, expires) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET body = excluded.body, expires = excluded.expires",
+			session.ClearedKey(userID), hex.EncodeToString(mark), ms(time.Now().Add(session.ClearedTTL))); err != nil {
+			return err
+		}
+		res, err := t.exec("DELETE FROM sessions WHERE user_id = ?", userID)
+		if err != nil {
+			return err
+		}
+		m, _ := res.RowsAffected()
+		n = int(m)
+		return nil
+	})
+	return n, err
 }
 
 func (s sessStore) UserSessions(ctx context.Context, userID string) ([]*session.Session, error) {

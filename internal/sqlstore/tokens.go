@@ -107,42 +107,65 @@ func (s TokenStore) Touch(ctx context.Context, id string, at time.Time) error {
 	return err
 }
 
-// AdminRoles lists the admin roles of a user.
+// AdminRoles lists the admin roles of a user: their own and those of
+// their groups, each once.
 func (s TokenStore) AdminRoles(ctx context.Context, userID string) ([]string, error) {
-	return scanStrings(s.db.query(ctx, "SELECT role FROM admin_roles WHERE user_id = ? ORDER BY role", userID))
+	return scanStrings(s.db.query(ctx, "SELECT role FROM admin_roles WHERE user_id = ? UNION "+
+		"SELECT g.role FROM group_admin_roles g JOIN group_members m ON m.group_id = g.group_id WHERE m.user_id = ? ORDER BY 1", userID, userID))
 }
 
-// ActingRoles lists the admin roles a user can act with now: none while
-// the user is SUSPENDED or DEPROVISIONED (their API tokens then do
-// nothing, as Okta's stop working for a deactivated administrator).
+// ActingRoles lists the admin roles a user can act with now (their own
+// and their groups'): none while the user is SUSPENDED or DEPROVISIONED
+// (their API tokens then do nothing, as Okta's stop working for a
+// deactivated administrator).
 func (s TokenStore) ActingRoles(ctx context.Context, userID string) ([]string, error) {
-	return scanStrings(s.db.query(ctx, "SELECT r.role FROM admin_roles r JOIN users u ON u.id = r.user_id WHERE r.user_id = ? AND u.status NOT IN ('SUSPENDED', 'DEPROVISIONED') ORDER BY r.role", userID))
+	return scanStrings(s.db.query(ctx, "SELECT role FROM ("+
+		"SELECT role FROM admin_roles WHERE user_id = ? UNION "+
+		"SELECT g.role FROM group_admin_roles g JOIN group_members m ON m.group_id = g.group_id WHERE m.user_id = ?"+
+		") r WHERE EXISTS (SELECT 1 FROM users u WHERE u.id = ? AND u.status NOT IN ('SUSPENDED', 'DEPROVISIONED')) ORDER BY 1", userID, userID, userID))
 }
 
-// RoleGrants lists a user's admin roles with when each was granted.
-func (s TokenStore) RoleGrants(ctx context.Context, userID string) ([]adminrole.Grant, error) {
-	rows, err := s.db.query(ctx, "SELECT role, created FROM admin_roles WHERE user_id = ? ORDER BY role", userID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []adminrole.Grant{}
-	for rows.Next() {
+func scanGrants(rows *sql.Rows, err error, userID string) ([]adminrole.Grant, error) {
+	out, err := scanAll(rows, err, func(sc scanner) (adminrole.Grant, error) {
 		g := adminrole.Grant{UserID: userID}
 		var created int64
-		if err := rows.Scan(&g.Role, &created); err != nil {
-			return nil, err
-		}
+		err := sc.Scan(&g.GroupID, &g.Role, &created)
 		g.Created = fromMs(created)
-		out = append(out, g)
+		return g, err
+	})
+	if out == nil && err == nil {
+		out = []adminrole.Grant{}
 	}
-	return out, rows.Err()
+	return out, err
+}
+
+// RoleGrants lists a user's admin roles with when each was granted: their
+// own, then their groups' (GroupID set), in group and role order.
+func (s TokenStore) RoleGrants(ctx context.Context, userID string) ([]adminrole.Grant, error) {
+	rows, err := s.db.query(ctx, "SELECT '' AS group_id, role, created FROM admin_roles WHERE user_id = ? UNION ALL "+
+		"SELECT g.group_id, g.role, g.created FROM group_admin_roles g JOIN group_members m ON m.group_id = g.group_id WHERE m.user_id = ? ORDER BY 1, 2", userID, userID)
+	return scanGrants(rows, err, userID)
+}
+
+// GroupRoleGrants lists a group's admin roles, in role order.
+func (s TokenStore) GroupRoleGrants(ctx context.Context, groupID string) ([]adminrole.Grant, error) {
+	rows, err := s.db.query(ctx, "SELECT group_id, role, created FROM group_admin_roles WHERE group_id = ? ORDER BY role", groupID)
+	return scanGrants(rows, err, "")
+}
+
+// GroupGrants lists every admin role held by a group, in group and role
+// order.
+func (s TokenStore) GroupGrants(ctx context.Context) ([]adminrole.Grant, error) {
+	rows, err := s.db.query(ctx, "SELECT group_id, role, created FROM group_admin_roles ORDER BY group_id, role")
+	return scanGrants(rows, err, "")
 }
 
 // AdminUsers lists, in id order, the ids of the users that hold an admin
-// role, after the given id, at most limit of them.
+// role (their own or through a group), after the given id, at most limit
+// of them.
 func (s TokenStore) AdminUsers(ctx context.Context, after string, limit int) ([]string, error) {
-	return scanStrings(s.db.query(ctx, "SELECT DISTINCT user_id FROM admin_roles WHERE user_id > ? ORDER BY user_id LIMIT ?", after, limit))
+	return scanStrings(s.db.query(ctx, "SELECT user_id FROM (SELECT user_id FROM admin_roles UNION "+
+		"SELECT m.user_id FROM group_admin_roles g JOIN group_members m ON m.group_id = g.group_id) a WHERE user_id > ? ORDER BY user_id LIMIT ?", after, limit))
 }
 
 // GrantRole gives a user an admin role, with its log event; a role the
@@ -165,34 +188,13 @@ func (s TokenStore) GrantRole(ctx context.Context, userID, role string, at time.
 // RevokeRole removes an admin role from a user, with its log event. A
 // role the user does not hold is errs.NotFound; the Super Administrator
 // role of the last ACTIVE super administrator is adminrole.ErrLastSuperAdmin
-// (the super administrators' rows are locked first, so two revokes at
-// once cannot both pass the check).
+// (adminrole.CheckUserRevoke, under the super administrators' lock, so
+// that two revokes at once cannot both pass the check).
 func (s TokenStore) RevokeRole(ctx context.Context, userID, role string, ev audit.Event) error {
 	return s.db.InTx(ctx, func(tx *Tx) error {
 		if role == adminrole.SuperAdmin {
-			rows, err := tx.query("SELECT r.user_id, u.status FROM admin_roles r JOIN users u ON u.id = r.user_id WHERE r.role = ? ORDER BY r.user_id"+tx.forUpdateOf("r"), role)
-			if err != nil {
+			if err := adminrole.CheckUserRevoke(tx, userID); err != nil {
 				return err
-			}
-			held, others := false, 0
-			for rows.Next() {
-				var id, status string
-				if err := rows.Scan(&id, &status); err != nil {
-					rows.Close()
-					return err
-				}
-				if id == userID {
-					held = true
-				} else if status == "ACTIVE" {
-					others++
-				}
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return err
-			}
-			if held && others == 0 {
-				return adminrole.ErrLastSuperAdmin
 			}
 		}
 		res, err := tx.exec("DELETE FROM admin_roles WHERE user_id = ? AND role = ?", userID, role)
@@ -206,4 +208,110 @@ func (s TokenStore) RevokeRole(ctx context.Context, userID, role string, ev audi
 		}
 		return tx.Append(ev)
 	})
+}
+
+// GrantGroupRole gives a group an admin role, with its log event: an
+// unknown group is errs.NotFound, a role the group already holds
+// adminrole.ErrAlreadyAssigned, and nothing is written.
+func (s TokenStore) GrantGroupRole(ctx context.Context, groupID, role string, at time.Time, ev audit.Event) error {
+	return s.db.InTx(ctx, func(tx *Tx) error {
+		var one int
+		if err := tx.queryRow("SELECT 1 FROM groups WHERE id = ?", groupID).Scan(&one); err != nil {
+			return notFound(err, groupID+" (UserGroup)")
+		}
+		res, err := tx.exec("INSERT INTO group_admin_roles (group_id, role, created) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", groupID, role, ms(at))
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return adminrole.ErrAlreadyAssigned
+		}
+		return tx.Append(ev)
+	})
+}
+
+// RevokeGroupRole removes an admin role from a group, with its log event:
+// a role the group does not hold is errs.NotFound, and the Super
+// Administrator role of a group whose members are the last active super
+// administrators is refused (adminrole.CheckGroupRevoke).
+func (s TokenStore) RevokeGroupRole(ctx context.Context, groupID, role string, ev audit.Event) error {
+	return s.db.InTx(ctx, func(tx *Tx) error {
+		if role == adminrole.SuperAdmin {
+			if err := adminrole.CheckGroupRevoke(tx, groupID); err != nil {
+				return err
+			}
+		}
+		res, err := tx.exec("DELETE FROM group_admin_roles WHERE group_id = ? AND role = ?", groupID, role)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return errs.NotFoundf("Not found: Resource not found: %s (Role)", role)
+		}
+		return tx.Append(ev)
+	})
+}
+
+// superAdminLockClass is the first key of the PostgreSQL advisory lock
+// that serializes the changes that can take the Super Administrator role
+// from someone (adminrole.Tx).
+const superAdminLockClass = 7365
+
+// LockSuperAdmins takes the super administrators' lock until the
+// transaction ends: on PostgreSQL a transaction-scoped advisory lock, so
+// that the reads after it (each statement sees what committed before it
+// started) see the outcome of the change that held it; SQLite's write
+// transactions already run one at a time.
+func (t *Tx) LockSuperAdmins() error {
+	if t.db.dialect != Postgres {
+		return nil
+	}
+	_, err := t.exec("SELECT pg_advisory_xact_lock(?, 0)", superAdminLockClass)
+	return err
+}
+
+func (t *Tx) exists(q string, args ...any) (bool, error) {
+	var one int
+	err := t.queryRow(q, args...).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// SuperAdminHolds reports whether the user holds SUPER_ADMIN in their own
+// name, and through a group.
+func (t *Tx) SuperAdminHolds(userID string) (own, viaGroup bool, err error) {
+	if own, err = t.exists("SELECT 1 FROM admin_roles WHERE user_id = ? AND role = 'SUPER_ADMIN'", userID); err != nil {
+		return false, false, err
+	}
+	viaGroup, err = t.exists("SELECT 1 FROM group_members m JOIN group_admin_roles g ON g.group_id = m.group_id WHERE m.user_id = ? AND g.role = 'SUPER_ADMIN' LIMIT 1", userID)
+	return own, viaGroup, err
+}
+
+// OtherActiveSuperAdmins reports whether an ACTIVE user other than
+// exceptUser holds SUPER_ADMIN in their own name (own), and in their own
+// name or through a group other than exceptGroup (any).
+func (t *Tx) OtherActiveSuperAdmins(exceptUser, exceptGroup string) (own, any bool, err error) {
+	if own, err = t.exists("SELECT 1 FROM admin_roles r JOIN users u ON u.id = r.user_id WHERE r.role = 'SUPER_ADMIN' AND u.status = 'ACTIVE' AND r.user_id <> ? LIMIT 1", exceptUser); err != nil || own {
+		return own, own, err
+	}
+	any, err = t.exists("SELECT 1 FROM group_admin_roles g JOIN group_members m ON m.group_id = g.group_id JOIN users u ON u.id = m.user_id "+
+		"WHERE g.role = 'SUPER_ADMIN' AND g.group_id <> ? AND u.status = 'ACTIVE' AND m.user_id <> ? LIMIT 1", exceptGroup, exceptUser)
+	return false, any, err
+}
+
+// GroupHasActiveMember reports whether an ACTIVE user is a member of the
+// group.
+func (t *Tx) GroupHasActiveMember(groupID string) (bool, error) {
+	return t.exists("SELECT 1 FROM group_members m JOIN users u ON u.id = m.user_id WHERE m.group_id = ? AND u.status = 'ACTIVE' LIMIT 1", groupID)
+}
+
+// GroupRoles lists the admin roles of a group.
+func (t *Tx) GroupRoles(groupID string) ([]string, error) {
+	return scanStrings(t.query("SELECT role FROM group_admin_roles WHERE group_id = ? ORDER BY role", groupID))
 }
