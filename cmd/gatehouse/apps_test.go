@@ -383,7 +383,7 @@ func TestAppsBadInput(t *testing.T) {
 		{"unknown app", "GET", "/api/v1/apps/0oa00000000000000000", "", 404, "E0000007", ""},
 		{"unknown lifecycle", "POST", appPath + "/lifecycle/explode", "", 404, "E0000008", ""},
 		{"assign unknown user", "POST", appPath + "/users", `{"id":"00u00000000000000000","scope":"USER"}`, 404, "E0000007", ""},
-		{"assign with password", "POST", appPath + "/users", `{"id":"` + userID + `","credentials":{"password":{"value":"x"}}}`, 400, "E0000001", "password"},
+		{"assign with password", "POST", appPath + "/users", `{"id":"` + userID + `","credentials":{"password":{"value":"x"}}}`, 400, "E0000041", "User level credentials"},
 		{"assign nested profile", "POST", appPath + "/users", `{"id":"` + userID + `","profile":{"a":{"b":1}}}`, 400, "E0000001", "profile.a"},
 		{"assign unknown group", "PUT", appPath + "/groups/00g00000000000000000", `{}`, 404, "E0000007", ""},
 		{"negative priority", "PUT", appPath + "/groups/" + grp, `{"priority":-1}`, 400, "E0000001", "priority"},

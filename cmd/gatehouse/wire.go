@@ -493,7 +493,15 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 			if err != nil {
 				return err
 			}
-			single.WriteMetadata(w, r, app)
+			// Okta's kid names the key the metadata is for: every key of
+			// an app is in its metadata, so a kid of the app's serves it
+			// and any other is 404, as an unknown key is.
+			if kid := r.URL.Query().Get("kid"); kid != "" {
+				if _, _, err := a.catalog.Key(r.Context(), app.ID, kid); err != nil {
+					return err
+				}
+			}
+			single.WriteMetadataAs(w, r, app, "text/xml; charset=utf-8")
 			return nil
 		})
 	})

@@ -275,3 +275,44 @@ test('Okta Node SDK: group rules are created inactive, listed with group names, 
   assert.deepEqual(await all(await groups.listGroupUsers({ groupId: sales.id })), []);
   assert.equal((await apiError(() => groups.getGroupRule({ ruleId: rule.id }))).errorCode, 'E0000007');
 });
+
+test('Okta Node SDK: the spec operations the conformance audit added or fixed (metadata, group assignment q and PATCH, expand=user, projections, search operators, unique group names)', async (t) => {
+  const { client } = await withClient(t);
+  const ada = await client.userApi.createUser({ body: { profile: profile('ada@example.com'), credentials: { password: { value: 'Analytical-Engine-1843' } } }, activate: true });
+  const editors = await client.groupApi.createGroup({ group: { profile: { name: 'Editors' } } });
+  await client.groupApi.createGroup({ group: { profile: { name: 'Readers' } } });
+  const dup = await apiError(() => client.groupApi.createGroup({ group: { profile: { name: 'EDITORS' } } }));
+  assert.equal(dup.status, 400);
+  assert.equal(dup.errorCode, 'E0000001');
+  assert.equal(dup.errorSummary, 'Api validation failed: name');
+
+  const app = await client.applicationApi.createApplication({
+    application: {
+      label: 'Docs',
+      signOnMode: 'SAML_2_0',
+      settings: { signOn: { ssoAcsUrl: 'https://docs.example.test/acs', recipient: 'https://docs.example.test/acs', destination: 'https://docs.example.test/acs', audience: 'urn:docs', subjectNameIdTemplate: '${user.userName}', subjectNameIdFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified', responseSigned: true, assertionSigned: true, signatureAlgorithm: 'RSA_SHA256', digestAlgorithm: 'SHA256', authnContextClassRef: 'urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport' } },
+    },
+  });
+  // The SDK parses text/xml only (application/xml made it throw).
+  const metadata = await client.applicationApi.previewSAMLmetadataForApplication({ appId: app.id, kid: app.credentials.signing.kid });
+  assert.match(metadata, /IDPSSODescriptor/);
+
+  await client.applicationApi.assignGroupToApplication({ appId: app.id, groupId: editors.id, applicationGroupAssignment: { priority: 0 } });
+  const patched = await client.applicationApi.updateGroupAssignmentToApplication({ appId: app.id, groupId: editors.id, jsonPatchOperation: [{ op: 'replace', path: '/profile', value: { team: 'docs' } }] });
+  assert.equal(patched.profile.team, 'docs');
+  assert.deepEqual((await all(await client.applicationApi.listApplicationGroupAssignments({ appId: app.id, q: 'edi' }))).map((g) => g.id), [editors.id]);
+  assert.deepEqual(await all(await client.applicationApi.listApplicationGroupAssignments({ appId: app.id, q: 'rea' })), []);
+
+  await client.applicationApi.assignUserToApplication({ appId: app.id, appUser: { id: ada.id, scope: 'USER' } });
+  const withUser = await client.applicationApi.getApplication({ appId: app.id, expand: `user/${ada.id}` });
+  assert.equal(withUser._embedded.user.id, ada.id);
+  assert.equal(withUser.accessibility.errorRedirectUrl, undefined);
+
+  const projected = (await all(await client.userApi.listUsers({ fields: 'status,profile:(login)' }))).find((u) => u.id === ada.id);
+  assert.equal(projected.profile.login, 'ada@example.com');
+  assert.equal(projected.profile.firstName, undefined);
+  assert.equal(projected.created, undefined);
+  assert.deepEqual((await all(await client.userApi.listUsers({ search: 'profile.login co "ada"' }))).map((u) => u.id), [ada.id]);
+  const ne = await apiError(async () => all(await client.userApi.listUsers({ search: 'status ne "ACTIVE"' })));
+  assert.equal(ne.errorCode, 'E0000031');
+});

@@ -9,6 +9,7 @@ import (
 
 // AppQuery selects apps for a list.
 type AppQuery struct {
+	ID     string // exact id ("" for any)
 	Q      string // case-insensitive prefix of the name or the label
 	Status Status // "" for any
 	Name   string // exact name
@@ -49,8 +50,10 @@ type Store interface {
 	// users, ordered by user, then priority, then group id.
 	GroupGrants(ctx context.Context, appID string, userIDs []string) ([]*GroupGrant, error)
 	GroupAssignment(ctx context.Context, appID, groupID string) (*GroupAssignment, error)
-	// GroupAssignments pages the app's group assignments in group id order.
-	GroupAssignments(ctx context.Context, appID, after string, limit int) ([]*GroupAssignment, error)
+	// GroupAssignments pages the app's group assignments in group id
+	// order; a non-empty q keeps those whose group's name starts with it
+	// (case-insensitive).
+	GroupAssignments(ctx context.Context, appID, q, after string, limit int) ([]*GroupAssignment, error)
 	// GroupApps pages a group's app assignments in app id order.
 	GroupApps(ctx context.Context, groupID, after string, limit int) ([]*GroupAssignment, error)
 	// GroupAppCounts counts the apps each of the given groups is assigned

@@ -652,7 +652,7 @@ func (c *Console) appAssignments(w http.ResponseWriter, r *http.Request, rq *req
 		last = as.UserID
 	}
 	d.Pager = pager("/admin/apps/"+a.ID+"/assignments", q, after, trail, last, more)
-	gas, err := c.Catalog.Store.GroupAssignments(ctx, a.ID, "", 200)
+	gas, err := c.Catalog.Store.GroupAssignments(ctx, a.ID, "", "", 200)
 	if err != nil {
 		return err
 	}

@@ -325,7 +325,11 @@ func setPasswordHash(u *User, h string, historyCount int, now time.Time) {
 // and sets a new password as SetPassword does, in one change: the
 // password policy is checked against the new profile, and a refused
 // profile or password changes nothing.
-func (s *Service) UpdateProfileAndPassword(ctx context.Context, idOrLogin string, p Profile, replace bool, password string) (*User, error) {
+//
+// checkHistory also refuses a password in the history (Okta's strict=true
+// on updateUser); without it only the complexity rules apply, as for
+// Okta's administrator-set passwords.
+func (s *Service) UpdateProfileAndPassword(ctx context.Context, idOrLogin string, p Profile, replace bool, password string, checkHistory bool) (*User, error) {
 	if password == "" {
 		return nil, errs.InvalidFields("Api validation failed: password", errs.Field("newPassword", "A new password is required."))
 	}
@@ -339,7 +343,11 @@ func (s *Service) UpdateProfileAndPassword(ctx context.Context, idOrLogin string
 		if err != nil {
 			return "", err
 		}
-		if err := s.checkPolicy(ctx, password, profile, passwordHistory(u)); err != nil {
+		var history []string
+		if checkHistory {
+			history = passwordHistory(u)
+		}
+		if err := s.checkPolicy(ctx, password, profile, history); err != nil {
 			return "", err
 		}
 		return s.Hasher.Hash(ctx, password)
@@ -376,7 +384,14 @@ func (s *Service) UpdateProfileAndPassword(ctx context.Context, idOrLogin string
 // SetPassword sets a new password as an administrator would (no old
 // password), checking the policy.
 func (s *Service) SetPassword(ctx context.Context, idOrLogin, password string) (*User, error) {
-	return s.changePassword(ctx, idOrLogin, "", password, false, false)
+	return s.changePassword(ctx, idOrLogin, "", password, false, false, true)
+}
+
+// AdminSetPassword is SetPassword with the history check optional: Okta's
+// updateUser sets a password against the complexity rules only, and
+// against the history too with strict=true.
+func (s *Service) AdminSetPassword(ctx context.Context, idOrLogin, password string, checkHistory bool) (*User, error) {
+	return s.changePassword(ctx, idOrLogin, "", password, false, false, checkHistory)
 }
 
 // ResetPassword sets the password chosen through a password-reset link:
@@ -384,15 +399,15 @@ func (s *Service) SetPassword(ctx context.Context, idOrLogin, password string) (
 // is unlocked (the reset proves control of their email, which is what
 // unlocking asks for).
 func (s *Service) ResetPassword(ctx context.Context, idOrLogin, password string) (*User, error) {
-	return s.changePassword(ctx, idOrLogin, "", password, false, true)
+	return s.changePassword(ctx, idOrLogin, "", password, false, true, true)
 }
 
 // ChangePassword changes a password after checking the old one.
 func (s *Service) ChangePassword(ctx context.Context, idOrLogin, oldPassword, newPassword string) (*User, error) {
-	return s.changePassword(ctx, idOrLogin, oldPassword, newPassword, true, false)
+	return s.changePassword(ctx, idOrLogin, oldPassword, newPassword, true, false, true)
 }
 
-func (s *Service) changePassword(ctx context.Context, idOrLogin, oldPw, newPw string, checkOld, unlock bool) (*User, error) {
+func (s *Service) changePassword(ctx context.Context, idOrLogin, oldPw, newPw string, checkOld, unlock, checkHistory bool) (*User, error) {
 	if newPw == "" {
 		return nil, errs.InvalidFields("Api validation failed: password", errs.Field("newPassword", "A new password is required."))
 	}
@@ -414,10 +429,9 @@ func (s *Service) changePassword(ctx context.Context, idOrLogin, oldPw, newPw st
 			}
 		}
 		var history []string
-		if u.Credentials.HasPassword() {
-			history = append(history, u.Credentials.PasswordHash)
+		if checkHistory {
+			history = passwordHistory(u)
 		}
-		history = append(history, u.Credentials.PasswordHistory...)
 		if err := s.checkPolicy(ctx, newPw, u.Profile, history); err != nil {
 			return "", err
 		}
@@ -615,6 +629,9 @@ func (s *Service) CreateGroup(ctx context.Context, name, description string) (*G
 	var out *Group
 	err := s.Store.Update(ctx, func(tx Tx) error {
 		now := s.now()
+		if err := groupNameFree(tx, name, ""); err != nil {
+			return err
+		}
 		g := &Group{ID: s.IDs.New(ids.Group), Type: "OKTA_GROUP", Name: name, Description: description, Created: now, LastUpdated: now, LastMembershipUpdated: now}
 		if err := tx.InsertGroup(g); err != nil {
 			return err
@@ -623,6 +640,20 @@ func (s *Service) CreateGroup(ctx context.Context, name, description string) (*G
 		return tx.Append(s.Events.New(ctx, "group.lifecycle.create", "Create Okta group", audit.Success, audit.GroupTarget(g.ID, g.Name)))
 	})
 	return out, err
+}
+
+// groupNameFree refuses a group name another group has (in any case), as
+// Okta does for every group: 400 E0000001 beside the name.
+func groupNameFree(tx Tx, name, exceptID string) error {
+	taken, err := tx.LockGroupName(name, exceptID)
+	if err != nil {
+		return err
+	}
+	if taken {
+		return errs.InvalidFields("Api validation failed: name",
+			errs.Field("name", "name: An object with this field already exists in the current organization"))
+	}
+	return nil
 }
 
 func validateGroup(name, description string) error {
@@ -656,6 +687,11 @@ func (s *Service) UpdateGroup(ctx context.Context, id, name, description string)
 		g, err := tx.GroupForUpdate(id)
 		if err != nil {
 			return err
+		}
+		if !strings.EqualFold(g.Name, name) {
+			if err := groupNameFree(tx, name, g.ID); err != nil {
+				return err
+			}
 		}
 		g.Name, g.Description, g.LastUpdated = name, description, s.now()
 		if err := tx.UpdateGroup(g); err != nil {

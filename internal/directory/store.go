@@ -97,6 +97,10 @@ type Tx interface {
 	SetUnique(userID string, values map[string]string) error
 	InsertGroup(g *Group) error
 	UpdateGroup(g *Group) error
+	// LockGroupName makes the transactions that check and take a group
+	// name (case-insensitive) wait for each other, and reports whether a
+	// group other than exceptID has it.
+	LockGroupName(name, exceptID string) (taken bool, err error)
 	DeleteGroup(id string) error
 	GroupForUpdate(id string) (*Group, error)
 	AddMember(groupID, userID string, at time.Time) (bool, error)

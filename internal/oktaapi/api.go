@@ -18,6 +18,7 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -171,6 +172,31 @@ func (a *API) Mount(mux *http.ServeMux) {
 	}))
 }
 
+// Guard answers Okta's 404 E0000008 for a /api/v1/ path that is not
+// clean (an empty segment, such as an empty id in /api/v1/users//groups,
+// or a . or .. segment): ServeMux would redirect it to another path, which
+// names another resource (/api/v1/users/groups), while Okta answers 404.
+func (a *API) Guard(next http.Handler) http.Handler {
+	notFound := a.PathNotFound()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := r.URL.Path; strings.HasPrefix(p, "/api/v1/") && !cleanPath(p) {
+			notFound.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// cleanPath reports whether ServeMux takes p as it is: path.Clean leaves
+// it alone, but for a trailing slash.
+func cleanPath(p string) bool {
+	c := path.Clean(p)
+	if strings.HasSuffix(p, "/") && c != "/" {
+		c += "/"
+	}
+	return c == p
+}
+
 // PathNotFound answers every request with Okta's 404 E0000008: what a
 // listener that does not serve the management API says.
 func (a *API) PathNotFound() http.Handler {
@@ -196,7 +222,7 @@ func IsManagement(path string) bool {
 // method has no route there (Okta answers 405 E0000022, not 404).
 func otherMethods(mux *http.ServeMux, r *http.Request) []string {
 	var allow []string
-	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete} {
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
 		if m == r.Method {
 			continue
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/catalog"
 	"github.com/gatehouse/gatehouse/internal/errs"
@@ -71,19 +72,20 @@ func (h *Apps) AppJSON(a *catalog.App) map[string]any {
 	} else {
 		links["activate"] = map[string]any{"href": base + "/api/v1/apps/" + a.ID + "/lifecycle/activate", "hints": post}
 	}
+	// Okta's spec types errorRedirectUrl and loginRedirectUrl as
+	// strings, not nullable: an unset one is left out.
+	accessibility := map[string]any{"selfService": a.Accessibility.SelfService}
+	setNonEmpty(accessibility, "errorRedirectUrl", a.Accessibility.ErrorRedirectURL)
+	setNonEmpty(accessibility, "loginRedirectUrl", a.Accessibility.LoginRedirectURL)
 	return map[string]any{
-		"id":          a.ID,
-		"name":        a.Name,
-		"label":       a.Label,
-		"status":      string(a.Status),
-		"created":     Time(a.Created),
-		"lastUpdated": Time(a.LastUpdated),
-		"signOnMode":  a.SignOnMode,
-		"accessibility": map[string]any{
-			"selfService":      a.Accessibility.SelfService,
-			"errorRedirectUrl": nullIfEmpty(a.Accessibility.ErrorRedirectURL),
-			"loginRedirectUrl": nullIfEmpty(a.Accessibility.LoginRedirectURL),
-		},
+		"id":            a.ID,
+		"name":          a.Name,
+		"label":         a.Label,
+		"status":        string(a.Status),
+		"created":       Time(a.Created),
+		"lastUpdated":   Time(a.LastUpdated),
+		"signOnMode":    a.SignOnMode,
+		"accessibility": accessibility,
 		"visibility": map[string]any{
 			"autoSubmitToolbar": a.Visibility.AutoSubmitToolbar,
 			"hide":              map[string]any{"iOS": a.Visibility.Hide.IOS, "web": a.Visibility.Hide.Web},
@@ -102,6 +104,15 @@ func (h *Apps) AppJSON(a *catalog.App) map[string]any {
 			"signOn":             so,
 		},
 		"_links": links,
+	}
+}
+
+// setNonEmpty sets m[key] to s unless s is empty: for the members Okta's
+// spec types as a string that is not nullable, which an unset value
+// leaves out rather than sends as null.
+func setNonEmpty(m map[string]any, key, s string) {
+	if s != "" {
+		m[key] = s
 	}
 }
 
@@ -294,7 +305,46 @@ func (h *Apps) getApp(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return WriteJSON(w, h.AppJSON(a))
+	j := h.AppJSON(a)
+	if uid := expandUser(r); uid != "" {
+		if err := h.embedAppUser(r, j, a, uid); err != nil {
+			return err
+		}
+	}
+	return WriteJSON(w, j)
+}
+
+// expandUser is the user of expand=user/{userId} (Okta's getApplication
+// and listApplications), or "".
+func expandUser(r *http.Request) string {
+	for x := range Expands(r) {
+		if uid, ok := strings.CutPrefix(x, "user/"); ok && uid != "" {
+			return uid
+		}
+	}
+	return ""
+}
+
+// embedAppUser embeds in j._embedded.user the app user (assignment) of
+// userID in app a, as GET /api/v1/apps/{id}/users/{userId} renders it;
+// nothing when the user is unknown or not assigned.
+func (h *Apps) embedAppUser(r *http.Request, j map[string]any, a *catalog.App, userID string) error {
+	u, err := h.Catalog.Directory.User(r.Context(), userID)
+	if errs.Is(err, errs.NotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	as, err := h.Catalog.AssignmentOf(r.Context(), a, u)
+	if errs.Is(err, errs.NotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	j["_embedded"] = map[string]any{"user": h.AppUserJSON(as)}
+	return nil
 }
 
 func (h *Apps) replaceApp(w http.ResponseWriter, r *http.Request) error {
@@ -341,8 +391,9 @@ func (h *Apps) appLifecycle(w http.ResponseWriter, r *http.Request) error {
 }
 
 // AppFilterOptions are what the apps list `filter` accepts: equality on
-// status, name, user.id and group.id, joined with and.
+// id, status, name, user.id and group.id, joined with and.
 var AppFilterOptions = filter.Options{Attributes: map[string]filter.OpSet{
+	"id":       filter.Ops(filter.OpEq),
 	"status":   filter.Ops(filter.OpEq),
 	"name":     filter.Ops(filter.OpEq),
 	"user.id":  filter.Ops(filter.OpEq),
@@ -364,6 +415,8 @@ func appQueryFilter(e filter.Expr, q *catalog.AppQuery) error {
 			return errs.Invalidf("%s must be compared with a string", x.Attr)
 		}
 		switch x.Attr {
+		case "id":
+			q.ID = x.Value.Str
 		case "status":
 			q.Status = catalog.Status(x.Value.Str)
 		case "name":
@@ -404,9 +457,21 @@ func (h *Apps) listApps(w http.ResponseWriter, r *http.Request) error {
 		next = apps[limit-1].ID
 	}
 	h.API.LinkHeaders(w, r, next)
+	// expand=user/{userId} goes with the filter user.id eq "{userId}"
+	// (Okta's listApplications): each app, assigned to that user, embeds
+	// the user's app user. Without that filter it embeds nothing.
+	uid := expandUser(r)
+	if uid != q.UserID {
+		uid = ""
+	}
 	out := make([]map[string]any, len(apps))
 	for i, a := range apps {
 		out[i] = h.AppJSON(a)
+		if uid != "" {
+			if err := h.embedAppUser(r, out[i], a, uid); err != nil {
+				return err
+			}
+		}
 	}
 	return WriteJSON(w, out)
 }

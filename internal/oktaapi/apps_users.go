@@ -1,7 +1,11 @@
 package oktaapi
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/catalog"
 	"github.com/gatehouse/gatehouse/internal/errs"
@@ -16,6 +20,7 @@ func (h *Apps) mountAssignments(m *Mux) {
 	m.Handle("GET /api/v1/apps/{id}/groups", ReadAccess, h.listAppGroups)
 	m.Handle("GET /api/v1/apps/{id}/groups/{groupId}", ReadAccess, h.getAppGroup)
 	m.Handle("PUT /api/v1/apps/{id}/groups/{groupId}", AppAccess, h.assignGroup)
+	m.Handle("PATCH /api/v1/apps/{id}/groups/{groupId}", AppAccess, h.patchGroup)
 	m.Handle("DELETE /api/v1/apps/{id}/groups/{groupId}", AppAccess, h.unassignGroup)
 	m.Handle("GET /api/v1/users/{id}/appLinks", ReadAccess, h.userAppLinks)
 	m.HandleGroupSub("apps", h.listGroupApps)
@@ -34,9 +39,8 @@ func (h *Apps) AppUserJSON(as *catalog.Assignment) map[string]any {
 	if profile == nil {
 		profile = map[string]any{}
 	}
-	return map[string]any{
+	out := map[string]any{
 		"id":              as.UserID,
-		"externalId":      nullIfEmpty(as.ExternalID),
 		"created":         Time(as.Created),
 		"lastUpdated":     Time(as.LastUpdated),
 		"scope":           string(as.Scope),
@@ -48,6 +52,10 @@ func (h *Apps) AppUserJSON(as *catalog.Assignment) map[string]any {
 		"profile":         profile,
 		"_links":          links,
 	}
+	// externalId is a string in Okta's spec, not nullable, and set only
+	// once the app's own id of the user is known (provisioning).
+	setNonEmpty(out, "externalId", as.ExternalID)
+	return out
 }
 
 // AppGroupJSON renders a group assignment as Okta does.
@@ -90,7 +98,10 @@ func (in *appUserIn) input() (catalog.AssignUserInput, error) {
 	out := catalog.AssignUserInput{Profile: in.Profile}
 	if c := in.Credentials; c != nil {
 		if c.Password != nil {
-			return out, errs.InvalidFields("Api validation failed: credentials.password", errs.Field("credentials.password", "credentials.password: SAML apps do not store passwords"))
+			// Okta's answer for credentials a sign-on scheme has no
+			// place for (SAML apps keep no passwords).
+			return out, &errs.Error{Kind: errs.Invalid, Code: "E0000041", Msg: "Credentials should not be set on this resource based on the scheme.",
+				Fields: []errs.FieldError{{Message: "User level credentials should not be provided for this scheme."}}}
 		}
 		out.UserName = c.UserName
 	}
@@ -244,6 +255,107 @@ func (h *Apps) assignGroup(w http.ResponseWriter, r *http.Request) error {
 	return WriteJSON(w, h.AppGroupJSON(g))
 }
 
+// patchOp is one operation of Okta's updateGroupAssignmentToApplication,
+// a JSON Patch subset: replace or remove.
+type patchOp struct {
+	Op    string          `json:"op"`
+	Path  string          `json:"path"`
+	Value json.RawMessage `json:"value"`
+}
+
+// patchGroup updates an app's group assignment with Okta's JSON Patch
+// operations (PATCH /api/v1/apps/{id}/groups/{groupId}): replace
+// /priority (a whole number), replace /profile (an object), replace
+// /profile/{attribute} (any value), remove /profile/{attribute} and
+// remove /profile. The result is checked and written as PUT writes an
+// assignment; a refused operation changes nothing. The group must be
+// assigned already (404 otherwise).
+func (h *Apps) patchGroup(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	b, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	var ops []patchOp
+	if t := bytes.TrimSpace(b); len(t) > 0 && string(t) != "null" {
+		if err := checkBodyText(b); err != nil {
+			return err
+		}
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&ops); err != nil {
+			return Malformed(jsonProblem(err))
+		}
+	}
+	a, err := h.Catalog.Store.App(ctx, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	cur, err := h.Catalog.Store.GroupAssignment(ctx, a.ID, r.PathValue("groupId"))
+	if err != nil {
+		return err
+	}
+	priority := cur.Priority
+	profile := map[string]any{}
+	for k, v := range cur.Profile {
+		profile[k] = v
+	}
+	for i, op := range ops {
+		bad := func(format string, args ...any) error {
+			field := fmt.Sprintf("[%d]", i)
+			return errs.InvalidFields("Api validation failed: "+op.Path, errs.Field(field, "%s: "+format, append([]any{field}, args...)...))
+		}
+		hasValue := len(bytes.TrimSpace(op.Value)) > 0
+		switch {
+		case op.Op != "replace" && op.Op != "remove":
+			return bad("op must be replace or remove, not %q", op.Op)
+		case op.Path == "/priority":
+			if op.Op == "remove" {
+				return bad("/priority cannot be removed")
+			}
+			var n int
+			if err := json.Unmarshal(op.Value, &n); err != nil || !hasValue {
+				return bad("/priority takes a whole number")
+			}
+			priority = n
+		case op.Path == "/profile":
+			if op.Op == "remove" {
+				profile = map[string]any{}
+				continue
+			}
+			var m map[string]any
+			if err := json.Unmarshal(op.Value, &m); err != nil || m == nil {
+				return bad("/profile takes an object")
+			}
+			profile = m
+		case strings.HasPrefix(op.Path, "/profile/") && len(op.Path) > len("/profile/"):
+			attr := strings.NewReplacer("~1", "/", "~0", "~").Replace(strings.TrimPrefix(op.Path, "/profile/"))
+			if strings.Contains(attr, "/") {
+				return bad("only top-level profile attributes can be changed")
+			}
+			if op.Op == "remove" {
+				delete(profile, attr)
+				continue
+			}
+			var v any
+			if err := json.Unmarshal(op.Value, &v); err != nil || !hasValue {
+				return bad("replace needs a value")
+			}
+			profile[attr] = v
+		default:
+			return bad("path must be /priority, /profile or /profile/{attribute}")
+		}
+	}
+	if len(ops) == 0 {
+		return WriteJSON(w, h.AppGroupJSON(cur))
+	}
+	g, err := h.Catalog.AssignGroup(ctx, a.ID, cur.GroupID, catalog.AssignGroupInput{Priority: &priority, Profile: profile})
+	if err != nil {
+		return err
+	}
+	return WriteJSON(w, h.AppGroupJSON(g))
+}
+
 func (h *Apps) getAppGroup(w http.ResponseWriter, r *http.Request) error {
 	a, err := h.Catalog.Store.App(r.Context(), r.PathValue("id"))
 	if err != nil {
@@ -276,7 +388,10 @@ func (h *Apps) listAppGroups(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	gs, err := h.Catalog.Store.GroupAssignments(r.Context(), a.ID, r.URL.Query().Get("after"), limit+1)
+	// q keeps the groups whose name starts with it (Okta's startsWith
+	// on the group name).
+	qs := r.URL.Query()
+	gs, err := h.Catalog.Store.GroupAssignments(r.Context(), a.ID, qs.Get("q"), qs.Get("after"), limit+1)
 	if err != nil {
 		return err
 	}
@@ -347,14 +462,15 @@ func (h *Apps) userAppLinks(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := make([]map[string]any, 0, len(apps))
 	for i, a := range apps {
+		// No logoUrl (Gatehouse has no app logos) and no appAssignmentId
+		// (assignments have no id of their own): Okta's spec types both as
+		// strings, not nullable, so they are left out rather than null.
 		out = append(out, map[string]any{
 			"id":               a.ID + "_login",
 			"label":            a.Label,
 			"linkUrl":          h.API.BaseURL + a.LoginLinkPath(),
-			"logoUrl":          nil,
 			"appName":          a.Name,
 			"appInstanceId":    a.ID,
-			"appAssignmentId":  nil,
 			"credentialsSetup": false,
 			"hidden":           a.Visibility.Hide.Web || !a.Visibility.AppLinks["login"],
 			"sortOrder":        i,

@@ -180,8 +180,8 @@ func (a *API) createGroup(w http.ResponseWriter, r *http.Request) error {
 var GroupFilterOptions = filter.Options{Attributes: map[string]filter.OpSet{
 	"id":                    filter.Ops(filter.OpEq),
 	"type":                  filter.Ops(filter.OpEq),
-	"profile.name":          filter.Ops(filter.OpEq, filter.OpSw),
-	"profile.description":   filter.Ops(filter.OpEq, filter.OpSw),
+	"profile.name":          filter.Ops(filter.OpEq, filter.OpSw, filter.OpCo),
+	"profile.description":   filter.Ops(filter.OpEq, filter.OpSw, filter.OpCo),
 	"lastUpdated":           filter.Ops(filter.OpEq, filter.OpGt, filter.OpGe, filter.OpLt, filter.OpLe),
 	"created":               filter.Ops(filter.OpEq, filter.OpGt, filter.OpGe, filter.OpLt, filter.OpLe),
 	"lastMembershipUpdated": filter.Ops(filter.OpEq, filter.OpGt, filter.OpGe, filter.OpLt, filter.OpLe),

@@ -208,6 +208,20 @@ func (a *API) createUser(w http.ResponseWriter, r *http.Request) error {
 			ci.RecoveryQuestion, ci.RecoveryAnswer = c.RecoveryQuestion.Question, c.RecoveryQuestion.Answer
 		}
 	}
+	if ci.ChangePasswordAtNextLogin {
+		// Okta's two refusals of nextLogin=changePassword, checked in
+		// this order: the user must be activated, and have a password to
+		// expire.
+		nextLoginError := func(code, msg string) error {
+			return &errs.Error{Kind: errs.Invalid, Code: code, Msg: msg, Fields: []errs.FieldError{{Message: msg}}}
+		}
+		if !activate {
+			return nextLoginError("E0000125", "Could not create user. To create a user and expire their password immediately, `activate` must be true.")
+		}
+		if ci.Password == "" && ci.ImportedHash == nil {
+			return nextLoginError("E0000124", "Could not create user. To create a user and expire their password immediately, a password must be specified.")
+		}
+	}
 	u, err := a.Directory.CreateUser(r.Context(), ci)
 	if err != nil {
 		return policyError(err)
@@ -271,15 +285,25 @@ var UserFilterOptions = filter.Options{
 	},
 }
 
+// userSearchOps are the operators of the users list's `search`: Okta's
+// eq, sw, the comparisons and pr, without ne ("The ne (not equal)
+// operator isn't supported") or ew; co only on userSearchContains.
+var userSearchOps = filter.AllOps &^ filter.Ops(filter.OpNe, filter.OpEw, filter.OpCo)
+
+// userSearchContains are the attributes Okta's search takes co on.
+var userSearchContains = userSearchOps | filter.Ops(filter.OpCo)
+
 // UserSearchOptions are those of the `search` parameter: any profile
-// attribute and the top-level properties, with every operator.
+// attribute and the top-level properties.
 var UserSearchOptions = filter.Options{
 	Attributes: map[string]filter.OpSet{
-		"id": filter.AllOps, "status": filter.AllOps, "created": filter.AllOps, "activated": filter.AllOps,
-		"statusChanged": filter.AllOps, "lastUpdated": filter.AllOps, "lastLogin": filter.AllOps,
-		"passwordChanged": filter.AllOps, "type.id": filter.AllOps,
+		"id": userSearchOps, "status": userSearchOps, "created": userSearchOps, "activated": userSearchOps,
+		"statusChanged": userSearchOps, "lastUpdated": userSearchOps, "lastLogin": userSearchOps,
+		"passwordChanged": userSearchOps, "type.id": userSearchOps,
+		"profile.firstName": userSearchContains, "profile.lastName": userSearchContains,
+		"profile.email": userSearchContains, "profile.login": userSearchContains,
 	},
-	Prefixes: map[string]filter.OpSet{"profile.": filter.AllOps},
+	Prefixes: map[string]filter.OpSet{"profile.": userSearchOps},
 }
 
 func searchError(param string, err error) error {
@@ -295,6 +319,10 @@ func (a *API) listUsers(w http.ResponseWriter, r *http.Request) error {
 		def = 10
 	}
 	limit, err := Limit(r, def, 200)
+	if err != nil {
+		return err
+	}
+	fields, err := parseUserFields(qs.Get("fields"))
 	if err != nil {
 		return err
 	}
@@ -326,9 +354,107 @@ func (a *API) listUsers(w http.ResponseWriter, r *http.Request) error {
 	a.LinkHeaders(w, r, next)
 	out := make([]map[string]any, len(users))
 	for i, u := range users {
-		out[i] = a.UserJSON(u)
+		out[i] = fields.project(a.UserJSON(u))
 	}
 	return WriteJSON(w, out)
+}
+
+// userFields is the fields parameter of the users list (Okta's field
+// projection): the top-level members to keep, and the profile attributes
+// to keep when it names them with profile:(...). nil keeps everything.
+type userFields struct {
+	top     map[string]bool
+	profile map[string]bool // nil: the whole profile (when top has it)
+}
+
+// parseUserFields reads a comma-separated list of top-level member names
+// and at most one profile:(name, ...) directive, such as
+// "status,profile:(firstName, city)". Names a user does not have are
+// ignored; a list that does not parse is refused.
+func parseUserFields(s string) (*userFields, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	bad := func(why string) error {
+		return errs.InvalidFields("Api validation failed: fields", errs.Field("fields", "fields: %s", why))
+	}
+	f := &userFields{top: map[string]bool{}}
+	rest := s
+	for {
+		rest = strings.TrimLeft(rest, " ")
+		var item string
+		if i := strings.IndexAny(rest, ",("); i >= 0 && rest[i] == '(' {
+			j := strings.IndexByte(rest, ')')
+			if j < i {
+				return nil, bad("a ( is not closed")
+			}
+			item, rest = rest[:j+1], rest[j+1:]
+			if t := strings.TrimLeft(rest, " "); t != "" && t[0] != ',' {
+				return nil, bad("a ) must end an item")
+			}
+		} else if i >= 0 {
+			item, rest = rest[:i], rest[i:]
+		} else {
+			item, rest = rest, ""
+		}
+		item = strings.TrimSpace(item)
+		if strings.ContainsAny(item, ")") && !strings.Contains(item, "(") {
+			return nil, bad("a ) is not opened")
+		}
+		if name, attrs, ok := strings.Cut(item, "("); ok {
+			if strings.TrimSpace(name) != "profile:" {
+				return nil, bad("only profile takes a list of attributes, as profile:(firstName, lastName)")
+			}
+			f.top["profile"] = true
+			if f.profile == nil {
+				f.profile = map[string]bool{}
+			}
+			for _, at := range strings.Split(strings.TrimSuffix(attrs, ")"), ",") {
+				if at = strings.TrimSpace(at); at != "" {
+					f.profile[at] = true
+				}
+			}
+		} else if item == "" {
+			return nil, bad("a name is missing")
+		} else {
+			f.top[item] = true
+		}
+		rest = strings.TrimLeft(rest, " ")
+		if rest == "" {
+			return f, nil
+		}
+		rest = rest[1:] // the comma
+		if strings.TrimSpace(rest) == "" {
+			return nil, bad("a name is missing")
+		}
+	}
+}
+
+// project keeps what the fields ask for of a rendered user, and its id
+// always (as Okta's projection does).
+func (f *userFields) project(u map[string]any) map[string]any {
+	if f == nil {
+		return u
+	}
+	out := map[string]any{"id": u["id"]}
+	for k := range f.top {
+		v, ok := u[k]
+		if !ok {
+			continue
+		}
+		if k == "profile" && f.profile != nil {
+			full, _ := v.(map[string]any)
+			p := map[string]any{}
+			for at := range f.profile {
+				if x, ok := full[at]; ok {
+					p[at] = x
+				}
+			}
+			v = p
+		}
+		out[k] = v
+	}
+	return out
 }
 
 func (a *API) updateUser(replace bool) HandlerFunc {
@@ -349,13 +475,19 @@ func (a *API) updateUser(replace bool) HandlerFunc {
 			return err
 		}
 		if in.Credentials != nil && in.Credentials.Password != nil && in.Credentials.Password.Value != nil {
+			// Okta's strict=true checks the password history too (Okta's
+			// minimum age is always 0 here); by default an administrator's
+			// password meets the complexity rules only.
+			strict, err := BoolParam(r.URL.Query(), "strict", false)
+			if err != nil {
+				return err
+			}
 			// Profile and password change together, or neither does.
 			var u *directory.User
-			var err error
 			if in.Profile != nil {
-				u, err = a.Directory.UpdateProfileAndPassword(ctx, id, in.Profile, replace, *in.Credentials.Password.Value)
+				u, err = a.Directory.UpdateProfileAndPassword(ctx, id, in.Profile, replace, *in.Credentials.Password.Value, strict)
 			} else {
-				u, err = a.Directory.SetPassword(ctx, id, *in.Credentials.Password.Value)
+				u, err = a.Directory.AdminSetPassword(ctx, id, *in.Credentials.Password.Value, strict)
 			}
 			if err != nil {
 				return policyError(err)

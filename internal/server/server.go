@@ -48,7 +48,22 @@ func New(log *slog.Logger, reg *prometheus.Registry, db Pinger, surfaces ...Surf
 	for _, s := range surfaces {
 		s.Mount(mux)
 	}
-	return web.Middleware(mux, log, web.NewMetrics(reg))
+	// A surface that guards its requests before the mux routes them
+	// (ServeMux answers a path that is not clean with a redirect of its
+	// own, before any route's handler) wraps the mux.
+	var h http.Handler = mux
+	for _, s := range surfaces {
+		if g, ok := s.(Guard); ok {
+			h = g.Guard(h)
+		}
+	}
+	return web.Middleware(h, log, web.NewMetrics(reg))
+}
+
+// Guard is implemented by a surface that sees each request before the mux
+// routes it.
+type Guard interface {
+	Guard(next http.Handler) http.Handler
 }
 
 // WithoutAdminPlane serves h except for the admin plane: paths for which

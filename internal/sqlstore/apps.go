@@ -126,6 +126,9 @@ func (s catalogStore) Apps(ctx context.Context, q catalog.AppQuery) ([]*catalog.
 	if q.After != "" {
 		where, args = append(where, "id > ?"), append(args, q.After)
 	}
+	if q.ID != "" {
+		where, args = append(where, "id = ?"), append(args, q.ID)
+	}
 	if q.Status != "" {
 		where, args = append(where, "status = ?"), append(args, string(q.Status))
 	}
@@ -306,8 +309,14 @@ func (s catalogStore) GroupAssignment(ctx context.Context, appID, groupID string
 	return g, notFound(err, groupID+" (ApplicationGroupAssignment)")
 }
 
-func (s catalogStore) GroupAssignments(ctx context.Context, appID, after string, limit int) ([]*catalog.GroupAssignment, error) {
-	rows, err := s.db.query(ctx, "SELECT "+appGroupCols+" FROM app_groups WHERE app_id = ? AND group_id > ? ORDER BY group_id LIMIT ?", appID, after, limit)
+func (s catalogStore) GroupAssignments(ctx context.Context, appID, q, after string, limit int) ([]*catalog.GroupAssignment, error) {
+	stmt, args := "SELECT "+appGroupCols+" FROM app_groups WHERE app_id = ? AND group_id > ?", []any{appID, after}
+	if q != "" {
+		c, a := s.db.prefixCond("name_key", q)
+		stmt += " AND group_id IN (SELECT id FROM groups WHERE " + c + ")"
+		args = append(args, a...)
+	}
+	rows, err := s.db.query(ctx, stmt+" ORDER BY group_id LIMIT ?", append(args, limit)...)
 	if err != nil {
 		return nil, err
 	}

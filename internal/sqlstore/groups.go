@@ -2,6 +2,8 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"strings"
 	"time"
 
@@ -148,6 +150,19 @@ func (t *Tx) UpdateGroup(g *directory.Group) error {
 	_, err := t.exec("UPDATE groups SET name = ?, name_key = ?, description = ?, last_updated = ?, last_membership_updated = ? WHERE id = ?",
 		g.Name, strings.ToLower(g.Name), g.Description, ms(g.LastUpdated), ms(g.LastMembershipUpdated), g.ID)
 	return err
+}
+
+func (t *Tx) LockGroupName(name, exceptID string) (bool, error) {
+	key := strings.ToLower(name)
+	if err := t.LockKey("group-name:" + key); err != nil {
+		return false, err
+	}
+	var one int
+	err := t.queryRow("SELECT 1 FROM groups WHERE name_key = ? AND id <> ? LIMIT 1", key, exceptID).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 func (t *Tx) DeleteGroup(id string) error {

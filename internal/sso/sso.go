@@ -937,8 +937,16 @@ func (s *Surface) publicMetadata(w http.ResponseWriter, r *http.Request) {
 	s.WriteMetadata(w, r, a)
 }
 
-// WriteMetadata serves an app's IdP metadata as a downloadable file.
+// WriteMetadata serves an app's IdP metadata as a downloadable file
+// (application/xml).
 func (s *Surface) WriteMetadata(w http.ResponseWriter, r *http.Request, a *catalog.App) {
+	s.WriteMetadataAs(w, r, a, "application/xml; charset=utf-8")
+}
+
+// WriteMetadataAs is WriteMetadata with another media type: the management
+// API's GET /api/v1/apps/{id}/sso/saml/metadata answers text/xml, the one
+// type Okta's spec gives it.
+func (s *Surface) WriteMetadataAs(w http.ResponseWriter, r *http.Request, a *catalog.App, contentType string) {
 	idp, err := s.idp(r.Context(), a)
 	if err != nil {
 		s.fail(w, r, err)
@@ -949,7 +957,7 @@ func (s *Surface) WriteMetadata(w http.ResponseWriter, r *http.Request, a *catal
 		s.fail(w, r, err)
 		return
 	}
-	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
+	w.Header().Set("Content-Type", contentType)
 	w.Header().Set("Content-Disposition", `attachment; filename="metadata.xml"`)
 	w.Write(md)
 }

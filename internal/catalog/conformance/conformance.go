@@ -381,9 +381,16 @@ func testAssignments(t *testing.T, st Stores) {
 			t.Fatalf("apps of %s: %v %d, want %d", c.user.Login(), err, len(apps), c.want)
 		}
 	}
-	ga, err := s.GroupAssignments(ctx, f.app.ID, "", 10)
+	ga, err := s.GroupAssignments(ctx, f.app.ID, "", "", 10)
 	if err != nil || len(ga) != 2 {
 		t.Fatalf("group assignments: %v %d", err, len(ga))
+	}
+	// q keeps the groups whose name starts with it, in any case.
+	if ga, err := s.GroupAssignments(ctx, f.app.ID, "sUPER", "", 10); err != nil || len(ga) != 1 || ga[0].GroupID != f.g2.ID {
+		t.Fatalf("group assignments named super: %v %+v", err, ga)
+	}
+	if ga, err := s.GroupAssignments(ctx, f.app.ID, "visors", "", 10); err != nil || len(ga) != 0 {
+		t.Fatalf("group assignments named visors (not a prefix): %v %+v", err, ga)
 	}
 	if g, err := s.GroupAssignment(ctx, f.app.ID, f.g2.ID); err != nil || g.Priority != 1 || g.Profile["role"] != "g2" {
 		t.Fatalf("group assignment: %v %+v", err, g)
@@ -393,6 +400,12 @@ func testAssignments(t *testing.T, st Stores) {
 	}
 	if ga, err := s.GroupApps(ctx, f.g2.ID, f.app.ID, 10); err != nil || len(ga) != 0 {
 		t.Fatalf("apps of group g2 after the app: %v %+v", err, ga)
+	}
+	if apps, err := s.Apps(ctx, catalog.AppQuery{ID: f.app.ID, Limit: 10}); err != nil || len(apps) != 1 || apps[0].ID != f.app.ID {
+		t.Fatalf("apps by id: %v %d", err, len(apps))
+	}
+	if apps, err := s.Apps(ctx, catalog.AppQuery{ID: f.app.ID + "x", Limit: 10}); err != nil || len(apps) != 0 {
+		t.Fatalf("apps by an unknown id: %v %d", err, len(apps))
 	}
 	if apps, err := s.Apps(ctx, catalog.AppQuery{GroupID: f.g2.ID, Limit: 10}); err != nil || len(apps) != 1 || apps[0].ID != f.app.ID {
 		t.Fatalf("apps filtered by group g2: %v %d", err, len(apps))
@@ -472,7 +485,7 @@ func testCascade(t *testing.T, st Stores) {
 	if k, _ := st.Catalog.AppKeys(ctx, f.app.ID); len(k) != 0 {
 		t.Fatal("keys survived the app's deletion")
 	}
-	if g, _ := st.Catalog.GroupAssignments(ctx, f.app.ID, "", 10); len(g) != 0 {
+	if g, _ := st.Catalog.GroupAssignments(ctx, f.app.ID, "", "", 10); len(g) != 0 {
 		t.Fatal("group assignments survived the app's deletion")
 	}
 	if apps, _ := st.Catalog.Apps(ctx, catalog.AppQuery{UserID: f.u2.ID, Limit: 10}); len(apps) != 0 {
