@@ -307,6 +307,24 @@ func (t *Tx) exec(q string, args ...any) (sql.Result, error) {
 	return t.tx.ExecContext(t.ctx, q, args...)
 }
 
+// execOne runs a statement that must change a row, and returns none when
+// it changed none (a duplicate that ON CONFLICT DO NOTHING skipped, or a
+// row that is not there to delete).
+func (t *Tx) execOne(none error, q string, args ...any) error {
+	res, err := t.exec(q, args...)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return none
+	}
+	return nil
+}
+
 // forUpdate is the row-locking suffix for a read that precedes a write.
 // SQLite transactions are already exclusive (BEGIN IMMEDIATE).
 func (t *Tx) forUpdate() string {

@@ -172,14 +172,8 @@ func (s TokenStore) AdminUsers(ctx context.Context, after string, limit int) ([]
 // user already holds is adminrole.ErrAlreadyAssigned and writes nothing.
 func (s TokenStore) GrantRole(ctx context.Context, userID, role string, at time.Time, ev audit.Event) error {
 	return s.db.InTx(ctx, func(tx *Tx) error {
-		res, err := tx.exec("INSERT INTO admin_roles (user_id, role, created) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", userID, role, ms(at))
-		if err != nil {
+		if err := tx.execOne(adminrole.ErrAlreadyAssigned, "INSERT INTO admin_roles (user_id, role, created) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", userID, role, ms(at)); err != nil {
 			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return adminrole.ErrAlreadyAssigned
 		}
 		return tx.Append(ev)
 	})
@@ -197,14 +191,8 @@ func (s TokenStore) RevokeRole(ctx context.Context, userID, role string, ev audi
 				return err
 			}
 		}
-		res, err := tx.exec("DELETE FROM admin_roles WHERE user_id = ? AND role = ?", userID, role)
-		if err != nil {
+		if err := tx.execOne(errs.NotFoundf("Not found: Resource not found: %s (Role)", role), "DELETE FROM admin_roles WHERE user_id = ? AND role = ?", userID, role); err != nil {
 			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return errs.NotFoundf("Not found: Resource not found: %s (Role)", role)
 		}
 		return tx.Append(ev)
 	})
@@ -228,14 +216,8 @@ func (s TokenStore) GrantGroupRole(ctx context.Context, groupID, role string, at
 		if targeted {
 			return adminrole.ErrGroupRuleTarget
 		}
-		res, err := tx.exec("INSERT INTO group_admin_roles (group_id, role, created) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", groupID, role, ms(at))
-		if err != nil {
+		if err := tx.execOne(adminrole.ErrAlreadyAssigned, "INSERT INTO group_admin_roles (group_id, role, created) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", groupID, role, ms(at)); err != nil {
 			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return adminrole.ErrAlreadyAssigned
 		}
 		return tx.Append(ev)
 	})
@@ -252,14 +234,8 @@ func (s TokenStore) RevokeGroupRole(ctx context.Context, groupID, role string, e
 				return err
 			}
 		}
-		res, err := tx.exec("DELETE FROM group_admin_roles WHERE group_id = ? AND role = ?", groupID, role)
-		if err != nil {
+		if err := tx.execOne(errs.NotFoundf("Not found: Resource not found: %s (Role)", role), "DELETE FROM group_admin_roles WHERE group_id = ? AND role = ?", groupID, role); err != nil {
 			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return errs.NotFoundf("Not found: Resource not found: %s (Role)", role)
 		}
 		return tx.Append(ev)
 	})
